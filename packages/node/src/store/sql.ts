@@ -1,0 +1,32 @@
+/** The narrow SQL surface every store implementation provides; repositories are written against it. */
+export interface SqlClient {
+  /** Runs one parameterised statement ($1, $2, ...) and returns its rows. */
+  query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<Row[]>;
+  /** Runs several statements separated by semicolons, without parameters (used by migrations). */
+  exec(text: string): Promise<void>;
+  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: SqlTransaction) => Promise<T>): Promise<T>;
+}
+
+/** The statements available inside a transaction. */
+export interface SqlTransaction {
+  query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<Row[]>;
+  exec(text: string): Promise<void>;
+}
+
+/** Which implementation backs a store. */
+export type StoreKind = 'pglite' | 'postgres';
+
+/** A database connection the node owns: SQL plus lifecycle. */
+export interface Database extends SqlClient {
+  readonly kind: StoreKind;
+  /** Where the data lives: a directory for PGlite, a redacted URL for PostgreSQL. */
+  readonly location: string;
+  /** Closes the connection; calling it twice is safe. */
+  close(): Promise<void>;
+}
+
+/** Thrown when the database cannot be opened or migrated; the message says what to check. */
+export class StoreUnavailableError extends Error {
+  override name = 'StoreUnavailableError';
+}

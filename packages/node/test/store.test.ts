@@ -1,0 +1,209 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { vector } from '@electric-sql/pglite-pgvector';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate, schemaVersion } from '../src/store/migrate.js';
+import { MIGRATIONS } from '../src/store/migrations.js';
+import { openPgliteDatabase } from '../src/store/pglite-database.js';
+import { openPostgresDatabase, redactDatabaseUrl } from '../src/store/postgres-database.js';
+import { StoreUnavailableError } from '../src/store/sql.js';
+import { createStore, type Store } from '../src/store/store.js';
+
+interface Setup {
+  store: Store;
+  teardown: () => Promise<void>;
+}
+
+/** Embedded PGlite in a temporary data dir, as a node without DATABASE_URL runs. */
+async function pgliteSetup(): Promise<Setup> {
+  const dir = mkdtempSync(join(tmpdir(), 'allerac-store-'));
+  const store = await createStore(await openPgliteDatabase(join(dir, 'db')));
+  return {
+    store,
+    teardown: async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The `pg` driver over the real wire protocol, against PGlite served by pglite-socket. */
+async function postgresSetup(): Promise<Setup> {
+  const db = await PGlite.create({ extensions: { vector } });
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 10 });
+  await server.start();
+  const { port } = (server as unknown as { server: { address(): { port: number } } }).server.address();
+  const store = await createStore(
+    await openPostgresDatabase(`postgres://postgres:secret@127.0.0.1:${port}/postgres`, 1),
+  );
+  return {
+    store,
+    teardown: async () => {
+      await store.close();
+      await server.stop();
+      await db.close();
+    },
+  };
+}
+
+const unitVector = (dims: number, hot: number[]): number[] => {
+  const v = new Array<number>(dims).fill(0);
+  for (const i of hot) v[i] = 1 / Math.sqrt(hot.length);
+  return v;
+};
+
+describe.each([
+  ['pglite', pgliteSetup],
+  ['postgres (pg driver over pglite-socket)', postgresSetup],
+])('store: %s', (_name, setup) => {
+  let ctx: Setup;
+  beforeAll(async () => {
+    ctx = await setup();
+  });
+  afterAll(async () => {
+    await ctx?.teardown();
+  });
+
+  it('should record every migration and be safe to migrate twice', async () => {
+    expect(await schemaVersion(ctx.store.db)).toBe(MIGRATIONS.at(-1)!.version);
+    expect(await migrate(ctx.store.db)).toEqual([]);
+  });
+
+  it('should store and replace settings as JSON', async () => {
+    await ctx.store.settings.set('agent', { name: 'kitchen', specializations: ['home'] });
+    await ctx.store.settings.set('agent', { name: 'office', specializations: [] });
+    expect(await ctx.store.settings.get('agent')).toEqual({ name: 'office', specializations: [] });
+    expect(await ctx.store.settings.get('missing')).toBeUndefined();
+  });
+
+  it('should look tokens up by hash and stop accepting revoked ones', async () => {
+    await ctx.store.tokens.insert({ id: 't1', name: 'cli', hash: 'h1', role: 'admin' });
+    expect((await ctx.store.tokens.useByHash('h1'))?.id).toBe('t1');
+    expect(await ctx.store.tokens.useByHash('nope')).toBeUndefined();
+    expect(await ctx.store.tokens.revoke('t1')).toBe(true);
+    expect(await ctx.store.tokens.revoke('t1')).toBe(false);
+    expect(await ctx.store.tokens.useByHash('h1')).toBeUndefined();
+  });
+
+  it('should keep conversations and their messages in order', async () => {
+    await ctx.store.conversations.create({ id: 'c1', title: 'hello', source: 'api' }, [
+      { role: 'user', content: 'hi' },
+    ]);
+    await ctx.store.conversations.append('c1', {
+      role: 'assistant',
+      content: 'hello!',
+      model: 'm',
+      node: 'n',
+    });
+    const messages = await ctx.store.conversations.messages('c1');
+    expect(messages.map((m) => [m.role, m.content])).toEqual([
+      ['user', 'hi'],
+      ['assistant', 'hello!'],
+    ]);
+    expect((await ctx.store.conversations.list())[0]).toMatchObject({ id: 'c1', messageCount: 2 });
+    expect(await ctx.store.conversations.counts()).toEqual({ conversations: 1, messages: 2 });
+  });
+
+  it('should roll a failed transaction back completely', async () => {
+    await expect(
+      ctx.store.conversations.create({ id: 'c2', title: 't', source: 'api' }, [
+        { role: 'user', content: 'ok' },
+        { role: null as unknown as string, content: 'violates NOT NULL' },
+      ]),
+    ).rejects.toThrow();
+    expect(await ctx.store.conversations.messages('c2')).toEqual([]);
+    expect((await ctx.store.conversations.list()).map((c) => c.id)).not.toContain('c2');
+  });
+
+  it('should have an HNSW index on the memories vector column', async () => {
+    const rows = await ctx.store.db.query<{ indexdef: string }>(
+      "SELECT indexdef FROM pg_indexes WHERE tablename = 'memories' AND indexdef ILIKE '%hnsw%'",
+    );
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows[0]!.indexdef).toContain('vector_cosine_ops');
+  });
+
+  it('should find the nearest memories by cosine similarity', async () => {
+    const mem = ctx.store.memories;
+    await mem.upsert({
+      id: 'a',
+      text: 'dishwasher filter',
+      authorNode: 'n',
+      embedding: { model: 'e', vector: unitVector(384, [1, 2]) },
+    });
+    await mem.upsert({
+      id: 'b',
+      text: 'garden hose',
+      authorNode: 'n',
+      embedding: { model: 'e', vector: unitVector(384, [7, 8]) },
+    });
+    await mem.upsert({ id: 'c', text: 'no vector yet', authorNode: 'n' });
+    const hits = await mem.nearest(unitVector(384, [1, 2, 3]), 2);
+    expect(hits.map((h) => h.id)).toEqual(['a', 'b']);
+    expect(hits[0]!.score).toBeGreaterThan(0.8);
+    expect(hits[1]!.score).toBeCloseTo(0, 5);
+    expect(await mem.count()).toBe(3);
+  });
+
+  it('should index another dimension on demand and keep dimensions apart', async () => {
+    await ctx.store.memories.ensureVectorIndex(8);
+    await ctx.store.memories.ensureVectorIndex(8);
+    await ctx.store.memories.upsert({
+      id: 'd8',
+      text: 'small',
+      authorNode: 'n',
+      embedding: { model: 'tiny', vector: unitVector(8, [0]) },
+    });
+    expect((await ctx.store.memories.nearest(unitVector(8, [0]), 5)).map((h) => h.id)).toEqual(['d8']);
+    await expect(ctx.store.memories.ensureVectorIndex(0)).rejects.toThrow(RangeError);
+  });
+
+  it('should update a memory in place and delete it', async () => {
+    await ctx.store.memories.upsert({
+      id: 'a',
+      text: 'dishwasher filter changed in March',
+      tags: ['home'],
+      authorNode: 'n',
+    });
+    expect(await ctx.store.memories.get('a')).toMatchObject({
+      text: 'dishwasher filter changed in March',
+      tags: ['home'],
+      space: null,
+    });
+    expect(await ctx.store.memories.delete('a')).toBe(true);
+    expect(await ctx.store.memories.get('a')).toBeUndefined();
+  });
+});
+
+describe('store: opening', () => {
+  it('should keep data across a close and reopen of the embedded database', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'allerac-reopen-'));
+    try {
+      const first = await createStore(await openPgliteDatabase(join(dir, 'db')));
+      await first.settings.set('k', 42);
+      await first.close();
+      await first.close();
+      const second = await createStore(await openPgliteDatabase(join(dir, 'db')));
+      expect(await second.settings.get('k')).toBe(42);
+      await second.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('should fail with a clear error when PostgreSQL is unreachable', async () => {
+    await expect(openPostgresDatabase('postgres://u:pw@127.0.0.1:1/db')).rejects.toThrow(
+      StoreUnavailableError,
+    );
+    await expect(openPostgresDatabase('postgres://u:pw@127.0.0.1:1/db')).rejects.toThrow(
+      /127\.0\.0\.1:1.*DATABASE_URL/,
+    );
+  });
+
+  it('should never show the password of a database url', () => {
+    expect(redactDatabaseUrl('postgres://u:hunter2@db:5432/x')).toBe('postgres://u:***@db:5432/x');
+  });
+});
