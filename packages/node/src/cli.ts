@@ -1,2 +1,111 @@
 #!/usr/bin/env node
-console.log('allerac');
+/**
+ * `allerac`: the node's command line. Every `start` flag has an ALLERAC_* environment twin.
+ */
+import { Command, Option } from 'commander';
+import { issueAdminToken } from './auth/api-tokens.js';
+import { ConfigError, DEFAULTS, type RawStartOptions, resolveStartConfig } from './config.js';
+import { startNode } from './daemon.js';
+import { SOFTWARE_VERSION } from './version.js';
+
+const program = new Command('allerac')
+  .description('Allerac: a private AI agent for the home. One node per machine; nodes on a LAN form a mesh.')
+  .version(SOFTWARE_VERSION)
+  .showHelpAfterError();
+
+const dataDirOption = () =>
+  new Option('--data-dir <dir>', 'where the node keeps its data')
+    .env('ALLERAC_DATA_DIR')
+    .default(DEFAULTS.dataDir);
+
+program
+  .command('start')
+  .description('run a node: HTTP API and web UI, mesh, store')
+  .addOption(
+    new Option('--name <name>', 'the agent name shown to peers (default: hostname)').env('ALLERAC_NAME'),
+  )
+  .addOption(
+    new Option('--http-port <port>', 'HTTP port').env('ALLERAC_HTTP_PORT').default(String(DEFAULTS.httpPort)),
+  )
+  .addOption(
+    new Option('--http-host <host>', 'HTTP listen address')
+      .env('ALLERAC_HTTP_HOST')
+      .default(DEFAULTS.httpHost),
+  )
+  .addOption(
+    new Option('--p2p-port <port>', 'libp2p TCP port (0 for any)')
+      .env('ALLERAC_P2P_PORT')
+      .default(String(DEFAULTS.p2pPort)),
+  )
+  .addOption(dataDirOption())
+  .addOption(
+    new Option(
+      '--ollama-url <url>',
+      `Ollama base URL (env OLLAMA_HOST too; default ${DEFAULTS.ollamaUrl})`,
+    ).env('ALLERAC_OLLAMA_URL'),
+  )
+  .addOption(
+    new Option(
+      '--database-url <url>',
+      'PostgreSQL URL (env DATABASE_URL too); unset = embedded PGlite in the data dir',
+    ).env('ALLERAC_DATABASE_URL'),
+  )
+  .addOption(
+    new Option('--mesh-key-file <file>', 'mesh key; created when missing (default <data-dir>/mesh.key)').env(
+      'ALLERAC_MESH_KEY_FILE',
+    ),
+  )
+  .addOption(
+    new Option('--join <code>', 'join an existing home mesh with a code from `allerac pair`').env(
+      'ALLERAC_JOIN',
+    ),
+  )
+  .addOption(
+    new Option('--log-level <level>', 'log level')
+      .env('ALLERAC_LOG_LEVEL')
+      .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace'])
+      .default(DEFAULTS.logLevel),
+  )
+  .action(async (options: RawStartOptions) => {
+    const config = resolveStartConfig(options);
+    const node = await startNode(config);
+    let signals = 0;
+    const stop = (signal: string) => {
+      signals += 1;
+      if (signals > 1) {
+        node.logger.warn({ signal }, 'second signal: exiting now');
+        process.exit(130);
+      }
+      node.logger.info({ signal }, 'signal received');
+      node.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          node.logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+  });
+
+program
+  .command('token')
+  .description('print a new admin API token for a node (stored hashed in its data dir)')
+  .addOption(dataDirOption())
+  .option('--name <name>', 'a label for the token', 'cli')
+  .action((options: { dataDir: string; name: string }) => {
+    console.log(issueAdminToken(options.dataDir, options.name));
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(`allerac: ${error.message}`);
+    process.exit(2);
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(`allerac: ${message}`);
+  process.exit(1);
+}

@@ -1,0 +1,278 @@
+import { Ollama } from 'ollama';
+import type { Logger } from 'pino';
+import type {
+  Backend,
+  BackendHealth,
+  BackendHealthListener,
+  BackendModel,
+  LoadedModel,
+  OllamaObject,
+} from './backend.js';
+import { BackendProtocolError, BackendResponseError, BackendUnavailableError } from './errors.js';
+
+/** Options of the Ollama backend. */
+export interface OllamaBackendInit {
+  /** Base URL of Ollama, e.g. http://127.0.0.1:11434. */
+  url: string;
+  /** How often to check health while up; a failure re-checks sooner. */
+  healthIntervalMs?: number;
+  /** How often to retry while unreachable, so the node reconnects by itself. */
+  retryIntervalMs?: number;
+}
+
+/** Injected dependencies. */
+export interface OllamaBackendComponents {
+  logger: Logger;
+  fetch?: typeof fetch;
+}
+
+const DEFAULT_HEALTH_INTERVAL_MS = 10_000;
+const DEFAULT_RETRY_INTERVAL_MS = 2_000;
+/** A health probe that takes longer than this counts as a failure. */
+const HEALTH_TIMEOUT_MS = 3_000;
+
+/** Accepts OLLAMA_HOST's forms (`host:port`, `:port`, `0.0.0.0`) and returns a base URL. */
+export function normalizeOllamaUrl(raw: string): string {
+  let value = raw.trim();
+  if (value.startsWith(':')) value = `127.0.0.1${value}`;
+  if (!/^[a-z]+:\/\//i.test(value)) value = `http://${value}`;
+  const url = new URL(value);
+  if (url.hostname === '0.0.0.0') url.hostname = '127.0.0.1';
+  if (url.hostname === '[::]') url.hostname = '[::1]';
+  if (url.port === '' && !raw.includes('://')) url.port = '11434';
+  return url.toString().replace(/\/$/, '');
+}
+
+/** The local Ollama through the official `ollama` client, with health tracking. */
+class OllamaBackend implements Backend {
+  readonly url: string;
+  private readonly client: Ollama;
+  private readonly logger: Logger;
+  private readonly healthIntervalMs: number;
+  private readonly retryIntervalMs: number;
+  private state: BackendHealth;
+  private readonly listeners = new Set<BackendHealthListener>();
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private readonly inflight = new Set<AbortController>();
+
+  constructor(init: OllamaBackendInit, components: OllamaBackendComponents) {
+    this.url = normalizeOllamaUrl(init.url);
+    this.logger = components.logger;
+    this.healthIntervalMs = init.healthIntervalMs ?? DEFAULT_HEALTH_INTERVAL_MS;
+    this.retryIntervalMs = init.retryIntervalMs ?? DEFAULT_RETRY_INTERVAL_MS;
+    this.client = new Ollama({ host: this.url, fetch: components.fetch ?? fetch });
+    this.state = { state: 'unknown', url: this.url };
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    await this.check();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const controller of this.inflight) controller.abort(new Error('backend stopped'));
+  }
+
+  health(): BackendHealth {
+    return { ...this.state };
+  }
+
+  onHealthChange(listener: BackendHealthListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async version(): Promise<string> {
+    const { version } = await this.call(() => this.client.version());
+    return version;
+  }
+
+  async list(): Promise<BackendModel[]> {
+    const { models } = await this.call(() => this.client.list());
+    return models as unknown as BackendModel[];
+  }
+
+  async ps(): Promise<LoadedModel[]> {
+    const { models } = await this.call(() => this.client.ps());
+    return models as unknown as LoadedModel[];
+  }
+
+  async show(request: OllamaObject): Promise<OllamaObject> {
+    return (await this.call(() => this.client.show(request as never))) as unknown as OllamaObject;
+  }
+
+  async embed(request: OllamaObject, signal: AbortSignal): Promise<OllamaObject> {
+    // The client's embed() takes no signal; race it so a cancelled caller is released at once.
+    const response = await this.call(() => abortable(this.client.embed(request as never), signal));
+    return response as unknown as OllamaObject;
+  }
+
+  chat(request: OllamaObject, signal: AbortSignal): AsyncIterable<OllamaObject> {
+    return this.stream('chat', request, signal);
+  }
+
+  generate(request: OllamaObject, signal: AbortSignal): AsyncIterable<OllamaObject> {
+    return this.stream('generate', request, signal);
+  }
+
+  pull(model: string, signal: AbortSignal): AsyncIterable<OllamaObject> {
+    return this.stream('pull', { model }, signal);
+  }
+
+  async delete(model: string): Promise<void> {
+    await this.call(() => this.client.delete({ model }));
+  }
+
+  private async *stream(
+    endpoint: 'chat' | 'generate' | 'pull',
+    request: OllamaObject,
+    signal: AbortSignal,
+  ): AsyncGenerator<OllamaObject> {
+    signal.throwIfAborted();
+    const controller = new AbortController();
+    this.inflight.add(controller);
+    const onAbort = () => controller.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const body = { ...request, stream: true } as never;
+    let iterator: AsyncIterable<OllamaObject> & { abort(): void };
+    try {
+      const started =
+        endpoint === 'chat'
+          ? this.client.chat(body)
+          : endpoint === 'generate'
+            ? this.client.generate(body)
+            : this.client.pull(body);
+      iterator = (await this.call(() =>
+        abortable(started as Promise<unknown>, controller.signal),
+      )) as typeof iterator;
+      controller.signal.addEventListener('abort', () => iterator.abort(), { once: true });
+      if (controller.signal.aborted) iterator.abort();
+      let finished = false;
+      for await (const chunk of iterator) {
+        if (typeof chunk !== 'object' || chunk === null)
+          throw new BackendProtocolError('backend sent a non-object chunk');
+        if (typeof chunk.error === 'string') throw new BackendResponseError(chunk.error, 500);
+        yield chunk;
+        if (chunk.done === true || (endpoint === 'pull' && chunk.status === 'success')) finished = true;
+      }
+      if (controller.signal.aborted) throw controller.signal.reason;
+      if (!finished) {
+        // The ollama client drops lines it cannot parse, so garbage and a dead backend both end
+        // here: a stream without its final chunk.
+        this.markUnhealthyLater();
+        throw new BackendProtocolError(
+          `the backend at ${this.url} ended the ${endpoint} stream before it was done`,
+        );
+      }
+    } catch (error) {
+      if (controller.signal.aborted) throw controller.signal.reason;
+      throw error;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      this.inflight.delete(controller);
+      controller.abort();
+    }
+  }
+
+  /** Runs a client call, translating its failures into typed errors and tracking health. */
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      const result = await fn();
+      if (this.state.state !== 'up') void this.check();
+      return result;
+    } catch (error) {
+      throw this.translate(error);
+    }
+  }
+
+  private translate(error: unknown): Error {
+    if (isResponseError(error)) return new BackendResponseError(error.error, error.status_code);
+    if (error instanceof BackendResponseError || error instanceof BackendProtocolError) return error;
+    if (error instanceof Error && error.name === 'AbortError') return error;
+    if (error instanceof SyntaxError)
+      return new BackendProtocolError(`the backend at ${this.url} sent invalid JSON`);
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    const detail = cause?.code ?? cause?.message ?? (error as Error).message;
+    if (error instanceof TypeError || cause !== undefined) {
+      this.setHealth({ state: 'unreachable', url: this.url, error: detail, checkedAt: Date.now() });
+      this.schedule(this.retryIntervalMs);
+      return new BackendUnavailableError(this.url, detail, { cause: error });
+    }
+    return error instanceof Error ? error : new Error(String(error));
+  }
+
+  private markUnhealthyLater(): void {
+    this.schedule(0);
+  }
+
+  private async check(): Promise<void> {
+    clearTimeout(this.timer);
+    try {
+      const { version } = await abortable(this.client.version(), AbortSignal.timeout(HEALTH_TIMEOUT_MS));
+      this.setHealth({ state: 'up', url: this.url, version, checkedAt: Date.now() });
+      this.schedule(this.healthIntervalMs);
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause;
+      const detail = cause?.code ?? (error as Error).message;
+      this.setHealth({ state: 'unreachable', url: this.url, error: detail, checkedAt: Date.now() });
+      this.schedule(this.retryIntervalMs);
+    }
+  }
+
+  private schedule(delayMs: number): void {
+    if (!this.running) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.check(), delayMs);
+    this.timer.unref();
+  }
+
+  private setHealth(next: BackendHealth): void {
+    const changed = next.state !== this.state.state || next.version !== this.state.version;
+    this.state = next;
+    if (!changed) return;
+    if (next.state === 'up') this.logger.info({ url: next.url, version: next.version }, 'backend is up');
+    else this.logger.warn({ url: next.url, error: next.error }, 'backend is unreachable');
+    for (const listener of this.listeners) listener(this.health());
+  }
+}
+
+/** The ollama client's ResponseError, which it does not export: an HTTP error with Ollama's message. */
+function isResponseError(error: unknown): error is { error: string; status_code: number } {
+  return (
+    error instanceof Error &&
+    error.name === 'ResponseError' &&
+    typeof (error as { status_code?: unknown }).status_code === 'number'
+  );
+}
+
+/** Resolves with `promise`, or rejects as soon as `signal` aborts. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => {});
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Creates the Ollama backend. */
+export function createOllamaBackend(init: OllamaBackendInit, components: OllamaBackendComponents): Backend {
+  return new OllamaBackend(init, components);
+}

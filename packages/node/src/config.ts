@@ -1,0 +1,89 @@
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { normalizeOllamaUrl } from './backend/ollama-backend.js';
+
+/** Everything `allerac start` is configured with. */
+export interface NodeConfig {
+  /** The agent's name, shown to peers and in the UI. */
+  name: string;
+  httpPort: number;
+  httpHost: string;
+  /** libp2p TCP port; 0 picks any free port. */
+  p2pPort: number;
+  dataDir: string;
+  ollamaUrl: string;
+  /** PostgreSQL URL; undefined means embedded PGlite in `<dataDir>/db`. */
+  databaseUrl: string | undefined;
+  meshKeyFile: string;
+  /** A join code to adopt another home's mesh key at start. */
+  join: string | undefined;
+  logLevel: string;
+}
+
+/** Thrown for a flag or environment value that cannot be used; the message names it. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Raw option values as commander parsed them (flags already merged with ALLERAC_* twins). */
+export interface RawStartOptions {
+  name?: string;
+  httpPort?: string;
+  httpHost?: string;
+  p2pPort?: string;
+  dataDir?: string;
+  ollamaUrl?: string;
+  databaseUrl?: string;
+  meshKeyFile?: string;
+  join?: string;
+  logLevel?: string;
+}
+
+/** Defaults of the interface contract. */
+export const DEFAULTS = {
+  httpPort: 8080,
+  httpHost: '127.0.0.1',
+  p2pPort: 4001,
+  dataDir: './data',
+  ollamaUrl: 'http://127.0.0.1:11434',
+  logLevel: 'info',
+} as const;
+
+function port(value: string | undefined, fallback: number, flag: string): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) {
+    throw new ConfigError(`${flag} must be a port number between 0 and 65535, got "${value}"`);
+  }
+  return n;
+}
+
+/** Turns raw options into a validated config; `env` supplies the twins commander does not cover. */
+export function resolveStartConfig(raw: RawStartOptions, env: NodeJS.ProcessEnv = process.env): NodeConfig {
+  const dataDir = resolve(raw.dataDir ?? DEFAULTS.dataDir);
+  const ollamaRaw = raw.ollamaUrl ?? env.OLLAMA_HOST ?? DEFAULTS.ollamaUrl;
+  let ollamaUrl: string;
+  try {
+    ollamaUrl = normalizeOllamaUrl(ollamaRaw);
+  } catch {
+    throw new ConfigError(`--ollama-url must be a URL like http://127.0.0.1:11434, got "${ollamaRaw}"`);
+  }
+  const databaseUrl = raw.databaseUrl ?? env.DATABASE_URL;
+  if (databaseUrl !== undefined && databaseUrl !== '' && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('--database-url must start with postgres:// or postgresql://');
+  }
+  const name = (raw.name ?? hostname()).trim();
+  if (name === '' || name.length > 64) throw new ConfigError('--name must be 1 to 64 characters');
+  return {
+    name,
+    httpPort: port(raw.httpPort, DEFAULTS.httpPort, '--http-port'),
+    httpHost: raw.httpHost ?? DEFAULTS.httpHost,
+    p2pPort: port(raw.p2pPort, DEFAULTS.p2pPort, '--p2p-port'),
+    dataDir,
+    ollamaUrl,
+    databaseUrl: databaseUrl === '' ? undefined : databaseUrl,
+    meshKeyFile: resolve(raw.meshKeyFile ?? join(dataDir, 'mesh.key')),
+    join: raw.join === '' ? undefined : raw.join,
+    logLevel: raw.logLevel ?? DEFAULTS.logLevel,
+  };
+}

@@ -1,0 +1,255 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { OllamaObject } from '../backend/backend.js';
+import type { AnswerAggregate } from '../inference/aggregate.js';
+import type { ServedBy } from '../inference/gateway.js';
+import { BadRequestError, errorBody, HttpError } from './errors.js';
+import { type GenerationContext, type StreamFormat, serveGeneration } from './generation.js';
+import { CONVERSATION_HEADER, conversationIdOf, requestSignal } from './ollama-api.js';
+import { optional, requireInput, requireMessages, requireModel, requireObject } from './validate.js';
+
+const unixSeconds = () => Math.floor(Date.now() / 1000);
+const completionId = () => `chatcmpl-${randomBytes(12).toString('hex')}`;
+
+/** OpenAI-compatible routes: /v1/models, /v1/chat/completions, /v1/embeddings. */
+export function registerOpenAiApi(app: FastifyInstance, ctx: GenerationContext): void {
+  app.get('/v1/models', async () => ({
+    object: 'list',
+    data: (await ctx.gateway.models()).map(toOpenAiModel),
+  }));
+
+  app.get<{ Params: { model: string } }>('/v1/models/:model', async (request) => {
+    const model = (await ctx.gateway.models()).find((m) => m.name === request.params.model);
+    if (model === undefined) {
+      throw new HttpError(
+        404,
+        `The model '${request.params.model}' does not exist`,
+        'invalid_request_error',
+        'model_not_found',
+      );
+    }
+    return toOpenAiModel(model);
+  });
+
+  app.post('/v1/chat/completions', async (request, reply) => {
+    const body = requireObject(request.body);
+    const model = requireModel(body);
+    const messages = requireMessages(body);
+    if (messages.length === 0) throw new BadRequestError('messages must be a non-empty array');
+    optional(body, 'stream', 'boolean');
+    const includeUsage =
+      (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
+    const ollamaMessages = messages.map(toOllamaMessage);
+    await serveGeneration(ctx, request, reply, {
+      kind: 'chat',
+      flavor: 'openai',
+      model,
+      ollamaRequest: {
+        model,
+        messages: ollamaMessages,
+        options: toOllamaOptions(body),
+        ...formatOf(body),
+        ...toolsOf(body),
+      },
+      stream: body.stream === true,
+      record: {
+        source: 'openai-api',
+        messages: ollamaMessages.map((m) => ({ role: m.role, content: m.content })),
+        conversationId: conversationIdOf(request.headers[CONVERSATION_HEADER]),
+      },
+      streamFormat: openAiStreamFormat(model, includeUsage),
+      jsonFormat: (answer, servedBy) => toChatCompletion(model, answer, servedBy),
+    });
+  });
+
+  app.post('/v1/embeddings', async (request, reply) => {
+    const body = requireObject(request.body);
+    const model = requireModel(body);
+    const input = requireInput(body);
+    if (
+      body.encoding_format !== undefined &&
+      body.encoding_format !== 'float' &&
+      body.encoding_format !== 'base64'
+    ) {
+      throw new BadRequestError('encoding_format must be "float" or "base64"');
+    }
+    const request_: OllamaObject = { model, input };
+    if (typeof body.dimensions === 'number') request_.dimensions = body.dimensions;
+    const { response, servedBy } = await ctx.gateway.embed(request_, requestSignal(reply.raw, ctx));
+    reply.header('X-Allerac-Node', servedBy.node);
+    const embeddings = (response.embeddings as number[][] | undefined) ?? [];
+    const promptTokens = typeof response.prompt_eval_count === 'number' ? response.prompt_eval_count : 0;
+    return {
+      object: 'list',
+      data: embeddings.map((embedding, index) => ({
+        object: 'embedding',
+        index,
+        embedding: body.encoding_format === 'base64' ? toBase64Floats(embedding) : embedding,
+      })),
+      model,
+      usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
+      allerac: servedBy,
+    };
+  });
+}
+
+function toOpenAiModel(model: { name: string; modified_at?: string }) {
+  const created = model.modified_at === undefined ? 0 : Math.floor(Date.parse(model.modified_at) / 1000);
+  return {
+    id: model.name,
+    object: 'model',
+    created: Number.isNaN(created) ? 0 : created,
+    owned_by: 'library',
+  };
+}
+
+/** OpenAI message content may be a list of parts; Ollama takes text plus base64 images. */
+function toOllamaMessage(
+  message: Record<string, unknown>,
+): { role: string; content: string; images?: string[] } & OllamaObject {
+  const role = String(message.role) === 'developer' ? 'system' : String(message.role);
+  const { content } = message;
+  const out: { role: string; content: string; images?: string[] } & OllamaObject = { role, content: '' };
+  if (typeof content === 'string') out.content = content;
+  else if (Array.isArray(content)) {
+    const images: string[] = [];
+    for (const part of content as Array<Record<string, unknown>>) {
+      if (part?.type === 'text' && typeof part.text === 'string') out.content += part.text;
+      else if (part?.type === 'image_url') {
+        const url = (part.image_url as { url?: unknown } | undefined)?.url;
+        if (typeof url !== 'string' || !url.startsWith('data:')) {
+          throw new BadRequestError('image_url must be a base64 data: URL; remote images are not fetched');
+        }
+        images.push(url.slice(url.indexOf(',') + 1));
+      } else throw new BadRequestError(`unsupported content part type: ${String(part?.type)}`);
+    }
+    if (images.length > 0) out.images = images;
+  } else if (content !== null && content !== undefined)
+    throw new BadRequestError('message content must be a string or an array of parts');
+  if (Array.isArray(message.tool_calls)) out.tool_calls = message.tool_calls;
+  return out;
+}
+
+function toOllamaOptions(body: OllamaObject): OllamaObject {
+  const options: OllamaObject = {};
+  const maxTokens = body.max_completion_tokens ?? body.max_tokens;
+  if (maxTokens !== undefined && maxTokens !== null) {
+    if (typeof maxTokens !== 'number' || maxTokens < 1)
+      throw new BadRequestError('max_tokens must be a positive number');
+    options.num_predict = maxTokens;
+  }
+  for (const [from, to] of [
+    ['temperature', 'temperature'],
+    ['top_p', 'top_p'],
+    ['seed', 'seed'],
+    ['frequency_penalty', 'frequency_penalty'],
+    ['presence_penalty', 'presence_penalty'],
+  ] as const) {
+    const value = body[from];
+    if (value === undefined || value === null) continue;
+    if (typeof value !== 'number') throw new BadRequestError(`${from} must be a number`);
+    options[to] = value;
+  }
+  if (body.stop !== undefined && body.stop !== null)
+    options.stop = Array.isArray(body.stop) ? body.stop : [body.stop];
+  return options;
+}
+
+function formatOf(body: OllamaObject): OllamaObject {
+  const format = body.response_format as { type?: string; json_schema?: { schema?: unknown } } | undefined;
+  if (format?.type === 'json_object') return { format: 'json' };
+  if (format?.type === 'json_schema' && format.json_schema?.schema !== undefined)
+    return { format: format.json_schema.schema };
+  return {};
+}
+
+function toolsOf(body: OllamaObject): OllamaObject {
+  return Array.isArray(body.tools) ? { tools: body.tools } : {};
+}
+
+function finishReason(final: OllamaObject | undefined): string {
+  if (final?.done_reason === 'length') return 'length';
+  const message = final?.message as { tool_calls?: unknown[] } | undefined;
+  if (Array.isArray(message?.tool_calls) && message.tool_calls.length > 0) return 'tool_calls';
+  return 'stop';
+}
+
+function usageOf(final: OllamaObject | undefined) {
+  const prompt = typeof final?.prompt_eval_count === 'number' ? final.prompt_eval_count : 0;
+  const completion = typeof final?.eval_count === 'number' ? final.eval_count : 0;
+  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+}
+
+function toChatCompletion(model: string, answer: AnswerAggregate, servedBy: ServedBy) {
+  const message: Record<string, unknown> = { role: 'assistant', content: answer.content };
+  if (answer.toolCalls.length > 0) message.tool_calls = openAiToolCalls(answer.toolCalls);
+  return {
+    id: completionId(),
+    object: 'chat.completion',
+    created: unixSeconds(),
+    model,
+    system_fingerprint: 'fp_allerac',
+    choices: [
+      {
+        index: 0,
+        message,
+        finish_reason: answer.toolCalls.length > 0 ? 'tool_calls' : finishReason(answer.last),
+      },
+    ],
+    usage: usageOf(answer.last),
+    allerac: servedBy,
+  };
+}
+
+function openAiToolCalls(calls: unknown[]) {
+  return calls.map((call, index) => {
+    const fn = (call as { function?: { name?: string; arguments?: unknown } }).function ?? {};
+    return {
+      id: `call_${index}_${randomBytes(4).toString('hex')}`,
+      index,
+      type: 'function',
+      function: { name: fn.name ?? '', arguments: JSON.stringify(fn.arguments ?? {}) },
+    };
+  });
+}
+
+/** OpenAI's SSE chunks, ending with `data: [DONE]`; the final chunk carries `allerac`. */
+function openAiStreamFormat(model: string, includeUsage: boolean): StreamFormat {
+  const id = completionId();
+  const created = unixSeconds();
+  let first = true;
+  const sse = (data: unknown) => `data: ${JSON.stringify(data)}\n\n`;
+  return {
+    contentType: 'text/event-stream',
+    chunk(chunk, servedBy) {
+      const message = chunk.message as { content?: string; tool_calls?: unknown[] } | undefined;
+      const delta: Record<string, unknown> = {};
+      if (first) delta.role = 'assistant';
+      first = false;
+      if (typeof message?.content === 'string' && message.content !== '') delta.content = message.content;
+      if (Array.isArray(message?.tool_calls) && message.tool_calls.length > 0)
+        delta.tool_calls = openAiToolCalls(message.tool_calls);
+      const done = chunk.done === true;
+      const base = { id, object: 'chat.completion.chunk', created, model, system_fingerprint: 'fp_allerac' };
+      let out = '';
+      if (!done || Object.keys(delta).length > 0) {
+        out += sse({ ...base, choices: [{ index: 0, delta, finish_reason: null }] });
+      }
+      if (done) {
+        out += sse({
+          ...base,
+          choices: [{ index: 0, delta: {}, finish_reason: finishReason(chunk) }],
+          allerac: servedBy,
+        });
+        if (includeUsage) out += sse({ ...base, choices: [], usage: usageOf(chunk) });
+      }
+      return out;
+    },
+    error: (error) => sse(errorBody('openai', error)),
+    trailer: () => 'data: [DONE]\n\n',
+  };
+}
+
+function toBase64Floats(values: number[]): string {
+  return Buffer.from(new Float32Array(values).buffer).toString('base64');
+}

@@ -1,0 +1,107 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { Logger } from 'pino';
+import type { TokenVerifier } from '../auth/api-tokens.js';
+import { type Authenticator, registerAuth } from './auth.js';
+import { BadRequestError, errorBody, flavorOf, HttpError, toHttpError } from './errors.js';
+import type { GenerationContext } from './generation.js';
+import type { NodeMetrics } from './metrics.js';
+import { registerOllamaApi } from './ollama-api.js';
+import { registerOpenAiApi } from './openai-api.js';
+
+/**
+ * The largest request body accepted: 32 MiB, enough for a chat with several base64 images,
+ * small enough that a runaway client cannot exhaust a mini-PC's memory.
+ */
+export const MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+/** What the HTTP server needs. */
+export interface ServerDeps extends GenerationContext {
+  tokens: TokenVerifier;
+  metrics: NodeMetrics;
+  logger: Logger;
+  softwareVersion: string;
+  /** Extra credential checks for /allerac/* (the UI session), tried after bearer tokens. */
+  authenticators?: readonly Authenticator[];
+  /** `GET /health`'s body. */
+  health: () => Promise<{ healthy: boolean } & Record<string, unknown>>;
+  /** Registers more routes (management API, web UI) on the same instance. */
+  extraRoutes?: ReadonlyArray<(app: FastifyInstance) => void | Promise<void>>;
+  bodyLimit?: number;
+}
+
+/** Builds the node's HTTP server (not yet listening). */
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: deps.bodyLimit ?? MAX_BODY_BYTES,
+    // Streams can be long; the node's own deadlines bound them, not the socket.
+    requestTimeout: 0,
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  });
+
+  // Ollama accepts a JSON body whatever the Content-Type says (curl sends form encoding), so do we.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
+    const text = body as string;
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch (error) {
+      done(new BadRequestError(`invalid JSON body: ${(error as Error).message}`), undefined);
+    }
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    const started = performance.now();
+    reply.raw.once('close', () => {
+      const route = request.routeOptions.url ?? 'unmatched';
+      deps.metrics.httpRequests.inc({ route, method: request.method, status: String(reply.raw.statusCode) });
+      deps.metrics.httpDuration.observe(
+        { route, method: request.method },
+        (performance.now() - started) / 1000,
+      );
+    });
+  });
+
+  registerAuth(app, deps.tokens, deps.authenticators ?? []);
+
+  app.setErrorHandler(async (error, request, reply) => {
+    const httpError = toHttpError(error);
+    if (httpError.status >= 500 && httpError.status !== 502 && httpError.status !== 503) {
+      request.log.error({ err: error, url: request.url }, 'request failed');
+    } else {
+      request.log.debug({ err: error, url: request.url, status: httpError.status }, 'request refused');
+    }
+    if (httpError.retryAfterSeconds !== undefined)
+      reply.header('Retry-After', String(httpError.retryAfterSeconds));
+    return reply.status(httpError.status).send(errorBody(flavorOf(request.url), httpError));
+  });
+
+  app.setNotFoundHandler(async (request, reply) => {
+    const error = new HttpError(
+      404,
+      `${request.method} ${request.url.split('?')[0]} is not an endpoint of this node`,
+    );
+    return reply.status(404).send(errorBody(flavorOf(request.url), error));
+  });
+
+  app.get('/health', async (_request, reply) => {
+    const body = await deps.health();
+    return reply.status(200).send(body);
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    reply.header('Content-Type', deps.metrics.registry.contentType);
+    return deps.metrics.registry.metrics();
+  });
+
+  // Ollama answers these on its root, and some clients probe them to detect a server.
+  app.get('/', async (_request, reply) => reply.type('text/plain').send('Ollama is running'));
+
+  registerOllamaApi(app, deps, deps.softwareVersion);
+  registerOpenAiApi(app, deps);
+  for (const register of deps.extraRoutes ?? []) await register(app);
+  return app;
+}
