@@ -42,6 +42,8 @@ export interface RunningNode {
   readonly backend: Backend;
   readonly gateway: InferenceGateway;
   readonly logger: Logger;
+  /** The HTTP server, for in-process requests (`inject`) in tests. */
+  readonly http: FastifyInstance;
   /** Graceful shutdown: in-flight requests finish or are cut with a clear error; the store closes. Idempotent. */
   close(graceMs?: number): Promise<void>;
 }
@@ -122,5 +124,5 @@ export async function startNode(config: NodeConfig, options: { logger?: Logger }
     return closing;
   };
 
-  return { config, url, store, backend, gateway, logger, close };
+  return { config, url, store, backend, gateway, logger, http: app, close };
 }

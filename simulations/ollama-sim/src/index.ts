@@ -1,1 +1,24 @@
-export {};
+/**
+ * @allerac/ollama-sim: a faithful Ollama HTTP API simulator with hardware profiles, deterministic
+ * answers and fault injection, standing in for real hardware in tests, benchmarks and demos.
+ *
+ * @example
+ * ```ts
+ * import { Ollama } from 'ollama';
+ * import { expectedAnswer, startOllamaSim } from '@allerac/ollama-sim';
+ *
+ * const sim = await startOllamaSim({ profile: 'fast', models: ['llama3.2:3b'] });
+ * const ollama = new Ollama({ host: sim.url });
+ * const messages = [{ role: 'user', content: 'hello' }];
+ * const reply = await ollama.chat({ model: 'llama3.2:3b', messages });
+ * reply.message.content === expectedAnswer('llama3.2:3b', messages); // true
+ * await sim.close();
+ * ```
+ */
+export { MODEL_CATALOG } from './catalog.js';
+export { embedText } from './embedding.js';
+export { OllamaApiError } from './errors.js';
+export { PROFILES } from './profiles.js';
+export { startOllamaSim } from './server.js';
+export { expectedAnswer } from './text.js';
+export type { FaultPlan, HardwareProfile, OllamaSim, OllamaSimOptions, SimModel, SimStats } from './types.js';

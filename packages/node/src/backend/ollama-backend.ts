@@ -171,7 +171,17 @@ class OllamaBackend implements Backend {
       }
     } catch (error) {
       if (controller.signal.aborted) throw controller.signal.reason;
-      throw error;
+      if (error instanceof BackendProtocolError || error instanceof BackendResponseError) throw error;
+      if (error instanceof BackendUnavailableError) throw error;
+      // The connection broke after the stream had started: the backend died or reset it.
+      this.markUnhealthyLater();
+      const detail = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+      throw new BackendProtocolError(
+        `the backend at ${this.url} broke off the ${endpoint} stream (${detail})`,
+        {
+          cause: error,
+        },
+      );
     } finally {
       signal.removeEventListener('abort', onAbort);
       this.inflight.delete(controller);

@@ -1,0 +1,60 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type OllamaSim, type OllamaSimOptions, startOllamaSim } from '@allerac/ollama-sim';
+import { pino } from 'pino';
+import { resolveStartConfig } from '../../src/config.js';
+import { type RunningNode, startNode } from '../../src/daemon.js';
+
+/** A node on loopback backed by an ollama-sim, in a temporary data dir. */
+export interface TestNode {
+  node: RunningNode;
+  sim: OllamaSim | undefined;
+  dataDir: string;
+  teardown(): Promise<void>;
+}
+
+/** Starts ollama-sim (unless `sim: false`) and a node pointing at it. */
+export async function startTestNode(
+  options: { name?: string; sim?: OllamaSimOptions | false; ollamaUrl?: string } = {},
+): Promise<TestNode> {
+  const sim = options.sim === false ? undefined : await startOllamaSim(options.sim ?? {});
+  const dataDir = mkdtempSync(join(tmpdir(), 'allerac-node-'));
+  const config = resolveStartConfig(
+    {
+      name: options.name ?? 'alice',
+      dataDir,
+      httpPort: '0',
+      httpHost: '127.0.0.1',
+      p2pPort: '0',
+      ollamaUrl: options.ollamaUrl ?? sim?.url ?? 'http://127.0.0.1:9',
+      logLevel: 'silent',
+    },
+    {},
+  );
+  const node = await startNode(config, { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
+  return {
+    node,
+    sim,
+    dataDir,
+    async teardown() {
+      await node.close(1_000);
+      await sim?.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `check` every 50 ms until it returns true, for at most `timeoutMs`. */
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}

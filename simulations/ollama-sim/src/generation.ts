@@ -1,0 +1,193 @@
+/**
+ * Timed token streaming. Tokens are due at fixed times from the first token on; each tick emits
+ * every token that is due (one NDJSON line each) so high rates need no timer per token, and the
+ * schedule is absolute so delays do not accumulate. Backpressure pauses until 'drain'.
+ */
+import type { ServerResponse } from 'node:http';
+import { parameterBillions } from './catalog.js';
+import type { ClientWatch } from './client-watch.js';
+import { OllamaApiError, SERVER_BUSY } from './errors.js';
+import { sendJson } from './http-util.js';
+import type { InstalledModel } from './models.js';
+import type { SimState, Stoppable } from './state.js';
+
+/** Metrics Ollama puts in the final object, in nanoseconds and counts. */
+export interface GenerationMetrics {
+  total_duration: number;
+  load_duration: number;
+  prompt_eval_count: number;
+  prompt_eval_duration: number;
+  eval_count: number;
+  eval_duration: number;
+}
+
+/** What to generate and how each endpoint shapes its objects. */
+export interface GenerationSpec {
+  entry: InstalledModel;
+  tokens: string[];
+  promptTokens: number;
+  stream: boolean;
+  keepAliveMs: number | undefined;
+  /** performance.now() when the request arrived, for total_duration. */
+  startedAt: number;
+  /** One streamed object (without newline) carrying `token`. */
+  chunk(token: string, createdAt: string): string;
+  /** The final object; `content` is '' when streamed and the whole answer otherwise. */
+  final(content: string, metrics: GenerationMetrics, createdAt: string): unknown;
+}
+
+type Outcome = 'done' | 'aborted' | 'crashed' | 'stopped';
+
+const NS_PER_MS = 1e6;
+
+/** Generation speed of a model on this hardware: larger models are proportionally slower. */
+export function tokensPerSecondFor(state: SimState, entry: InstalledModel): number {
+  const { tokensPerSecond, referenceParamsB } = state.profile;
+  return (tokensPerSecond * referenceParamsB) / parameterBillions(entry.model.parameterSize);
+}
+
+/** Waits for `promise` unless the client leaves first. */
+async function unlessGone<T>(promise: Promise<T>, client: ClientWatch): Promise<{ value: T } | undefined> {
+  const result = await Promise.race([promise.then((value) => ({ value })), client.whenGone]);
+  return result === 'gone' ? undefined : result;
+}
+
+/** Queues for a slot, loads the model and streams the answer; counts the outcome. */
+export async function runGeneration(
+  state: SimState,
+  res: ServerResponse,
+  client: ClientWatch,
+  spec: GenerationSpec,
+): Promise<void> {
+  const ticket = state.scheduler.acquire();
+  if (ticket === undefined) {
+    state.counters.rejected++;
+    throw new OllamaApiError(503, SERVER_BUSY);
+  }
+  try {
+    if ((await unlessGone(ticket.ready, client)) === undefined) {
+      state.counters.cancelled++;
+      return;
+    }
+    const leasePromise = state.store.acquire(spec.entry);
+    const leased = await unlessGone(leasePromise, client);
+    if (leased === undefined) {
+      leasePromise.then((lease) => lease.release(spec.keepAliveMs)).catch(() => {});
+      state.counters.cancelled++;
+      return;
+    }
+    const lease = leased.value;
+    const outcome = await streamTokens(state, res, client, spec, lease.loadMs);
+    if (outcome !== 'crashed') lease.release(spec.keepAliveMs);
+    if (outcome === 'done') state.counters.completed++;
+    if (outcome === 'aborted') state.counters.cancelled++;
+  } finally {
+    ticket.release();
+  }
+}
+
+function streamTokens(
+  state: SimState,
+  res: ServerResponse,
+  client: ClientWatch,
+  spec: GenerationSpec,
+  loadMs: number,
+): Promise<Outcome> {
+  return new Promise<Outcome>((resolve) => {
+    const { tokens, stream } = spec;
+    const total = tokens.length;
+    const profile = state.profile;
+    const interval = 1000 / tokensPerSecondFor(state, spec.entry);
+    const promptEvalMs = profile.ttftMs + (spec.promptTokens / profile.promptEvalTokensPerSecond) * 1000;
+    const firstDue = performance.now() + promptEvalMs;
+    let sent = 0;
+    let content = '';
+    let timer: NodeJS.Timeout | undefined;
+    let finished = false;
+
+    const finish = (outcome: Outcome) => {
+      if (finished) return;
+      finished = true;
+      state.clearTimer(timer);
+      res.off('drain', tick);
+      state.running.delete(stopper);
+      resolve(outcome);
+    };
+    const stopper: Stoppable = { stop: () => finish('stopped') };
+    state.running.add(stopper);
+    client.onGone(() => finish('aborted'));
+
+    const startStream = () => {
+      if (!res.headersSent) res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
+    };
+
+    const crash = () => {
+      finish('crashed');
+      state.crash();
+    };
+
+    function tick(): void {
+      timer = undefined;
+      if (finished) return;
+      const now = performance.now();
+      const due = now < firstDue ? 0 : Math.min(total, Math.floor((now - firstDue) / interval) + 1);
+      const { exitAfterTokens, stallAfterTokens } = state.faults.plan;
+      const exitAt = exitAfterTokens !== undefined && exitAfterTokens < total ? exitAfterTokens : undefined;
+      const stallAt =
+        stallAfterTokens !== undefined && stallAfterTokens < total ? stallAfterTokens : undefined;
+      const limit = Math.min(due, exitAt ?? total, stallAt ?? total);
+      let batch = '';
+      if (sent < limit) {
+        const createdAt = new Date().toISOString();
+        state.counters.tokens += limit - sent;
+        for (; sent < limit; sent++) {
+          const token = tokens[sent]!;
+          if (stream) batch += `${spec.chunk(token, createdAt)}\n`;
+          else content += token;
+        }
+      }
+      let writable = true;
+      if (batch !== '') {
+        startStream();
+        writable = res.write(batch, exitAt !== undefined && sent >= exitAt ? crash : undefined);
+        if (exitAt !== undefined && sent >= exitAt) return;
+      }
+      if (exitAt !== undefined && sent >= exitAt) {
+        crash();
+        return;
+      }
+      if (stallAt !== undefined && sent >= stallAt) return; // hold the connection until the client leaves
+      if (sent >= total) {
+        complete();
+        return;
+      }
+      if (!writable) {
+        res.once('drain', tick);
+        return;
+      }
+      timer = state.setTimer(tick, firstDue + sent * interval - performance.now());
+    }
+
+    function complete(): void {
+      const end = performance.now();
+      const metrics: GenerationMetrics = {
+        total_duration: Math.round((end - spec.startedAt) * NS_PER_MS),
+        load_duration: Math.round(loadMs * NS_PER_MS),
+        prompt_eval_count: spec.promptTokens,
+        prompt_eval_duration: Math.round(promptEvalMs * NS_PER_MS),
+        eval_count: total,
+        eval_duration: Math.max(1, Math.round((end - (firstDue - interval)) * NS_PER_MS)),
+      };
+      const createdAt = new Date().toISOString();
+      if (stream) {
+        startStream();
+        res.end(`${JSON.stringify(spec.final('', metrics, createdAt))}\n`);
+      } else {
+        sendJson(res, 200, spec.final(content, metrics, createdAt));
+      }
+      finish('done');
+    }
+
+    timer = state.setTimer(tick, firstDue - performance.now());
+  });
+}

@@ -1,0 +1,195 @@
+/** The HTTP server: routing, control endpoints under /_sim, lifecycle and the crash fault. */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { handleChat, handleEmbed, handleEmbeddings, handleGenerate } from './api-inference.js';
+import { handleCopy, handleDelete, handlePs, handlePull, handleShow, handleTags } from './api-models.js';
+import { DEFAULT_MODELS, resolveModel } from './catalog.js';
+import { watchClient } from './client-watch.js';
+import { OllamaApiError } from './errors.js';
+import { type JsonObject, parseJsonObject, readBody, sendError, sendJson, sendText } from './http-util.js';
+import { resolveProfile } from './profiles.js';
+import { SimState } from './state.js';
+import type { FaultPlan, OllamaSim, OllamaSimOptions } from './types.js';
+
+/** Version reported by /api/version unless the options say otherwise. */
+export const DEFAULT_VERSION = '0.12.0';
+
+/** How the simulator dies on an exitAfterTokens fault. */
+export interface SimHooks {
+  /** Replaces the default crash (drop every socket and stop listening), e.g. with process.exit. */
+  onCrash?: () => void;
+}
+
+type BodyHandler = (
+  state: SimState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: JsonObject,
+  startedAt: number,
+) => Promise<void> | void;
+
+interface Route {
+  goType: string;
+  /** Inference routes are where error faults apply. */
+  inference: boolean;
+  handler: BodyHandler;
+}
+
+const POST_ROUTES: Record<string, Route> = {
+  '/api/chat': {
+    goType: 'ChatRequest',
+    inference: true,
+    handler: (s, _q, r, b, t) => handleChat(s, r, watchClient(r), b, t),
+  },
+  '/api/generate': {
+    goType: 'GenerateRequest',
+    inference: true,
+    handler: (s, _q, r, b, t) => handleGenerate(s, r, watchClient(r), b, t),
+  },
+  '/api/embed': {
+    goType: 'EmbedRequest',
+    inference: true,
+    handler: (s, _q, r, b, t) => handleEmbed(s, r, watchClient(r), b, t),
+  },
+  '/api/embeddings': {
+    goType: 'EmbeddingRequest',
+    inference: true,
+    handler: (s, _q, r, b) => handleEmbeddings(s, r, watchClient(r), b),
+  },
+  '/api/show': { goType: 'ShowRequest', inference: false, handler: (s, _q, r, b) => handleShow(s, r, b) },
+  '/api/pull': {
+    goType: 'PullRequest',
+    inference: false,
+    handler: (s, _q, r, b) => handlePull(s, r, watchClient(r), b),
+  },
+  '/api/copy': { goType: 'CopyRequest', inference: false, handler: (s, _q, r, b) => handleCopy(s, r, b) },
+};
+
+const KNOWN_PATHS = new Set([
+  '/',
+  '/api/version',
+  '/api/tags',
+  '/api/ps',
+  '/api/delete',
+  '/_sim/stats',
+  '/_sim/faults',
+  '/_sim/reset',
+  ...Object.keys(POST_ROUTES),
+]);
+
+async function route(state: SimState, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const startedAt = performance.now();
+  const path = (req.url ?? '/').split('?')[0]!;
+  const method = req.method ?? 'GET';
+  if (!path.startsWith('/_sim/')) state.counters.requests++;
+
+  if (path === '/' && (method === 'GET' || method === 'HEAD')) return sendText(res, 200, 'Ollama is running');
+  if (path === '/api/version' && (method === 'GET' || method === 'HEAD')) {
+    return sendJson(res, 200, { version: state.version });
+  }
+  if (path === '/api/tags' && (method === 'GET' || method === 'HEAD')) return handleTags(state, res);
+  if (path === '/api/ps' && method === 'GET') return handlePs(state, res);
+  if (path === '/api/delete' && method === 'DELETE') {
+    return handleDelete(state, res, parseJsonObject(await readBody(req), 'DeleteRequest'));
+  }
+  const post = POST_ROUTES[path];
+  if (post !== undefined && method === 'POST') {
+    const raw = await readBody(req);
+    if (post.inference) {
+      const fault = state.faults.nextError();
+      if (fault !== undefined) throw fault;
+    }
+    return post.handler(state, req, res, parseJsonObject(raw, post.goType), startedAt);
+  }
+  if (path === '/_sim/stats' && method === 'GET') return sendJson(res, 200, state.stats());
+  if (path === '/_sim/faults' && method === 'GET') return sendJson(res, 200, state.faults.plan);
+  if (path === '/_sim/faults' && method === 'POST') {
+    state.faults.set(parseJsonObject(await readBody(req), 'FaultPlan') as FaultPlan);
+    return sendJson(res, 200, state.faults.plan);
+  }
+  if (path === '/_sim/reset' && method === 'POST') {
+    await readBody(req);
+    state.counters = { requests: 0, completed: 0, cancelled: 0, rejected: 0, tokens: 0 };
+    state.faults.set({});
+    state.resetModels();
+    return sendJson(res, 200, state.stats());
+  }
+  // gin's defaults: 405 for a known path with another method, 404 otherwise.
+  if (KNOWN_PATHS.has(path)) return sendText(res, 405, '405 method not allowed');
+  return sendText(res, 404, '404 page not found');
+}
+
+/** Starts a simulator; `hooks` lets the CLI turn the crash fault into a real process exit. */
+export async function createOllamaSim(
+  options: OllamaSimOptions = {},
+  hooks: SimHooks = {},
+): Promise<OllamaSim> {
+  const profile = resolveProfile(options.profile);
+  const models = (options.models ?? DEFAULT_MODELS).map(resolveModel);
+  const sockets = new Set<Socket>();
+  let closing: Promise<void> | undefined;
+
+  const server = createServer({ keepAliveTimeout: 5_000 });
+  const dropEverything = () => {
+    state.stopAll();
+    for (const socket of sockets) socket.destroy();
+    sockets.clear();
+  };
+  const close = (): Promise<void> => {
+    closing ??= new Promise<void>((resolve) => {
+      dropEverything();
+      if (!server.listening) return resolve();
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+    return closing;
+  };
+  const state: SimState = new SimState(
+    profile,
+    options.version ?? DEFAULT_VERSION,
+    models,
+    options.preload ?? [],
+    hooks.onCrash ?? (() => void close()),
+  );
+  if (options.faults !== undefined) state.faults.set(options.faults);
+
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (state.stopped) {
+      res.destroy();
+      return;
+    }
+    route(state, req, res).catch((error: unknown) => {
+      if (res.destroyed) return;
+      if (error instanceof OllamaApiError) sendError(res, error.status, error.message);
+      else sendError(res, 500, error instanceof Error ? error.message : String(error));
+    });
+  });
+
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : (options.port ?? 0);
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    setFaults: (faults: FaultPlan) => state.faults.set(faults),
+    stats: () => state.stats(),
+    close,
+  };
+}
+
+/** Starts an Ollama API simulator on loopback (port 0 unless given). */
+export function startOllamaSim(options: OllamaSimOptions = {}): Promise<OllamaSim> {
+  return createOllamaSim(options);
+}
