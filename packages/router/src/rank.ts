@@ -1,0 +1,164 @@
+/** The `auto`, `local-first` and `pin` policies: rank every candidate for a task, with reasons. */
+import {
+  CARD_STALE_MS,
+  DEFAULT_ROUTER_DEFAULTS,
+  FAILURE_HALF_LIFE_MS,
+  FAILURE_PENALTY,
+  MEMORY_SAFETY_MARGIN,
+  SPECIALIZATION_BONUS,
+} from './constants.js';
+import { UnknownNodeError } from './errors.js';
+import { estimateCompletionMs } from './estimate.js';
+import { AUTO_MODEL, compareIds, findModel, resolveModel, usableMemoryBytes } from './model-names.js';
+import type { Candidate, Placement, RouterDefaults, RouterOptions, Task } from './types.js';
+
+/**
+ * Ranks every candidate for a task: eligible nodes first, best (lowest score) first, ties broken by
+ * node id; then the excluded ones by node id, each with the reason it was excluded.
+ *
+ * @throws ModelNotFoundError / AmbiguousModelError from {@link resolveModel}
+ * @throws UnknownNodeError when a `pin` policy names no candidate
+ */
+export function rankCandidates(
+  task: Task,
+  candidates: readonly Candidate[],
+  options: RouterOptions = {},
+): Placement[] {
+  const policy = task.policy ?? { kind: 'auto' };
+  const pinned = policy.kind === 'pin' ? findNode(policy.node, candidates) : undefined;
+  // `auto` on a pinned node means the best model that node can run, not the mesh's best.
+  const model = resolveModel(
+    task.model,
+    pinned !== undefined && task.model.trim().toLowerCase() === AUTO_MODEL ? [pinned] : candidates,
+    options,
+  );
+  const placements = candidates.map((node) => {
+    const placement = evaluateCandidate(task, node, model, options);
+    if (pinned !== undefined && node !== pinned) {
+      return {
+        ...placement,
+        eligible: false,
+        score: Number.POSITIVE_INFINITY,
+        reason: `excluded: pinned to ${pinned.name}`,
+      };
+    }
+    if (pinned !== undefined && placement.eligible)
+      return { ...placement, reason: `pinned; ${placement.reason}` };
+    return placement;
+  });
+  const ranked = sortPlacements(placements);
+  if (policy.kind === 'local-first') {
+    const local = candidates.find((c) => c.isLocal);
+    const index = ranked.findIndex((p) => p.eligible && p.nodeId === local?.id);
+    if (index >= 0) {
+      const [first] = ranked.splice(index, 1);
+      ranked.unshift({ ...first!, reason: `local-first; ${first!.reason}` });
+    }
+  }
+  return ranked;
+}
+
+/** Eligible first by score then id; excluded last by id. Deterministic for equal inputs. */
+export function sortPlacements(placements: readonly Placement[]): Placement[] {
+  return [...placements].sort((a, b) => {
+    if (a.eligible !== b.eligible) return a.eligible ? -1 : 1;
+    if (a.eligible && a.score !== b.score) return a.score - b.score;
+    return compareIds(a.nodeId, b.nodeId);
+  });
+}
+
+/** Finds a pinned node by id first, then by name (case-insensitive). */
+function findNode(node: string, candidates: readonly Candidate[]): Candidate {
+  const found =
+    candidates.find((c) => c.id === node) ??
+    candidates.find((c) => c.name.toLowerCase() === node.toLowerCase());
+  if (found === undefined) {
+    throw new UnknownNodeError(
+      node,
+      candidates.map((c) => c.name),
+    );
+  }
+  return found;
+}
+
+/** Eligibility, estimate, score and reason of one node for an already-resolved model, policy aside. */
+export function evaluateCandidate(
+  task: Task,
+  node: Candidate,
+  model: string,
+  options: RouterOptions = {},
+): Placement {
+  const defaults: RouterDefaults = { ...DEFAULT_ROUTER_DEFAULTS, ...options.defaults };
+  const base = { nodeId: node.id, nodeName: node.name, model };
+  const excluded = (reason: string, estimateMs = Number.NaN): Placement => ({
+    ...base,
+    eligible: false,
+    estimateMs,
+    score: Number.POSITIVE_INFINITY,
+    reason: `excluded: ${reason}`,
+  });
+
+  if (node.status === 'gone') return excluded('node gone');
+  const staleMs = options.staleCardMs ?? CARD_STALE_MS;
+  const age = task.now - node.cardIssuedAt;
+  if (!node.isLocal && age > staleMs) {
+    return excluded(`card stale (${formatSeconds(age)} old, limit ${formatSeconds(staleMs)})`);
+  }
+  if (!node.backendUp) return excluded('backend down');
+  const installed = findModel(node, model);
+  if (installed === undefined) return excluded(`${model} not installed`);
+
+  const estimate = estimateCompletionMs(task, node, installed, defaults);
+  if (!installed.loaded) {
+    const needed = installed.sizeBytes * (1 + (options.memorySafetyMargin ?? MEMORY_SAFETY_MARGIN));
+    const free = usableMemoryBytes(node);
+    if (needed > free) {
+      return excluded(
+        `needs ~${formatGB(needed)}, ${formatGB(free)} free${node.memory.gpuCount > 0 ? ' (VRAM)' : ''}`,
+        estimate.totalMs,
+      );
+    }
+  }
+
+  const parts: string[] = [];
+  parts.push(installed.loaded ? 'loaded' : `not loaded (+${formatSeconds(estimate.loadMs)} to load)`);
+  parts.push(`queue ${node.load.activeTasks + node.load.queueDepth}/${Math.max(1, node.load.slots)}`);
+  parts.push(`~${Math.round(estimate.tokensPerSecond)} tok/s ${estimate.tokensPerSecondSource}`);
+  if (!node.isLocal) parts.push(`rtt ${Math.round(estimate.rttMs)} ms`);
+
+  let score = estimate.totalMs;
+  const failures = fadedFailures(node, task.now, options.failureHalfLifeMs ?? FAILURE_HALF_LIFE_MS);
+  if (failures > 0) {
+    const penalty = (options.failurePenalty ?? FAILURE_PENALTY) * failures;
+    score *= 1 + penalty;
+    parts.push(`${node.measured.recentFailures} recent failure(s) (+${Math.round(penalty * 100)}%)`);
+  }
+  const wanted = task.specialization?.toLowerCase();
+  if (wanted !== undefined && node.specializations.some((s) => s.toLowerCase() === wanted)) {
+    const bonus = options.specializationBonus ?? SPECIALIZATION_BONUS;
+    score *= bonus;
+    parts.push(`specialization "${task.specialization}" (-${Math.round((1 - bonus) * 100)}%)`);
+  }
+  parts.push(`est. ${formatSeconds(estimate.totalMs)}`);
+  return { ...base, eligible: true, estimateMs: estimate.totalMs, score, reason: parts.join('; ') };
+}
+
+/** Recent failures weighted by how long ago the last one was (halving every half-life). */
+function fadedFailures(node: Candidate, now: number, halfLifeMs: number): number {
+  const count = Math.max(0, node.measured.recentFailures);
+  if (count === 0) return 0;
+  const last = node.measured.lastFailureAt;
+  if (last === undefined) return count;
+  return count * 0.5 ** (Math.max(0, now - last) / halfLifeMs);
+}
+
+/** `5.1 GB` in decimal gigabytes, as disks and Ollama report sizes. */
+export function formatGB(bytes: number): string {
+  return `${(bytes / 1e9).toFixed(1)} GB`;
+}
+
+/** `1.9 s` below a minute and a half, `95 s` above. */
+export function formatSeconds(ms: number): string {
+  const s = ms / 1000;
+  return s < 90 ? `${s.toFixed(1)} s` : `${Math.round(s)} s`;
+}
