@@ -1,1 +1,114 @@
-export {};
+/**
+ * @allerac/protocol: the wire protocol of the Allerac home mesh. Versioned protocol ids, limits,
+ * message types with validators and type guards, the length-prefixed JSON codec, card signing
+ * and typed errors. The conformance suite lives at `@allerac/protocol/conformance`.
+ *
+ * @example
+ * ```ts
+ * import { encodeFrame, FrameDecoder, MAX_FRAME_BYTES, CARD_PROTOCOL } from '@allerac/protocol';
+ * const bytes = encodeFrame({ type: 'leave', reason: 'shutdown' });
+ * const [message] = new FrameDecoder({ maxFrameBytes: MAX_FRAME_BYTES[CARD_PROTOCOL] }).push(bytes);
+ * ```
+ */
+export { canonicalJson } from './canonical-json.js';
+export { cardSigningBytes, signCard, signedCardMessage, verifyCardMessage } from './card-signing.js';
+export {
+  type CodecOptions,
+  decodeFrame,
+  decodeFrames,
+  decodePayload,
+  decodeVarint,
+  encodeFrame,
+  encodeVarint,
+  FrameDecoder,
+} from './codec.js';
+export {
+  CARD_PROTOCOL,
+  CARD_UPDATE_MIN_INTERVAL_MS,
+  FIRST_FRAME_TIMEOUT_MS,
+  FRAME_COMPLETION_TIMEOUT_MS,
+  HEARTBEAT_INTERVAL_MS,
+  HEARTBEAT_MISS_THRESHOLD,
+  INFER_PROTOCOL,
+  KEY_ACK_TIMEOUT_MS,
+  KEY_PROTOCOL,
+  MAX_ANY_FRAME_BYTES,
+  MAX_CARD_FRAME_BYTES,
+  MAX_FRAME_BYTES,
+  MAX_INBOUND_STREAMS,
+  MAX_INFER_FRAME_BYTES,
+  MAX_KEY_FRAME_BYTES,
+  MAX_LENGTH_PREFIX_BYTES,
+  MAX_MISBEHAVIOUR_BACKOFF_MS,
+  MAX_STREAM_OPENS_PER_WINDOW,
+  MAX_SYNC_FRAME_BYTES,
+  MISBEHAVIOUR_BACKOFF_MS,
+  PROTOCOL_VERSION,
+  PROTOCOLS,
+  type ProtocolId,
+  STREAM_FLOOD_WINDOW_MS,
+  SYNC_PROTOCOL,
+} from './constants.js';
+export {
+  BadSignatureError,
+  FrameTimeoutError,
+  FrameTooLargeError,
+  MalformedFrameError,
+  ProtocolError,
+  TruncatedFrameError,
+  UnexpectedMessageError,
+  UnsupportedVersionError,
+  ValidationError,
+} from './errors.js';
+export { FramedStream, type FramedStreamOptions } from './framed-stream.js';
+export type {
+  BackendInfo,
+  CardMessage,
+  CardProtocolMessage,
+  CardUpdateMessage,
+  GpuInfo,
+  HardwareInfo,
+  HeartbeatMessage,
+  InferApi,
+  InferCancelMessage,
+  InferChunkMessage,
+  InferDoneMessage,
+  InferErrorCode,
+  InferErrorMessage,
+  InferProtocolMessage,
+  InferRequestMessage,
+  InferStats,
+  KeyAckMessage,
+  KeyProtocolMessage,
+  KeyRotateMessage,
+  LeaveMessage,
+  LoadInfo,
+  Message,
+  MessageType,
+  ModelInfo,
+  NodeCard,
+  SyncHelloMessage,
+  SyncMessageMessage,
+  SyncProtocolMessage,
+  SyncRefusedMessage,
+} from './messages.js';
+export {
+  isCardMessage,
+  isCardUpdateMessage,
+  isHeartbeatMessage,
+  isInferCancelMessage,
+  isInferChunkMessage,
+  isInferDoneMessage,
+  isInferErrorMessage,
+  isInferRequestMessage,
+  isKeyAckMessage,
+  isKeyRotateMessage,
+  isLeaveMessage,
+  isSyncHelloMessage,
+  isSyncMessageMessage,
+  isSyncRefusedMessage,
+  MESSAGE_TYPES,
+  PROTOCOL_MESSAGE_TYPES,
+  validateMessage,
+  validateNodeCard,
+} from './validate.js';

@@ -1,0 +1,849 @@
+/**
+ * The mesh host: a libp2p 3 node (TCP, noise, yamux, pnet, mDNS, identify, ping) that exchanges
+ * signed NodeCards with every paired peer, tracks liveness from heartbeats, cuts off misbehaving
+ * peers, and rotates the mesh key when a peer is removed.
+ */
+import {
+  CARD_PROTOCOL,
+  CARD_UPDATE_MIN_INTERVAL_MS,
+  type CardMessage,
+  type CardUpdateMessage,
+  FramedStream,
+  FrameTimeoutError,
+  HEARTBEAT_INTERVAL_MS,
+  HEARTBEAT_MISS_THRESHOLD,
+  KEY_ACK_TIMEOUT_MS,
+  KEY_PROTOCOL,
+  type LoadInfo,
+  MAX_INBOUND_STREAMS,
+  MAX_MISBEHAVIOUR_BACKOFF_MS,
+  MAX_STREAM_OPENS_PER_WINDOW,
+  MISBEHAVIOUR_BACKOFF_MS,
+  type ModelInfo,
+  type NodeCard,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  type ProtocolId,
+  STREAM_FLOOD_WINDOW_MS,
+  signedCardMessage,
+  UnexpectedMessageError,
+  verifyCardMessage,
+} from '@allerac/protocol';
+import { noise } from '@chainsafe/libp2p-noise';
+import { yamux } from '@chainsafe/libp2p-yamux';
+import { identify } from '@libp2p/identify';
+import type { Connection, Libp2p, PeerId, PrivateKey, Stream } from '@libp2p/interface';
+import { mdns } from '@libp2p/mdns';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { type Ping, ping } from '@libp2p/ping';
+import { preSharedKey } from '@libp2p/pnet';
+import { tcp } from '@libp2p/tcp';
+import { multiaddr } from '@multiformats/multiaddr';
+import { createLibp2p } from 'libp2p';
+import type { Logger } from 'pino';
+import { createHardwareProbe, type HardwareProbe } from '../system/hardware.js';
+import { formatSwarmKey, generateMeshKey, loadOrCreateMeshKey, writeMeshKey } from './mesh-key.js';
+import { loadMeshState, loadOrCreatePeerKey, type MeshState, saveMeshState } from './mesh-state.js';
+
+/** Our own mDNS service tag, so other libp2p software on the LAN is neither found nor dialled. */
+export const DEFAULT_MDNS_SERVICE_TAG = '_allerac-mesh._udp.local';
+/** mDNS query interval: short, because a home LAN is small and joins should feel instant. */
+export const DEFAULT_MDNS_INTERVAL_MS = 2_000;
+/** A peer silent this long is hung up on (without back-off) so the connection can be rebuilt. */
+const SILENT_HANGUP_MS = 15_000;
+/** RTT is measured with libp2p ping every this many heartbeat ticks. */
+const PING_EVERY_TICKS = 5;
+/** Cards are re-read (RAM free, load) this often even when nobody calls cardChanged(). */
+const CARD_REFRESH_MS = 5_000;
+/** Redial after an unexpected disconnect: first delay, doubling, capped, bounded attempts. */
+const REDIAL_FIRST_MS = 250;
+const REDIAL_MAX_MS = 30_000;
+const REDIAL_ATTEMPTS = 10;
+/** A dial that failed (wrong key, unreachable) is not retried on discovery before this. */
+const DIAL_FAILURE_BACKOFF_MS = 5_000;
+
+/** Options of the mesh. */
+export interface MeshInit {
+  /** Human name of this node, published in its card. */
+  name: string;
+  /** Directory holding `peer-key` and `mesh-state.json`. */
+  dataDir: string;
+  /** Swarm-key file; created with a new key when missing. */
+  meshKeyFile: string;
+  /** Address to listen on, e.g. `0.0.0.0` or `127.0.0.1`. */
+  listenHost: string;
+  /** TCP port for libp2p; 0 picks any free port. */
+  p2pPort: number;
+  /** Specializations published in the card. */
+  specializations: string[];
+  /** Software version published in the card. */
+  softwareVersion: string;
+  /** mDNS service tag; defaults to DEFAULT_MDNS_SERVICE_TAG. */
+  mdnsServiceTag?: string;
+  /** mDNS query interval in ms; defaults to DEFAULT_MDNS_INTERVAL_MS. */
+  mdnsIntervalMs?: number;
+  /** Set false to turn mDNS off (peers then come from `bootstrap` or `connect`). */
+  mdns?: boolean;
+  /** Multiaddrs (with /p2p/ id) dialled at start, for networks without multicast. */
+  bootstrap?: string[];
+  /** Heartbeat interval in ms; defaults to HEARTBEAT_INTERVAL_MS. */
+  heartbeatIntervalMs?: number;
+}
+
+/** The parts of the card that the rest of the node knows: backend, models and load. */
+export interface LocalCardState {
+  /** Backend state. */
+  backend: NodeCard['backend'];
+  /** Installed models. */
+  models: ModelInfo[];
+  /** Live load. */
+  load: LoadInfo;
+}
+
+/** Injected dependencies of the mesh. */
+export interface MeshComponents {
+  /** Structured logger. */
+  logger: Logger;
+  /** Supplies backend, models and load for each card. */
+  cardSource: () => Promise<LocalCardState>;
+  /** Supplies hardware facts; defaults to a systeminformation probe of the data dir. */
+  hardware?: HardwareProbe;
+}
+
+/** What this node knows about one peer. */
+export interface PeerView {
+  /** Peer id. */
+  id: string;
+  /** Name from its card. */
+  name: string;
+  /** `online` while connected and heard from; `gone` after leave, disconnect or silence. */
+  status: 'online' | 'gone';
+  /** Its last verified card. */
+  card: NodeCard;
+  /** When it was last heard from, ms since the epoch. */
+  lastSeen: number;
+  /** Last measured round-trip time in ms. */
+  rttMs?: number;
+  /** Remote addresses of its open connections. */
+  addresses: string[];
+}
+
+/** Events of the mesh; each carries the peer's view after the change. */
+export interface MeshEvents {
+  /** A peer became online (first time, or back after being gone). */
+  'peer:join': PeerView;
+  /** An online peer sent a new card. */
+  'peer:update': PeerView;
+  /** A peer became gone. */
+  'peer:leave': PeerView;
+}
+
+/** Handler of an application protocol stream. */
+export type MeshStreamHandler = (stream: Stream, peerId: string) => void | Promise<void>;
+
+/** The mesh as the rest of the node sees it. */
+export interface Mesh {
+  /** This node's peer id; available once started. */
+  readonly peerId: string;
+  /** Starts the host; idempotent. */
+  start(): Promise<void>;
+  /** Announces leave and stops; idempotent. */
+  stop(): Promise<void>;
+  /** Every peer known (online or gone), this node excluded. */
+  peers(): PeerView[];
+  /** This node's current card. */
+  localCard(): Promise<NodeCard>;
+  /** Asks for a card update to be published (throttled to one per second). */
+  cardChanged(): void;
+  /** Registers a handler for an application protocol; survives transport restarts. */
+  handle(protocol: string, handler: MeshStreamHandler): void;
+  /** Opens a stream to a connected peer. */
+  openStream(peerId: string, protocol: string, signal?: AbortSignal): Promise<Stream>;
+  /** Dials a multiaddr (with /p2p/ id); resolves once connected. */
+  connect(address: string, signal?: AbortSignal): Promise<void>;
+  /** Our listen multiaddrs, each ending in /p2p/<id>. */
+  addresses(): string[];
+  /** Blocks a peer, rotates the mesh key across the others and restarts the transport. */
+  removePeer(peerId: string): Promise<void>;
+  /** Subscribes to an event. */
+  on<K extends keyof MeshEvents>(event: K, listener: (view: MeshEvents[K]) => void): void;
+  /** Unsubscribes from an event. */
+  off<K extends keyof MeshEvents>(event: K, listener: (view: MeshEvents[K]) => void): void;
+}
+
+/** Creates the mesh; nothing happens until start(). */
+export function createMesh(init: MeshInit, components: MeshComponents): Mesh {
+  return new Libp2pMesh(init, components);
+}
+
+interface PeerState {
+  id: string;
+  card?: NodeCard;
+  status: 'online' | 'gone';
+  lastSeen: number;
+  rttMs?: number;
+  /** Left gracefully: not redialled until it shows up again. */
+  left: boolean;
+}
+
+type Services = { identify: unknown; ping: Ping };
+
+class Libp2pMesh implements Mesh {
+  private readonly init: MeshInit;
+  private readonly log: Logger;
+  private readonly components: MeshComponents;
+  private readonly hardware: HardwareProbe;
+  private readonly heartbeatMs: number;
+  private node: Libp2p<Services> | undefined;
+  private privateKey: PrivateKey | undefined;
+  private meshKey: Uint8Array | undefined;
+  private state: MeshState = { epoch: 0, blocked: [] };
+  private running = false;
+  private lifecycle: Promise<void> = Promise.resolve();
+  private readonly peerStates = new Map<string, PeerState>();
+  private readonly outbound = new Map<string, FramedStream>();
+  private readonly opening = new Set<string>();
+  private readonly handlers = new Map<string, MeshStreamHandler>();
+  private readonly listeners = new Map<keyof MeshEvents, Set<(view: PeerView) => void>>();
+  private readonly backoff = new Map<string, { until: number; strikes: number }>();
+  private readonly dialFailures = new Map<string, number>();
+  private readonly redials = new Map<string, { attempt: number; timer: NodeJS.Timeout }>();
+  private readonly streamOpens = new Map<string, number[]>();
+  private readonly concurrent = new Map<string, number>();
+  private timers: NodeJS.Timeout[] = [];
+  private updateTimer: NodeJS.Timeout | undefined;
+  private tick = 0;
+  private seq = 0;
+  private current: CardMessage | undefined;
+  private lastPublishedAt = 0;
+
+  constructor(init: MeshInit, components: MeshComponents) {
+    this.init = init;
+    this.components = components;
+    this.log = components.logger.child({ component: 'mesh' });
+    this.hardware = components.hardware ?? createHardwareProbe({ dataDir: init.dataDir });
+    this.heartbeatMs = init.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS;
+    this.handlers.set(CARD_PROTOCOL, (stream, peer) => this.onCardStream(stream, peer));
+    this.handlers.set(KEY_PROTOCOL, (stream, peer) => this.onKeyStream(stream, peer));
+  }
+
+  get peerId(): string {
+    if (this.node === undefined) throw new Error('mesh not started');
+    return this.node.peerId.toString();
+  }
+
+  start(): Promise<void> {
+    this.lifecycle = this.lifecycle.then(async () => {
+      if (this.running) return;
+      this.privateKey ??= await loadOrCreatePeerKey(this.init.dataDir);
+      this.meshKey = await loadOrCreateMeshKey(this.init.meshKeyFile);
+      this.state = await loadMeshState(this.init.dataDir);
+      // Warm the hardware cache so the first card, sent on the first connection, is not delayed.
+      await this.hardware().catch(() => undefined);
+      await this.startNode();
+      this.running = true;
+      this.timers.push(setInterval(() => this.onTick(), this.heartbeatMs));
+      this.timers.push(setInterval(() => this.cardChanged(), CARD_REFRESH_MS));
+      this.log.info(
+        { event: 'mesh-started', peerId: this.peerId, addresses: this.addresses(), epoch: this.state.epoch },
+        'mesh started',
+      );
+    });
+    return this.lifecycle;
+  }
+
+  stop(): Promise<void> {
+    this.lifecycle = this.lifecycle.then(async () => {
+      if (!this.running) return;
+      this.running = false;
+      for (const t of this.timers) clearInterval(t);
+      this.timers = [];
+      clearTimeout(this.updateTimer);
+      this.updateTimer = undefined;
+      for (const r of this.redials.values()) clearTimeout(r.timer);
+      this.redials.clear();
+      await this.sendLeave('shutdown');
+      await this.stopNode();
+      for (const peer of this.peerStates.values()) this.markGone(peer.id, 'local-stop');
+      this.log.info({ event: 'mesh-stopped' }, 'mesh stopped');
+    });
+    return this.lifecycle;
+  }
+
+  peers(): PeerView[] {
+    return [...this.peerStates.values()].flatMap((p) => {
+      const view = this.view(p);
+      return view === undefined ? [] : [view];
+    });
+  }
+
+  async localCard(): Promise<NodeCard> {
+    if (this.current !== undefined) return this.current.card;
+    return this.buildCard(this.seq);
+  }
+
+  cardChanged(): void {
+    if (!this.running || this.updateTimer !== undefined) return;
+    const delay = Math.max(0, this.lastPublishedAt + CARD_UPDATE_MIN_INTERVAL_MS - Date.now());
+    this.updateTimer = setTimeout(() => {
+      this.publish()
+        .catch((err: unknown) => this.log.warn({ event: 'card-publish-failed', err }, 'card publish failed'))
+        .finally(() => {
+          this.updateTimer = undefined;
+        });
+    }, delay);
+  }
+
+  handle(protocol: string, handler: MeshStreamHandler): void {
+    this.handlers.set(protocol, handler);
+    this.node?.handle(protocol, this.wrap(protocol, handler), {
+      maxInboundStreams: 1024,
+      maxOutboundStreams: 1024,
+    });
+  }
+
+  async openStream(peerId: string, protocol: string, signal?: AbortSignal): Promise<Stream> {
+    const node = this.requireNode();
+    return node.dialProtocol(peerIdFromString(peerId), protocol, {
+      signal: signal ?? AbortSignal.timeout(10_000),
+    });
+  }
+
+  async connect(address: string, signal?: AbortSignal): Promise<void> {
+    await this.requireNode().dial(multiaddr(address), { signal: signal ?? AbortSignal.timeout(10_000) });
+  }
+
+  addresses(): string[] {
+    return this.node?.getMultiaddrs().map((a) => a.toString()) ?? [];
+  }
+
+  async removePeer(peerId: string): Promise<void> {
+    const node = this.requireNode();
+    if (!this.state.blocked.includes(peerId)) this.state.blocked.push(peerId);
+    await saveMeshState(this.init.dataDir, this.state);
+    this.peerStates.delete(peerId);
+    await node.hangUp(peerIdFromString(peerId)).catch(() => undefined);
+    const key = generateMeshKey();
+    const epoch = this.state.epoch + 1;
+    const targets = [...new Set(node.getConnections().map((c) => c.remotePeer.toString()))].filter(
+      (p) => !this.state.blocked.includes(p),
+    );
+    const results = await Promise.allSettled(targets.map((p) => this.sendKey(p, key, epoch)));
+    const acked = targets.filter((_, i) => results[i]?.status === 'fulfilled');
+    this.log.info(
+      {
+        event: 'mesh-key-rotated',
+        removed: peerId,
+        epoch,
+        acked,
+        missed: targets.filter((p) => !acked.includes(p)),
+      },
+      'mesh key rotated',
+    );
+    await this.adoptKey(key, epoch);
+  }
+
+  on<K extends keyof MeshEvents>(event: K, listener: (view: MeshEvents[K]) => void): void {
+    let set = this.listeners.get(event);
+    if (set === undefined) {
+      set = new Set();
+      this.listeners.set(event, set);
+    }
+    set.add(listener);
+  }
+
+  off<K extends keyof MeshEvents>(event: K, listener: (view: MeshEvents[K]) => void): void {
+    this.listeners.get(event)?.delete(listener);
+  }
+
+  // --- transport --------------------------------------------------------------------------
+
+  private requireNode(): Libp2p<Services> {
+    if (this.node === undefined) throw new Error('mesh not started');
+    return this.node;
+  }
+
+  private async startNode(): Promise<void> {
+    const denied = (peer: PeerId) => this.isDenied(peer.toString());
+    const node = await createLibp2p<Services>({
+      privateKey: this.privateKey,
+      addresses: { listen: [`/ip4/${this.init.listenHost}/tcp/${this.init.p2pPort}`] },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      connectionProtector: preSharedKey({ psk: formatSwarmKey(this.meshKey as Uint8Array) }),
+      connectionGater: {
+        denyDialPeer: denied,
+        denyInboundEncryptedConnection: denied,
+        denyOutboundEncryptedConnection: denied,
+        denyDialMultiaddr: () => false,
+      },
+      peerDiscovery:
+        this.init.mdns === false
+          ? []
+          : [
+              mdns({
+                serviceTag: this.init.mdnsServiceTag ?? DEFAULT_MDNS_SERVICE_TAG,
+                interval: this.init.mdnsIntervalMs ?? DEFAULT_MDNS_INTERVAL_MS,
+              }),
+            ],
+      services: { identify: identify(), ping: ping() },
+      // libp2p's default (5 inbound connections a second per host) is meant for the public
+      // internet; a home mesh restarting after a key rotation reconnects faster than that.
+      connectionManager: { inboundConnectionThreshold: 50 },
+      start: false,
+    });
+    for (const [protocol, handler] of this.handlers) {
+      await node.handle(protocol, this.wrap(protocol, handler), {
+        maxInboundStreams: 1024,
+        maxOutboundStreams: 1024,
+      });
+    }
+    node.addEventListener('peer:connect', (evt) => this.onConnect(evt.detail.toString()));
+    node.addEventListener('peer:disconnect', (evt) => this.onDisconnect(evt.detail.toString()));
+    node.addEventListener('peer:discovery', (evt) => {
+      void this.onDiscovery(evt.detail.id, evt.detail.multiaddrs.map(String));
+    });
+    this.node = node;
+    await node.start();
+    for (const address of this.init.bootstrap ?? []) {
+      void node.dial(multiaddr(address), { signal: AbortSignal.timeout(10_000) }).catch((err: unknown) => {
+        this.log.debug(
+          { event: 'bootstrap-dial-failed', address, err: String(err) },
+          'bootstrap dial failed',
+        );
+      });
+    }
+  }
+
+  private async stopNode(): Promise<void> {
+    const node = this.node;
+    if (node === undefined) return;
+    this.outbound.clear();
+    await node.stop();
+  }
+
+  private async adoptKey(key: Uint8Array, epoch: number): Promise<void> {
+    await writeMeshKey(this.init.meshKeyFile, key);
+    this.state.epoch = epoch;
+    await saveMeshState(this.init.dataDir, this.state);
+    this.lifecycle = this.lifecycle.then(async () => {
+      if (!this.running) return;
+      this.meshKey = key;
+      await this.stopNode();
+      await this.startNode();
+      this.log.info(
+        { event: 'mesh-transport-restarted', epoch, addresses: this.addresses() },
+        'transport restarted',
+      );
+    });
+    await this.lifecycle;
+  }
+
+  /** Wraps a handler with the deny list, flood detection and per-peer concurrency limits. */
+  private wrap(protocol: string, handler: MeshStreamHandler) {
+    return (stream: Stream, connection: Connection) => {
+      const peer = connection.remotePeer.toString();
+      if (this.isDenied(peer)) {
+        stream.abort(new Error('peer is blocked or backed off'));
+        return;
+      }
+      const now = Date.now();
+      const opens = (this.streamOpens.get(peer) ?? []).filter((t) => now - t < STREAM_FLOOD_WINDOW_MS);
+      opens.push(now);
+      this.streamOpens.set(peer, opens);
+      if (opens.length > MAX_STREAM_OPENS_PER_WINDOW) {
+        stream.abort(new Error('stream flood'));
+        this.misbehave(
+          peer,
+          'stream-flood',
+          new Error(`${opens.length} streams in ${STREAM_FLOOD_WINDOW_MS} ms`),
+        );
+        return;
+      }
+      const slot = `${peer} ${protocol}`;
+      const limit = MAX_INBOUND_STREAMS[protocol as ProtocolId] ?? 32;
+      const active = this.concurrent.get(slot) ?? 0;
+      if (active >= limit) {
+        stream.abort(new Error('too many concurrent streams'));
+        return;
+      }
+      this.concurrent.set(slot, active + 1);
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        const n = (this.concurrent.get(slot) ?? 1) - 1;
+        if (n <= 0) this.concurrent.delete(slot);
+        else this.concurrent.set(slot, n);
+      };
+      stream.addEventListener('close', release, { once: true });
+      Promise.resolve()
+        .then(() => handler(stream, peer))
+        .catch((err: unknown) => {
+          this.log.warn(
+            { event: 'stream-handler-failed', protocol, peer, err: String(err) },
+            'stream handler failed',
+          );
+          stream.abort(err instanceof Error ? err : new Error(String(err)));
+        });
+    };
+  }
+
+  private isDenied(peer: string): boolean {
+    if (this.state.blocked.includes(peer)) return true;
+    const b = this.backoff.get(peer);
+    return b !== undefined && b.until > Date.now();
+  }
+
+  /** Cuts a misbehaving peer off and backs it off, doubling the back-off on each repeat. */
+  private misbehave(peer: string, reason: string, err: unknown): void {
+    const previous = this.backoff.get(peer);
+    const strikes = (previous?.strikes ?? 0) + 1;
+    const backoffMs = Math.min(MAX_MISBEHAVIOUR_BACKOFF_MS, MISBEHAVIOUR_BACKOFF_MS * 2 ** (strikes - 1));
+    this.backoff.set(peer, { until: Date.now() + backoffMs, strikes });
+    this.log.warn(
+      {
+        event: 'peer-misbehaved',
+        peer,
+        reason,
+        error: err instanceof Error ? err.name : 'unknown',
+        detail: err instanceof Error ? err.message : String(err),
+        backoffMs,
+        strikes,
+      },
+      'peer cut off',
+    );
+    this.markGone(peer, reason);
+    void this.node?.hangUp(peerIdFromString(peer)).catch(() => undefined);
+  }
+
+  // --- discovery and connections ------------------------------------------------------------
+
+  private async onDiscovery(id: PeerId, addresses: string[]): Promise<void> {
+    const peer = id.toString();
+    const node = this.node;
+    if (node === undefined || !this.running || this.isDenied(peer)) return;
+    const state = this.peerStates.get(peer);
+    if (state !== undefined) state.left = false;
+    if (node.getConnections(id).length > 0) return;
+    const failedAt = this.dialFailures.get(peer);
+    if (failedAt !== undefined && Date.now() - failedAt < DIAL_FAILURE_BACKOFF_MS) return;
+    try {
+      await node.dial(id, { signal: AbortSignal.timeout(10_000) });
+      this.dialFailures.delete(peer);
+    } catch (err) {
+      this.dialFailures.set(peer, Date.now());
+      this.log.debug({ event: 'dial-failed', peer, addresses, err: String(err) }, 'dial failed');
+    }
+  }
+
+  private onConnect(peer: string): void {
+    const redial = this.redials.get(peer);
+    if (redial !== undefined) {
+      clearTimeout(redial.timer);
+      this.redials.delete(peer);
+    }
+    this.dialFailures.delete(peer);
+    void this.openCardStream(peer);
+  }
+
+  private onDisconnect(peer: string): void {
+    this.outbound.delete(peer);
+    const state = this.peerStates.get(peer);
+    this.markGone(peer, 'disconnected');
+    if (this.running && state !== undefined && !state.left && !this.isDenied(peer))
+      this.scheduleRedial(peer, 0);
+  }
+
+  private scheduleRedial(peer: string, attempt: number): void {
+    if (attempt >= REDIAL_ATTEMPTS || this.redials.has(peer)) return;
+    const delay = Math.min(REDIAL_MAX_MS, REDIAL_FIRST_MS * 2 ** attempt);
+    const timer = setTimeout(() => {
+      this.redials.delete(peer);
+      const node = this.node;
+      if (node === undefined || !this.running || this.isDenied(peer)) return;
+      if (this.peerStates.get(peer)?.left === true || node.getConnections(peerIdFromString(peer)).length > 0)
+        return;
+      node.dial(peerIdFromString(peer), { signal: AbortSignal.timeout(5_000) }).catch(() => {
+        this.scheduleRedial(peer, attempt + 1);
+      });
+    }, delay);
+    this.redials.set(peer, { attempt, timer });
+  }
+
+  // --- cards ---------------------------------------------------------------------------------
+
+  private async buildCard(seq: number): Promise<NodeCard> {
+    const [hardware, local] = await Promise.all([this.hardware(), this.components.cardSource()]);
+    return {
+      name: this.init.name,
+      peerId: this.peerId,
+      softwareVersion: this.init.softwareVersion,
+      protocolVersion: PROTOCOL_VERSION,
+      hardware,
+      backend: local.backend,
+      models: local.models,
+      load: local.load,
+      specializations: this.init.specializations,
+      issuedAt: Date.now(),
+      seq,
+    };
+  }
+
+  private async currentCard(): Promise<CardMessage> {
+    if (this.current === undefined) {
+      const card = await this.buildCard(++this.seq);
+      this.current = (await signedCardMessage('card', card, this.privateKey as PrivateKey)) as CardMessage;
+    }
+    return this.current;
+  }
+
+  private async publish(): Promise<void> {
+    if (!this.running) return;
+    const previous = await this.currentCard();
+    const card = await this.buildCard(this.seq + 1);
+    const strip = ({ issuedAt: _i, seq: _s, ...rest }: NodeCard) => JSON.stringify(rest);
+    if (strip(card) === strip(previous.card)) return;
+    this.seq = card.seq;
+    this.current = (await signedCardMessage('card', card, this.privateKey as PrivateKey)) as CardMessage;
+    this.lastPublishedAt = Date.now();
+    const update: CardUpdateMessage = { ...this.current, type: 'card-update' };
+    await Promise.allSettled([...this.outbound.entries()].map(([peer, s]) => this.send(peer, s, update)));
+  }
+
+  private async openCardStream(peer: string): Promise<void> {
+    const node = this.node;
+    if (node === undefined || this.outbound.has(peer) || this.opening.has(peer)) return;
+    this.opening.add(peer);
+    try {
+      const stream = await node.dialProtocol(peerIdFromString(peer), CARD_PROTOCOL, {
+        signal: AbortSignal.timeout(10_000),
+      });
+      const framed = new FramedStream(stream, { protocol: CARD_PROTOCOL });
+      await framed.write(await this.currentCard());
+      if (this.node !== node) {
+        stream.abort(new Error('transport restarted'));
+        return;
+      }
+      this.outbound.set(peer, framed);
+      stream.addEventListener(
+        'close',
+        () => {
+          if (this.outbound.get(peer) === framed) this.outbound.delete(peer);
+        },
+        { once: true },
+      );
+    } catch (err) {
+      this.log.debug({ event: 'card-stream-failed', peer, err: String(err) }, 'could not open card stream');
+    } finally {
+      this.opening.delete(peer);
+    }
+  }
+
+  private async send(peer: string, stream: FramedStream, message: Parameters<FramedStream['write']>[0]) {
+    try {
+      await stream.write(message, { signal: AbortSignal.timeout(5_000) });
+    } catch (err) {
+      if (this.outbound.get(peer) === stream) this.outbound.delete(peer);
+      stream.abort(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  private async sendLeave(reason: string): Promise<void> {
+    const streams = [...this.outbound.entries()];
+    await Promise.allSettled(
+      streams.map(async ([peer, s]) => {
+        await this.send(peer, s, { type: 'leave', reason });
+        await s.close({ signal: AbortSignal.timeout(1_000) }).catch(() => undefined);
+      }),
+    );
+  }
+
+  private async onCardStream(stream: Stream, peer: string): Promise<void> {
+    const framed = new FramedStream(stream, { protocol: CARD_PROTOCOL });
+    try {
+      const first = await framed.read();
+      if (first === undefined) return;
+      if (first.type !== 'card')
+        throw new UnexpectedMessageError(`first card-stream frame was ${first.type}`);
+      await this.acceptCard(peer, first, true);
+      for (;;) {
+        const message = await framed.read();
+        if (message === undefined) return;
+        if (message.type === 'card-update') await this.acceptCard(peer, message, false);
+        else if (message.type === 'heartbeat') this.touch(peer);
+        else if (message.type === 'leave') {
+          const state = this.peerStates.get(peer);
+          if (state !== undefined) state.left = true;
+          this.markGone(peer, `leave: ${message.reason ?? ''}`);
+          return;
+        } else throw new UnexpectedMessageError(`unexpected ${message.type} on an open card stream`);
+      }
+    } catch (err) {
+      if (err instanceof ProtocolError && !(err instanceof FrameTimeoutError && this.peerStates.has(peer))) {
+        this.misbehave(peer, 'card-stream', err);
+      }
+      framed.abort(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  private async acceptCard(
+    peer: string,
+    message: CardMessage | CardUpdateMessage,
+    first: boolean,
+  ): Promise<void> {
+    const card = await verifyCardMessage(message, peer, PROTOCOL_VERSION);
+    let state = this.peerStates.get(peer);
+    if (state !== undefined && !first && state.card !== undefined && card.seq <= state.card.seq) return;
+    const wasOnline = state?.status === 'online' && state.card !== undefined;
+    if (state === undefined) {
+      state = { id: peer, status: 'online', lastSeen: Date.now(), left: false };
+      this.peerStates.set(peer, state);
+    }
+    state.card = card;
+    state.status = 'online';
+    state.left = false;
+    state.lastSeen = Date.now();
+    this.emit(wasOnline ? 'peer:update' : 'peer:join', state);
+    if (!wasOnline) {
+      this.log.info({ event: 'peer-joined', peer, name: card.name }, 'peer joined');
+      if (!this.outbound.has(peer)) void this.openCardStream(peer);
+    }
+  }
+
+  private touch(peer: string): void {
+    const state = this.peerStates.get(peer);
+    if (state === undefined || state.card === undefined) return;
+    state.lastSeen = Date.now();
+    if (state.status === 'gone' && !state.left) {
+      state.status = 'online';
+      this.log.info({ event: 'peer-returned', peer }, 'peer heard from again');
+      this.emit('peer:join', state);
+    }
+  }
+
+  private markGone(peer: string, reason: string): void {
+    const state = this.peerStates.get(peer);
+    if (state === undefined || state.status === 'gone') return;
+    state.status = 'gone';
+    this.log.info({ event: 'peer-gone', peer, name: state.card?.name, reason }, 'peer gone');
+    this.emit('peer:leave', state);
+  }
+
+  private onTick(): void {
+    const node = this.node;
+    if (node === undefined || !this.running) return;
+    this.tick++;
+    const heartbeat = { type: 'heartbeat' as const, seq: this.tick, sentAt: Date.now() };
+    for (const [peer, s] of this.outbound) void this.send(peer, s, heartbeat);
+    const now = Date.now();
+    for (const state of this.peerStates.values()) {
+      const silent = now - state.lastSeen;
+      if (state.status === 'online' && silent > this.heartbeatMs * HEARTBEAT_MISS_THRESHOLD) {
+        this.markGone(state.id, 'heartbeat-timeout');
+      }
+      const id = peerIdFromString(state.id);
+      const connected = node.getConnections(id).length > 0;
+      if (connected && silent > SILENT_HANGUP_MS && !state.left) {
+        void node.hangUp(id).catch(() => undefined);
+      } else if (connected && !this.outbound.has(state.id)) {
+        void this.openCardStream(state.id);
+      }
+      if (connected && state.status === 'online' && this.tick % PING_EVERY_TICKS === 0) {
+        node.services.ping
+          .ping(id, { signal: AbortSignal.timeout(2_000) })
+          .then((rtt) => {
+            state.rttMs = rtt;
+          })
+          .catch(() => undefined);
+      }
+    }
+    for (const conn of node.getConnections()) {
+      const peer = conn.remotePeer.toString();
+      if (!this.outbound.has(peer) && !this.peerStates.has(peer)) void this.openCardStream(peer);
+    }
+  }
+
+  // --- key rotation -----------------------------------------------------------------------------
+
+  private async sendKey(peer: string, key: Uint8Array, epoch: number): Promise<void> {
+    const stream = await this.openStream(peer, KEY_PROTOCOL, AbortSignal.timeout(KEY_ACK_TIMEOUT_MS));
+    const framed = new FramedStream(stream, {
+      protocol: KEY_PROTOCOL,
+      firstFrameTimeoutMs: KEY_ACK_TIMEOUT_MS,
+    });
+    try {
+      await framed.write({
+        type: 'key-rotate',
+        newKey: Buffer.from(key).toString('hex'),
+        epoch,
+        blocked: this.state.blocked,
+      });
+      const ack = await framed.read();
+      if (ack?.type !== 'key-ack') throw new UnexpectedMessageError('expected key-ack');
+      await framed.close().catch(() => undefined);
+    } catch (err) {
+      framed.abort(err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    }
+  }
+
+  private async onKeyStream(stream: Stream, peer: string): Promise<void> {
+    const framed = new FramedStream(stream, { protocol: KEY_PROTOCOL });
+    try {
+      const message = await framed.read();
+      if (message?.type !== 'key-rotate') throw new UnexpectedMessageError('expected key-rotate');
+      if (this.peerStates.get(peer)?.card === undefined)
+        throw new UnexpectedMessageError('key-rotate before card');
+      const adopt = message.epoch > this.state.epoch;
+      if (adopt) {
+        for (const b of message.blocked) {
+          if (b !== this.peerId && !this.state.blocked.includes(b)) this.state.blocked.push(b);
+          this.peerStates.delete(b);
+        }
+      }
+      await framed.write({ type: 'key-ack', epoch: Math.max(message.epoch, this.state.epoch) });
+      await framed.close({ signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
+      if (adopt) {
+        this.log.info(
+          { event: 'mesh-key-received', from: peer, epoch: message.epoch },
+          'adopting new mesh key',
+        );
+        await this.adoptKey(Uint8Array.from(Buffer.from(message.newKey, 'hex')), message.epoch);
+      }
+    } catch (err) {
+      if (err instanceof ProtocolError) this.misbehave(peer, 'key-stream', err);
+      framed.abort(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  // --- views and events ----------------------------------------------------------------------
+
+  private view(state: PeerState): PeerView | undefined {
+    if (state.card === undefined) return undefined;
+    const addresses =
+      this.node?.getConnections(peerIdFromString(state.id)).map((c) => c.remoteAddr.toString()) ?? [];
+    return {
+      id: state.id,
+      name: state.card.name,
+      status: state.status,
+      card: state.card,
+      lastSeen: state.lastSeen,
+      ...(state.rttMs !== undefined ? { rttMs: state.rttMs } : {}),
+      addresses,
+    };
+  }
+
+  private emit(event: keyof MeshEvents, state: PeerState): void {
+    const view = this.view(state);
+    if (view === undefined) return;
+    for (const listener of this.listeners.get(event) ?? []) {
+      try {
+        listener(view);
+      } catch (err) {
+        this.log.warn({ event: 'mesh-listener-failed', err: String(err) }, 'mesh event listener threw');
+      }
+    }
+  }
+}

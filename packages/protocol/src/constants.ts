@@ -1,0 +1,75 @@
+/** Protocol ids and limits of the Allerac mesh. Every limit says why it has the value it has. */
+
+/** Version of the wire protocol as a whole; it appears in every NodeCard. */
+export const PROTOCOL_VERSION = '1.0.0';
+
+/** Capability cards, their updates, heartbeats and leave: one long-lived stream each way per peer. */
+export const CARD_PROTOCOL = '/allerac/card/1.0.0';
+/** Mesh-key rotation: one stream per rotation, `key-rotate` answered by `key-ack`. */
+export const KEY_PROTOCOL = '/allerac/key/1.0.0';
+/** Inference: one stream per request, request and cancel one way, chunks and the end the other. */
+export const INFER_PROTOCOL = '/allerac/infer/1.0.0';
+/** Shared-memory sync: one long-lived stream per peer carrying Automerge sync messages. */
+export const SYNC_PROTOCOL = '/allerac/sync/1.0.0';
+
+/** Every protocol id this implementation speaks. */
+export const PROTOCOLS = [CARD_PROTOCOL, KEY_PROTOCOL, INFER_PROTOCOL, SYNC_PROTOCOL] as const;
+
+/** One of the protocol ids above. */
+export type ProtocolId = (typeof PROTOCOLS)[number];
+
+/** Largest card frame: a card lists at most a few hundred models of ~300 bytes each. */
+export const MAX_CARD_FRAME_BYTES = 64 * 1024;
+/** Largest key frame: a swarm key, an epoch and a short blocklist fit in far less. */
+export const MAX_KEY_FRAME_BYTES = 4 * 1024;
+/** Largest inference frame: a chat request may carry long context and base64 images. */
+export const MAX_INFER_FRAME_BYTES = 16 * 1024 * 1024;
+/** Largest sync frame: an initial Automerge sync of a few thousand memories, base64-encoded. */
+export const MAX_SYNC_FRAME_BYTES = 8 * 1024 * 1024;
+
+/** Largest frame per protocol; a longer length prefix is refused before any payload is buffered. */
+export const MAX_FRAME_BYTES: Readonly<Record<ProtocolId, number>> = {
+  [CARD_PROTOCOL]: MAX_CARD_FRAME_BYTES,
+  [KEY_PROTOCOL]: MAX_KEY_FRAME_BYTES,
+  [INFER_PROTOCOL]: MAX_INFER_FRAME_BYTES,
+  [SYNC_PROTOCOL]: MAX_SYNC_FRAME_BYTES,
+};
+
+/** Largest frame any protocol allows; decoders that do not know the protocol use it. */
+export const MAX_ANY_FRAME_BYTES = MAX_INFER_FRAME_BYTES;
+
+/** A length prefix longer than this many bytes is malformed: 4 varint bytes cover 256 MiB. */
+export const MAX_LENGTH_PREFIX_BYTES = 4;
+
+/**
+ * Concurrent inbound streams per peer and protocol. Card and sync need one each way (two leaves
+ * room for a reconnect overlapping the old stream); inference allows a household's parallel chats.
+ */
+export const MAX_INBOUND_STREAMS: Readonly<Record<ProtocolId, number>> = {
+  [CARD_PROTOCOL]: 2,
+  [KEY_PROTOCOL]: 2,
+  [INFER_PROTOCOL]: 32,
+  [SYNC_PROTOCOL]: 4,
+};
+
+/** More stream opens than this from one peer within STREAM_FLOOD_WINDOW_MS is a flood. */
+export const MAX_STREAM_OPENS_PER_WINDOW = 64;
+/** Window over which stream opens are counted for flood detection. */
+export const STREAM_FLOOD_WINDOW_MS = 10_000;
+
+/** The first frame of a stream must arrive within this: an idle opener is holding a slot. */
+export const FIRST_FRAME_TIMEOUT_MS = 5_000;
+/** Once a frame's first byte is in, the rest must follow within this: defeats slowloris peers. */
+export const FRAME_COMPLETION_TIMEOUT_MS = 5_000;
+/** Interval between heartbeats on the card stream; liveness is judged from them. */
+export const HEARTBEAT_INTERVAL_MS = 1_000;
+/** A peer silent for this many heartbeat intervals is marked gone (2.5 s at the default). */
+export const HEARTBEAT_MISS_THRESHOLD = 2.5;
+/** Load-only card changes go out at most this often. */
+export const CARD_UPDATE_MIN_INTERVAL_MS = 1_000;
+/** A `key-rotate` must be acknowledged within this, or the sender rotates without that peer. */
+export const KEY_ACK_TIMEOUT_MS = 5_000;
+/** First back-off of a misbehaving peer; it doubles on each repeat offence. */
+export const MISBEHAVIOUR_BACKOFF_MS = 30_000;
+/** Longest back-off of a misbehaving peer. */
+export const MAX_MISBEHAVIOUR_BACKOFF_MS = 30 * 60_000;

@@ -1,0 +1,281 @@
+/** Wire messages of the mesh: discriminated unions on `type`, one union per protocol. */
+
+/** One GPU of a node. Sizes are bytes. */
+export interface GpuInfo {
+  /** Vendor and model, as the OS reports it. */
+  model: string;
+  /** Total video memory in bytes (0 when unknown or shared with system RAM). */
+  vramTotal: number;
+  /** Free video memory in bytes (0 when unknown). */
+  vramFree: number;
+}
+
+/** A node's hardware. Sizes are bytes. */
+export interface HardwareInfo {
+  /** CPU brand and model. */
+  cpuModel: string;
+  /** Logical cores. */
+  cores: number;
+  /** Physical RAM in bytes. */
+  ramTotal: number;
+  /** RAM available to new processes, in bytes. */
+  ramFree: number;
+  /** Swap in bytes, when the node reports it. */
+  swapTotal?: number;
+  /** Free swap in bytes, when the node reports it. */
+  swapFree?: number;
+  /** GPUs, possibly none. */
+  gpus: GpuInfo[];
+  /** Free bytes on the filesystem holding the node's data directory. */
+  diskFree: number;
+}
+
+/** State of the node's local inference backend (Ollama). */
+export interface BackendInfo {
+  /** Whether the backend answered its last health check. */
+  state: 'up' | 'down';
+  /** Backend URL as the node sees it; informative only. */
+  url?: string;
+  /** Backend version string, when it reports one. */
+  version?: string;
+}
+
+/** One model the node's backend has installed. */
+export interface ModelInfo {
+  /** Full Ollama name with tag, e.g. `llama3.2:3b`. */
+  name: string;
+  /** Size on disk in bytes, a proxy for the memory it needs. */
+  sizeBytes: number;
+  /** Model family, e.g. `llama`; empty when unknown. */
+  family: string;
+  /** Parameter size as Ollama reports it, e.g. `3.2B`; empty when unknown. */
+  parameterSize: string;
+  /** Quantization level, e.g. `Q4_K_M`; empty when unknown. */
+  quantization: string;
+  /** Whether the model is loaded in memory now. */
+  loaded: boolean;
+  /** What it can do, e.g. `completion`, `embedding`, `tools`, `vision`. */
+  capabilities?: string[];
+}
+
+/** Live load of a node. */
+export interface LoadInfo {
+  /** Inference tasks running now. */
+  activeTasks: number;
+  /** Tasks waiting for a slot. */
+  queueDepth: number;
+  /** Tasks the node runs in parallel. */
+  slots: number;
+  /** Measured generation speed per model name, tokens per second. */
+  tokensPerSecond: Record<string, number>;
+}
+
+/** A node's capability card: what it is, what it has and how busy it is. */
+export interface NodeCard {
+  /** Human name of the node, e.g. `kitchen`. */
+  name: string;
+  /** The node's libp2p peer id (base58btc); must equal the connection's remote peer. */
+  peerId: string;
+  /** Version of the node software. */
+  softwareVersion: string;
+  /** Wire protocol version, PROTOCOL_VERSION. */
+  protocolVersion: string;
+  /** Hardware. */
+  hardware: HardwareInfo;
+  /** Local backend state. */
+  backend: BackendInfo;
+  /** Installed models. */
+  models: ModelInfo[];
+  /** Live load. */
+  load: LoadInfo;
+  /** What the node's agent is meant for, e.g. `code`, `research`, `creative`, `home`. */
+  specializations: string[];
+  /** When the card was made, milliseconds since the Unix epoch. */
+  issuedAt: number;
+  /** Sequence number, increasing with every card the node issues during one run. */
+  seq: number;
+}
+
+/** The first frame on a card stream: the sender's signed card. */
+export interface CardMessage {
+  type: 'card';
+  /** The card. */
+  card: NodeCard;
+  /** Base64 Ed25519 signature of the card's canonical JSON by the sender's peer key. */
+  signature: string;
+}
+
+/** A later card that replaces the previous one; its `seq` must be higher. */
+export interface CardUpdateMessage {
+  type: 'card-update';
+  /** The whole new card. */
+  card: NodeCard;
+  /** Base64 Ed25519 signature of the card's canonical JSON by the sender's peer key. */
+  signature: string;
+}
+
+/** Proof of life on the card stream, sent every HEARTBEAT_INTERVAL_MS. */
+export interface HeartbeatMessage {
+  type: 'heartbeat';
+  /** Counter of heartbeats on this stream. */
+  seq: number;
+  /** Sender's clock, ms since the Unix epoch; informative only. */
+  sentAt: number;
+}
+
+/** The sender is stopping; the receiver marks it gone at once. */
+export interface LeaveMessage {
+  type: 'leave';
+  /** Why, for logs: e.g. `shutdown`, `key-rotation`. */
+  reason?: string;
+}
+
+/** Messages of CARD_PROTOCOL. */
+export type CardProtocolMessage = CardMessage | CardUpdateMessage | HeartbeatMessage | LeaveMessage;
+
+/** A new mesh key, sent over the existing encrypted connection. */
+export interface KeyRotateMessage {
+  type: 'key-rotate';
+  /** The new 32-byte pre-shared key, 64 lowercase hex digits. */
+  newKey: string;
+  /** Key epoch; increases by one with each rotation and a receiver ignores one not above its own. */
+  epoch: number;
+  /** Peer ids removed from the mesh by this rotation; receivers block them too. */
+  blocked: string[];
+}
+
+/** Acknowledges a `key-rotate`: the receiver has stored the key. */
+export interface KeyAckMessage {
+  type: 'key-ack';
+  /** The epoch that was stored (or the receiver's own, if higher). */
+  epoch: number;
+}
+
+/** Messages of KEY_PROTOCOL. */
+export type KeyProtocolMessage = KeyRotateMessage | KeyAckMessage;
+
+/** Which Ollama API an inference request follows. */
+export type InferApi = 'chat' | 'generate' | 'embed';
+
+/** Asks a peer to run one inference; the stream then carries its answer. */
+export interface InferRequestMessage {
+  type: 'infer-request';
+  /** Request id chosen by the caller, unique per caller; 1 to 128 characters. */
+  id: string;
+  /** Which Ollama endpoint the body is for. */
+  api: InferApi;
+  /** Model to run, as resolved by the caller. */
+  model: string;
+  /** The Ollama request JSON (for /api/chat, /api/generate or /api/embed). */
+  body: Record<string, unknown>;
+  /** Milliseconds the responder has to finish; it answers `deadline` after that. */
+  deadlineMs: number;
+  /** How many peers already failed this request; informative. */
+  failovers?: number;
+}
+
+/** One streamed piece of the answer. */
+export interface InferChunkMessage {
+  type: 'infer-chunk';
+  /** Request id. */
+  id: string;
+  /** One Ollama NDJSON object, as the backend produced it. */
+  chunk: Record<string, unknown>;
+}
+
+/** Final statistics of a finished inference. Durations are nanoseconds, as in Ollama. */
+export interface InferStats {
+  /** Whole request. */
+  totalDurationNs?: number;
+  /** Model load. */
+  loadDurationNs?: number;
+  /** Prompt tokens evaluated. */
+  promptEvalCount?: number;
+  /** Prompt evaluation time. */
+  promptEvalDurationNs?: number;
+  /** Tokens generated. */
+  evalCount?: number;
+  /** Generation time. */
+  evalDurationNs?: number;
+}
+
+/** The answer is complete; nothing follows on the stream. */
+export interface InferDoneMessage {
+  type: 'infer-done';
+  /** Request id. */
+  id: string;
+  /** Final statistics. */
+  stats: InferStats;
+}
+
+/** Why an inference failed. */
+export type InferErrorCode =
+  | 'busy'
+  | 'model-not-found'
+  | 'backend-unavailable'
+  | 'bad-request'
+  | 'internal'
+  | 'cancelled'
+  | 'deadline';
+
+/** The inference failed; nothing follows on the stream. */
+export interface InferErrorMessage {
+  type: 'infer-error';
+  /** Request id. */
+  id: string;
+  /** Machine-readable reason. */
+  code: InferErrorCode;
+  /** Human-readable detail. */
+  message: string;
+  /** Whether another peer may succeed with the same request. */
+  retryable: boolean;
+}
+
+/** The caller no longer wants the answer; the responder stops generating. */
+export interface InferCancelMessage {
+  type: 'infer-cancel';
+  /** Request id. */
+  id: string;
+}
+
+/** Messages of INFER_PROTOCOL. */
+export type InferProtocolMessage =
+  | InferRequestMessage
+  | InferChunkMessage
+  | InferDoneMessage
+  | InferErrorMessage
+  | InferCancelMessage;
+
+/** Opens a sync stream: the shared spaces the sender holds and may share with the receiver. */
+export interface SyncHelloMessage {
+  type: 'sync-hello';
+  /** Space names, each 1 to 128 characters. */
+  spaces: string[];
+}
+
+/** One Automerge sync message for one space. */
+export interface SyncMessageMessage {
+  type: 'sync-message';
+  /** Space name. */
+  space: string;
+  /** Base64 (RFC 4648, with padding) of the Automerge sync message bytes. */
+  data: string;
+}
+
+/** The sender will not sync this space with the receiver. */
+export interface SyncRefusedMessage {
+  type: 'sync-refused';
+  /** Space name. */
+  space: string;
+  /** Why: `not-allowed`, `unknown-space`, or free text. */
+  reason: string;
+}
+
+/** Messages of SYNC_PROTOCOL. */
+export type SyncProtocolMessage = SyncHelloMessage | SyncMessageMessage | SyncRefusedMessage;
+
+/** Every wire message. */
+export type Message = CardProtocolMessage | KeyProtocolMessage | InferProtocolMessage | SyncProtocolMessage;
+
+/** The `type` of every wire message. */
+export type MessageType = Message['type'];

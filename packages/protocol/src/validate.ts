@@ -1,0 +1,212 @@
+/** Boundary validation of every wire message, and a type guard per message. */
+import { CARD_PROTOCOL, INFER_PROTOCOL, KEY_PROTOCOL, type ProtocolId, SYNC_PROTOCOL } from './constants.js';
+import { ValidationError } from './errors.js';
+import type {
+  CardMessage,
+  CardUpdateMessage,
+  HeartbeatMessage,
+  InferCancelMessage,
+  InferChunkMessage,
+  InferDoneMessage,
+  InferErrorMessage,
+  InferRequestMessage,
+  KeyAckMessage,
+  KeyRotateMessage,
+  LeaveMessage,
+  Message,
+  MessageType,
+  NodeCard,
+  SyncHelloMessage,
+  SyncMessageMessage,
+  SyncRefusedMessage,
+} from './messages.js';
+import { arr, bool, count, num, obj, oneOf, opt, plainObject, record, type Schema, str } from './schema.js';
+
+const shortStr = str({ max: 256 });
+const name = str({ min: 1, max: 256 });
+const id = str({ min: 1, max: 128 });
+const spaceName = str({ min: 1, max: 128 });
+/** A base58btc or CIDv1 peer id: printable, bounded. Its key is checked where it matters. */
+const peerIdStr = str({ min: 1, max: 128, pattern: /^[1-9A-HJ-NP-Za-km-z]+$|^[a-z2-7]+$/ });
+const base64 = str({ max: 16 * 1024 * 1024, pattern: /^[A-Za-z0-9+/]*={0,2}$/ });
+const time = count;
+
+/** Validates a NodeCard. */
+export const nodeCardSchema: Schema<NodeCard> = obj({
+  name,
+  peerId: peerIdStr,
+  softwareVersion: shortStr,
+  protocolVersion: str({ min: 1, max: 32 }),
+  hardware: obj({
+    cpuModel: shortStr,
+    cores: count,
+    ramTotal: count,
+    ramFree: count,
+    swapTotal: opt(count),
+    swapFree: opt(count),
+    gpus: arr(obj({ model: shortStr, vramTotal: count, vramFree: count }), 64),
+    diskFree: count,
+  }),
+  backend: obj({ state: oneOf('up', 'down'), url: opt(str({ max: 2048 })), version: opt(shortStr) }),
+  models: arr(
+    obj({
+      name,
+      sizeBytes: count,
+      family: shortStr,
+      parameterSize: shortStr,
+      quantization: shortStr,
+      loaded: bool,
+      capabilities: opt(arr(shortStr, 64)),
+    }),
+    1000,
+  ),
+  load: obj({
+    activeTasks: count,
+    queueDepth: count,
+    slots: count,
+    tokensPerSecond: record(num({ min: 0 }), 1000),
+  }),
+  specializations: arr(shortStr, 64),
+  issuedAt: time,
+  seq: count,
+}) as Schema<NodeCard>;
+
+const signature = str({ min: 1, max: 256, pattern: /^[A-Za-z0-9+/]*={0,2}$/ });
+const typed = <T extends Message['type']>(t: T) => oneOf(t);
+
+const schemas: { [K in MessageType]: Schema<Extract<Message, { type: K }>> } = {
+  card: obj({ type: typed('card'), card: nodeCardSchema, signature }) as Schema<CardMessage>,
+  'card-update': obj({
+    type: typed('card-update'),
+    card: nodeCardSchema,
+    signature,
+  }) as Schema<CardUpdateMessage>,
+  heartbeat: obj({ type: typed('heartbeat'), seq: count, sentAt: time }) as Schema<HeartbeatMessage>,
+  leave: obj({ type: typed('leave'), reason: opt(shortStr) }) as Schema<LeaveMessage>,
+  'key-rotate': obj({
+    type: typed('key-rotate'),
+    newKey: str({ min: 64, max: 64, pattern: /^[0-9a-f]{64}$/ }),
+    epoch: count,
+    blocked: arr(peerIdStr, 1000),
+  }) as Schema<KeyRotateMessage>,
+  'key-ack': obj({ type: typed('key-ack'), epoch: count }) as Schema<KeyAckMessage>,
+  'infer-request': obj({
+    type: typed('infer-request'),
+    id,
+    api: oneOf('chat', 'generate', 'embed'),
+    model: name,
+    body: plainObject,
+    deadlineMs: num({ int: true, min: 1, max: 24 * 3_600_000 }),
+    failovers: opt(count),
+  }) as Schema<InferRequestMessage>,
+  'infer-chunk': obj({ type: typed('infer-chunk'), id, chunk: plainObject }) as Schema<InferChunkMessage>,
+  'infer-done': obj({
+    type: typed('infer-done'),
+    id,
+    stats: obj({
+      totalDurationNs: opt(count),
+      loadDurationNs: opt(count),
+      promptEvalCount: opt(count),
+      promptEvalDurationNs: opt(count),
+      evalCount: opt(count),
+      evalDurationNs: opt(count),
+    }),
+  }) as Schema<InferDoneMessage>,
+  'infer-error': obj({
+    type: typed('infer-error'),
+    id,
+    code: oneOf(
+      'busy',
+      'model-not-found',
+      'backend-unavailable',
+      'bad-request',
+      'internal',
+      'cancelled',
+      'deadline',
+    ),
+    message: str({ max: 4096 }),
+    retryable: bool,
+  }) as Schema<InferErrorMessage>,
+  'infer-cancel': obj({ type: typed('infer-cancel'), id }) as Schema<InferCancelMessage>,
+  'sync-hello': obj({ type: typed('sync-hello'), spaces: arr(spaceName, 1000) }) as Schema<SyncHelloMessage>,
+  'sync-message': obj({
+    type: typed('sync-message'),
+    space: spaceName,
+    data: base64,
+  }) as Schema<SyncMessageMessage>,
+  'sync-refused': obj({
+    type: typed('sync-refused'),
+    space: spaceName,
+    reason: str({ max: 1024 }),
+  }) as Schema<SyncRefusedMessage>,
+};
+
+/** The message types each protocol carries. */
+export const PROTOCOL_MESSAGE_TYPES: Readonly<Record<ProtocolId, readonly MessageType[]>> = {
+  [CARD_PROTOCOL]: ['card', 'card-update', 'heartbeat', 'leave'],
+  [KEY_PROTOCOL]: ['key-rotate', 'key-ack'],
+  [INFER_PROTOCOL]: ['infer-request', 'infer-chunk', 'infer-done', 'infer-error', 'infer-cancel'],
+  [SYNC_PROTOCOL]: ['sync-hello', 'sync-message', 'sync-refused'],
+};
+
+/** Every message type. */
+export const MESSAGE_TYPES = Object.keys(schemas) as MessageType[];
+
+/**
+ * Validates a decoded JSON value as a message, optionally restricted to the types one protocol
+ * carries. Returns the same object, typed; throws ValidationError.
+ */
+export function validateMessage(value: unknown, allowed?: readonly MessageType[]): Message {
+  const o = plainObject(value, '$');
+  const type = o.type;
+  if (typeof type !== 'string') throw new ValidationError('$.type', 'expected a string');
+  if (!Object.hasOwn(schemas, type) || (allowed !== undefined && !allowed.includes(type as MessageType))) {
+    throw new ValidationError('$.type', `unexpected message type "${type.slice(0, 64)}"`);
+  }
+  return schemas[type as MessageType](o, '$');
+}
+
+/** Validates a NodeCard on its own. */
+export function validateNodeCard(value: unknown): NodeCard {
+  return nodeCardSchema(value, '$');
+}
+
+function guard<T extends Message>(type: T['type']): (value: unknown) => value is T {
+  return (value): value is T => {
+    try {
+      validateMessage(value, [type]);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+}
+
+/** True when the value is a valid `card`. */
+export const isCardMessage = guard<CardMessage>('card');
+/** True when the value is a valid `card-update`. */
+export const isCardUpdateMessage = guard<CardUpdateMessage>('card-update');
+/** True when the value is a valid `heartbeat`. */
+export const isHeartbeatMessage = guard<HeartbeatMessage>('heartbeat');
+/** True when the value is a valid `leave`. */
+export const isLeaveMessage = guard<LeaveMessage>('leave');
+/** True when the value is a valid `key-rotate`. */
+export const isKeyRotateMessage = guard<KeyRotateMessage>('key-rotate');
+/** True when the value is a valid `key-ack`. */
+export const isKeyAckMessage = guard<KeyAckMessage>('key-ack');
+/** True when the value is a valid `infer-request`. */
+export const isInferRequestMessage = guard<InferRequestMessage>('infer-request');
+/** True when the value is a valid `infer-chunk`. */
+export const isInferChunkMessage = guard<InferChunkMessage>('infer-chunk');
+/** True when the value is a valid `infer-done`. */
+export const isInferDoneMessage = guard<InferDoneMessage>('infer-done');
+/** True when the value is a valid `infer-error`. */
+export const isInferErrorMessage = guard<InferErrorMessage>('infer-error');
+/** True when the value is a valid `infer-cancel`. */
+export const isInferCancelMessage = guard<InferCancelMessage>('infer-cancel');
+/** True when the value is a valid `sync-hello`. */
+export const isSyncHelloMessage = guard<SyncHelloMessage>('sync-hello');
+/** True when the value is a valid `sync-message`. */
+export const isSyncMessageMessage = guard<SyncMessageMessage>('sync-message');
+/** True when the value is a valid `sync-refused`. */
+export const isSyncRefusedMessage = guard<SyncRefusedMessage>('sync-refused');

@@ -1,0 +1,92 @@
+/** Shared fixtures for the protocol tests: a deterministic identity and sample messages. */
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import type { Message, NodeCard } from '../src/index.js';
+
+/** Seed of the deterministic Ed25519 identity used by the golden vectors. */
+export const VECTOR_SEED_HEX = '000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f';
+
+/** The deterministic identity of the golden vectors. */
+export async function vectorIdentity() {
+  const key = await generateKeyPairFromSeed('Ed25519', Buffer.from(VECTOR_SEED_HEX, 'hex'));
+  return { key, peerId: peerIdFromPrivateKey(key).toString() };
+}
+
+/** A realistic card for `peerId`. */
+export function sampleCard(peerId: string, seq = 1): NodeCard {
+  return {
+    name: 'office',
+    peerId,
+    softwareVersion: '0.1.0',
+    protocolVersion: '1.0.0',
+    hardware: {
+      cpuModel: 'AMD Ryzen 7 5800X',
+      cores: 16,
+      ramTotal: 34359738368,
+      ramFree: 20000000000,
+      swapTotal: 2147483648,
+      swapFree: 2147483648,
+      gpus: [{ model: 'NVIDIA GeForce RTX 3060', vramTotal: 12884901888, vramFree: 10000000000 }],
+      diskFree: 500000000000,
+    },
+    backend: { state: 'up', url: 'http://127.0.0.1:11434', version: '0.12.0' },
+    models: [
+      {
+        name: 'llama3.1:8b',
+        sizeBytes: 4920753328,
+        family: 'llama',
+        parameterSize: '8.0B',
+        quantization: 'Q4_K_M',
+        loaded: true,
+        capabilities: ['completion', 'tools'],
+      },
+    ],
+    load: { activeTasks: 1, queueDepth: 0, slots: 2, tokensPerSecond: { 'llama3.1:8b': 61.5 } },
+    specializations: ['code'],
+    issuedAt: 1767225600000,
+    seq,
+  };
+}
+
+/** One valid example of every message type except the signed card ones. */
+export const SAMPLE_MESSAGES: Message[] = [
+  { type: 'heartbeat', seq: 7, sentAt: 1767225600000 },
+  { type: 'leave', reason: 'shutdown' },
+  { type: 'leave' },
+  {
+    type: 'key-rotate',
+    newKey: 'a1'.repeat(32),
+    epoch: 2,
+    blocked: ['12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA'],
+  },
+  { type: 'key-ack', epoch: 2 },
+  {
+    type: 'infer-request',
+    id: 'req-1',
+    api: 'chat',
+    model: 'llama3.1:8b',
+    body: { model: 'llama3.1:8b', messages: [{ role: 'user', content: 'Hi' }], stream: true },
+    deadlineMs: 120000,
+    failovers: 0,
+  },
+  {
+    type: 'infer-chunk',
+    id: 'req-1',
+    chunk: {
+      model: 'llama3.1:8b',
+      created_at: '2026-01-01T00:00:00Z',
+      message: { role: 'assistant', content: 'Hel' },
+      done: false,
+    },
+  },
+  {
+    type: 'infer-done',
+    id: 'req-1',
+    stats: { totalDurationNs: 1500000000, evalCount: 12, evalDurationNs: 200000000 },
+  },
+  { type: 'infer-error', id: 'req-1', code: 'busy', message: 'all 2 slots in use', retryable: true },
+  { type: 'infer-cancel', id: 'req-1' },
+  { type: 'sync-hello', spaces: ['household', 'recipes'] },
+  { type: 'sync-message', space: 'household', data: 'QgAAAQ==' },
+  { type: 'sync-refused', space: 'recipes', reason: 'not-allowed' },
+];

@@ -1,0 +1,42 @@
+/**
+ * Regenerates the golden vectors: `npx tsx packages/protocol/test/vectors/generate.ts`.
+ * Only run this when the wire format changes on purpose; the tests compare against the files.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodeFrame, signedCardMessage } from '../../src/index.js';
+import { SAMPLE_MESSAGES, sampleCard, VECTOR_SEED_HEX, vectorIdentity } from '../fixtures.js';
+
+const { key, peerId } = await vectorIdentity();
+const card = await signedCardMessage('card', sampleCard(peerId, 1), key);
+const update = await signedCardMessage('card-update', sampleCard(peerId, 2), key);
+const valid = [card, update, ...SAMPLE_MESSAGES].map((message, i) => ({
+  name: `${message.type}-${i}`,
+  hex: Buffer.from(encodeFrame(message)).toString('hex'),
+  message,
+}));
+writeFileSync(
+  join(import.meta.dirname, 'valid.json'),
+  `${JSON.stringify({ seedHex: VECTOR_SEED_HEX, peerId, vectors: valid }, null, 2)}\n`,
+);
+
+const frame = (payload: string) => {
+  const bytes = Buffer.from(payload, 'utf8');
+  return Buffer.concat([Buffer.from([bytes.length]), bytes]).toString('hex');
+};
+const invalid = [
+  { name: 'oversize-prefix', hex: 'ffffffff07', error: 'MalformedFrameError' },
+  { name: 'too-large-for-card', hex: '818004', error: 'FrameTooLargeError', maxFrameBytes: 65536 },
+  { name: 'truncated', hex: '0a7b2274797065', error: 'TruncatedFrameError' },
+  { name: 'empty-frame', hex: '00', error: 'MalformedFrameError' },
+  { name: 'not-json', hex: frame('hello'), error: 'MalformedFrameError' },
+  { name: 'not-object', hex: frame('[1,2]'), error: 'MalformedFrameError' },
+  { name: 'bad-utf8', hex: '02c328', error: 'MalformedFrameError' },
+  { name: 'unknown-type', hex: frame('{"type":"gossip"}'), error: 'ValidationError' },
+  { name: 'wrong-field-type', hex: frame('{"type":"key-ack","epoch":"2"}'), error: 'ValidationError' },
+  { name: 'missing-field', hex: frame('{"type":"infer-cancel"}'), error: 'ValidationError' },
+  { name: 'bad-enum', hex: frame('{"type":"infer-error","id":"x","code":"nope","message":"","retryable":false}'), error: 'ValidationError' },
+  { name: 'non-minimal-varint', hex: `8000${frame('{}').slice(2)}`, error: 'MalformedFrameError' },
+];
+writeFileSync(join(import.meta.dirname, 'invalid.json'), `${JSON.stringify({ vectors: invalid }, null, 2)}\n`);
+console.log(`wrote ${valid.length} valid and ${invalid.length} invalid vectors`);
