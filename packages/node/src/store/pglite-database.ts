@@ -1,14 +1,39 @@
-import { mkdirSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { type Database, type SqlTransaction, StoreUnavailableError } from './sql.js';
 
+/**
+ * PostgreSQL settings for a small appliance: the default shared buffers would hold hundreds of MB
+ * of WASM memory on a mini-PC; the OS page cache serves the rest.
+ */
+export const PGLITE_CONFIG = ['shared_buffers=16MB'];
+
+/**
+ * Creates the database cluster (initdb) in a short-lived child process. initdb's WASM memory
+ * would otherwise stay in the node's resident set for its whole life.
+ */
+async function initializeCluster(dir: string): Promise<void> {
+  const script = `
+    const { PGlite } = await import(${JSON.stringify(import.meta.resolve('@electric-sql/pglite'))});
+    const { vector } = await import(${JSON.stringify(import.meta.resolve('@electric-sql/pglite-pgvector'))});
+    const db = await PGlite.create({ dataDir: process.argv[1], extensions: { vector }, postgresqlconf: ${JSON.stringify(PGLITE_CONFIG)} });
+    await db.close();`;
+  await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, dir], { timeout: 120_000 });
+}
+
 /** Opens embedded PGlite (with pgvector) in `dir`, or in memory when `dir` is undefined. */
 export async function openPgliteDatabase(dir: string | undefined): Promise<Database & { pglite: PGlite }> {
-  if (dir !== undefined) mkdirSync(dir, { recursive: true });
   let db: PGlite;
   try {
-    db = await PGlite.create({ dataDir: dir, extensions: { vector } });
+    if (dir !== undefined) {
+      mkdirSync(dir, { recursive: true });
+      if (!existsSync(join(dir, 'PG_VERSION'))) await initializeCluster(dir);
+    }
+    db = await PGlite.create({ dataDir: dir, extensions: { vector }, postgresqlconf: PGLITE_CONFIG });
   } catch (cause) {
     throw new StoreUnavailableError(
       `cannot open the embedded database in ${dir ?? 'memory'}: ${(cause as Error).message}; ` +

@@ -1,0 +1,81 @@
+/** Helpers for benchmarks that run real processes: the node CLI and the ollama-sim CLI. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..', '..');
+export const NODE_CLI = join(root, 'packages', 'node', 'dist', 'cli.js');
+export const SIM_CLI = join(root, 'simulations', 'ollama-sim', 'dist', 'cli.js');
+
+/** A free TCP port on loopback. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}
+
+/** Polls `url` until it answers 200; returns the milliseconds it took. Bounded by `timeoutMs`. */
+export async function waitHealthy(url: string, timeoutMs = 30_000, intervalMs = 10): Promise<number> {
+  const start = performance.now();
+  while (performance.now() - start < timeoutMs) {
+    try {
+      const response = await fetch(url);
+      if (response.ok) return performance.now() - start;
+    } catch {
+      // not up yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  throw new Error(`${url} not healthy after ${timeoutMs} ms`);
+}
+
+/** Starts ollama-sim as its own process. */
+export async function startSimProcess(args: string[]): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [SIM_CLI, '--port', String(port), ...args], { stdio: 'ignore' });
+  const url = `http://127.0.0.1:${port}`;
+  await waitHealthy(`${url}/api/version`);
+  return { url, child };
+}
+
+/** Starts an allerac node as its own process with an empty data dir. */
+export async function startNodeProcess(
+  ollamaUrl: string,
+  extra: string[] = [],
+): Promise<{ url: string; child: ChildProcess; dataDir: string; startToHealthyMs: number }> {
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'allerac-bench-'));
+  const started = performance.now();
+  const child = spawn(
+    process.execPath,
+    [NODE_CLI, 'start', '--data-dir', dataDir, '--http-port', String(port), '--p2p-port', '0', '--ollama-url', ollamaUrl, '--log-level', 'warn', ...extra],
+    { stdio: 'ignore' },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitHealthy(`${url}/health`);
+  return { url, child, dataDir, startToHealthyMs: performance.now() - started };
+}
+
+/** Resident set size of a process in MB, from /proc. */
+export function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
+  return kb / 1024;
+}
+
+/** Stops a child and waits for it to exit (SIGKILL after 5 s). */
+export async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
