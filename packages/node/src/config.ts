@@ -18,6 +18,14 @@ export interface NodeConfig {
   /** A join code to adopt another home's mesh key at start. */
   join: string | undefined;
   logLevel: string;
+  /** Address the mesh listens on (env ALLERAC_P2P_HOST; all interfaces by default, so the LAN can reach it). */
+  p2pHost: string;
+  /** Whether to announce and discover peers with mDNS (env ALLERAC_MDNS=off turns it off). */
+  mdns: boolean;
+  /** Peers to dial at start, as multiaddrs with /p2p/<id> (env ALLERAC_BOOTSTRAP, comma-separated). */
+  bootstrap: string[];
+  /** What this agent is for (env ALLERAC_SPECIALIZATIONS, comma-separated); the setup wizard can set them too. */
+  specializations: string[];
 }
 
 /** Thrown for a flag or environment value that cannot be used; the message names it. */
@@ -37,6 +45,10 @@ export interface RawStartOptions {
   meshKeyFile?: string;
   join?: string;
   logLevel?: string;
+  p2pHost?: string;
+  mdns?: string;
+  bootstrap?: string;
+  specializations?: string;
 }
 
 /** Defaults of the interface contract. */
@@ -47,7 +59,14 @@ export const DEFAULTS = {
   dataDir: './data',
   ollamaUrl: 'http://127.0.0.1:11434',
   logLevel: 'info',
+  p2pHost: '0.0.0.0',
 } as const;
+
+const list = (value: string | undefined): string[] =>
+  (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 
 function port(value: string | undefined, fallback: number, flag: string): number {
   if (value === undefined || value === '') return fallback;
@@ -85,5 +104,9 @@ export function resolveStartConfig(raw: RawStartOptions, env: NodeJS.ProcessEnv 
     meshKeyFile: resolve(raw.meshKeyFile ?? join(dataDir, 'mesh.key')),
     join: raw.join === '' ? undefined : raw.join,
     logLevel: raw.logLevel ?? DEFAULTS.logLevel,
+    p2pHost: raw.p2pHost ?? env.ALLERAC_P2P_HOST ?? DEFAULTS.p2pHost,
+    mdns: !/^(off|false|0|no)$/i.test(raw.mdns ?? env.ALLERAC_MDNS ?? 'on'),
+    bootstrap: list(raw.bootstrap ?? env.ALLERAC_BOOTSTRAP),
+    specializations: list(raw.specializations ?? env.ALLERAC_SPECIALIZATIONS),
   };
 }

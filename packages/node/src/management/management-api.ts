@@ -1,7 +1,10 @@
+import type { Policy } from '@allerac/router';
 import type { FastifyInstance } from 'fastify';
 import type { Backend } from '../backend/backend.js';
 import type { NodeConfig } from '../config.js';
-import type { InferenceGateway } from '../inference/gateway.js';
+import { BadRequestError, HttpError } from '../http/errors.js';
+import type { MeshGateway } from '../inference/mesh-gateway.js';
+import type { MeshRuntime } from '../mesh-runtime.js';
 import type { Store } from '../store/store.js';
 import { SOFTWARE_VERSION } from '../version.js';
 
@@ -9,20 +12,27 @@ import { SOFTWARE_VERSION } from '../version.js';
 export interface ManagementDeps {
   config: NodeConfig;
   backend: Backend;
-  gateway: InferenceGateway;
+  gateway: MeshGateway;
   store: Store;
+  mesh: MeshRuntime;
 }
 
-/** /allerac/v1/*: this node and what it sees. Every route needs a token or a session. */
+/** /allerac/v1/*: this node, its peers, routing explanations, pairing. Every route needs a token or a session. */
 export function registerManagementApi(app: FastifyInstance, deps: ManagementDeps): void {
   app.get('/allerac/v1/node', async () => {
-    const backend = deps.backend.health();
-    const models = backend.state === 'up' ? await deps.backend.list().catch(() => []) : [];
+    const card = await deps.mesh.mesh.localCard().catch(() => undefined);
     return {
+      id: card?.peerId ?? null,
       name: deps.config.name,
       version: SOFTWARE_VERSION,
-      backend,
-      models: models.map((m) => m.name),
+      status: 'online',
+      backend: deps.backend.health(),
+      models: card?.models.map((m) => m.name) ?? [],
+      loadedModels: card?.models.filter((m) => m.loaded).map((m) => m.name) ?? [],
+      hardware: card?.hardware ?? null,
+      load: card?.load ?? null,
+      specializations: card?.specializations ?? [],
+      addresses: deps.mesh.mesh.addresses(),
       store: {
         kind: deps.store.db.kind,
         ...(await deps.store.conversations.counts()),
@@ -31,6 +41,60 @@ export function registerManagementApi(app: FastifyInstance, deps: ManagementDeps
     };
   });
 
-  // A single node sees no peers; the mesh fills this list in.
-  app.get('/allerac/v1/peers', async () => []);
+  app.get('/allerac/v1/peers', async () => deps.mesh.peers());
+
+  app.delete<{ Params: { id: string } }>('/allerac/v1/peers/:id', async (request) => {
+    requireAdmin(request.principal?.role);
+    const peer = deps.mesh.peers().find((p) => p.id === request.params.id || p.name === request.params.id);
+    if (peer === undefined) throw new HttpError(404, `no peer ${request.params.id}`);
+    await deps.mesh.removePeer(peer.id);
+    return { removed: peer.id, name: peer.name, keyRotated: true };
+  });
+
+  app.get('/allerac/v1/pairing/code', async (request) => {
+    requireAdmin(request.principal?.role);
+    return { code: await deps.mesh.joinCode() };
+  });
+
+  app.post('/allerac/v1/pairing/join', async (request) => {
+    requireAdmin(request.principal?.role);
+    const code = (request.body as { code?: unknown } | undefined)?.code;
+    if (typeof code !== 'string' || code.trim() === '') throw new BadRequestError('code must be a join code string');
+    try {
+      await deps.mesh.join(code);
+    } catch (error) {
+      if ((error as Error).name === 'JoinCodeError') throw new BadRequestError((error as Error).message);
+      throw error;
+    }
+    return { joined: true };
+  });
+
+  app.get<{ Querystring: { model?: string; policy?: string; node?: string; specialization?: string } }>(
+    '/allerac/v1/route',
+    async (request) => {
+      const { model, policy, node, specialization } = request.query;
+      if (model === undefined || model === '') throw new BadRequestError('model is required, e.g. ?model=llama3.2');
+      let chosen: Policy = { kind: 'auto' };
+      if (node !== undefined && node !== '') chosen = { kind: 'pin', node };
+      else if (policy === 'local-first') chosen = { kind: 'local-first' };
+      else if (policy !== undefined && policy !== 'auto') throw new BadRequestError('policy must be auto or local-first');
+      const ranked = await deps.gateway.explain(model, {
+        policy: chosen,
+        ...(specialization !== undefined ? { specialization } : {}),
+      });
+      return ranked.map((placement, index) => ({
+        rank: index + 1,
+        id: placement.nodeId,
+        name: placement.nodeName,
+        model: placement.model,
+        eligible: placement.eligible,
+        estimateMs: Number.isFinite(placement.estimateMs) ? Math.round(placement.estimateMs) : null,
+        reason: placement.reason,
+      }));
+    },
+  );
+}
+
+function requireAdmin(role: string | undefined): void {
+  if (role !== 'admin') throw new HttpError(403, 'this needs an admin account or token', 'permission_error');
 }

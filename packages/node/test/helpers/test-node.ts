@@ -16,7 +16,7 @@ export interface TestNode {
 
 /** Starts ollama-sim (unless `sim: false`) and a node pointing at it. */
 export async function startTestNode(
-  options: { name?: string; sim?: OllamaSimOptions | false; ollamaUrl?: string } = {},
+  options: { name?: string; sim?: OllamaSimOptions | false; ollamaUrl?: string; bootstrap?: string[] } = {},
 ): Promise<TestNode> {
   const sim = options.sim === false ? undefined : await startOllamaSim(options.sim ?? {});
   const dataDir = mkdtempSync(join(tmpdir(), 'allerac-node-'));
@@ -29,6 +29,10 @@ export async function startTestNode(
       p2pPort: '0',
       ollamaUrl: options.ollamaUrl ?? sim?.url ?? 'http://127.0.0.1:9',
       logLevel: 'silent',
+      // Tests stay on loopback: no multicast on the host's network, peers found by address.
+      p2pHost: '127.0.0.1',
+      mdns: 'off',
+      bootstrap: (options.bootstrap ?? []).join(','),
     },
     {},
   );

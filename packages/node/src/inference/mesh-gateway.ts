@@ -1,0 +1,583 @@
+import { randomUUID } from 'node:crypto';
+import type { HardwareInfo } from '@allerac/protocol';
+import {
+  AmbiguousModelError,
+  type Candidate,
+  type CandidateModel,
+  listMeshModels,
+  ModelNotFoundError,
+  type Placement,
+  type Policy,
+  rankCandidates,
+  type Task,
+  UnknownNodeError,
+} from '@allerac/router';
+import type { Logger } from 'pino';
+import type { Backend, BackendModel, LoadedModel, OllamaObject } from '../backend/backend.js';
+import { BackendResponseError, BackendUnavailableError } from '../backend/errors.js';
+import { BadRequestError, HttpError } from '../http/errors.js';
+import type { Mesh, PeerView } from '../mesh/index.js';
+import { PeerLostError, RemoteInferenceError } from './errors.js';
+import type { GenerationKind, InferenceGateway, InferenceStream, ServedBy } from './gateway.js';
+import { tokensPerSecondOf } from './infer-service.js';
+import { type LocalLoad, NodeBusyError } from './local-load.js';
+import type { LocalModels } from './local-models.js';
+import type { PeerMeasurements } from './measurements.js';
+import { remoteInference } from './remote-inference.js';
+
+/** Until the first chunk: queueing plus loading a large model from disk on a slow box. */
+export const FIRST_CHUNK_DEADLINE_MS = 120_000;
+/** A stream silent this long mid-answer counts as stalled, and the answer moves on. */
+export const STALL_DEADLINE_MS = 30_000;
+/** The whole generation on a peer. */
+export const GENERATION_DEADLINE_MS = 15 * 60_000;
+/** How long the local hardware reading is reused when ranking. */
+const HARDWARE_TTL_MS = 2_000;
+
+/** What the gateway needs. */
+export interface MeshGatewayComponents {
+  backend: Backend;
+  localModels: LocalModels;
+  load: LocalLoad;
+  measurements: PeerMeasurements;
+  hardware: () => Promise<HardwareInfo>;
+  logger: Logger;
+}
+
+/** Settings of the gateway. */
+export interface MeshGatewayInit {
+  nodeName: () => string;
+  specializations: () => string[];
+  /** The policy used when a request names none. */
+  defaultPolicy: () => Policy;
+}
+
+/** Routing options a request may carry in an `allerac` field of its body. */
+interface RequestRouting {
+  policy: Policy;
+  specialization?: string;
+}
+
+/** One started attempt on one candidate. */
+interface Attempt {
+  placement: Placement;
+  first: OllamaObject;
+  rest: AsyncIterator<OllamaObject>;
+  startedAt: number;
+  ttftMs: number;
+}
+
+/**
+ * Serves inference for the whole mesh: ranks every candidate (this node and its peers) with the
+ * router, tries them in order until one answers, and keeps a chat going on another peer when the
+ * serving one dies mid-answer.
+ */
+export class MeshGateway implements InferenceGateway {
+  private mesh: Mesh | undefined;
+  private hardwareCache: { at: number; value: HardwareInfo } | undefined;
+
+  constructor(
+    private readonly init: MeshGatewayInit,
+    private readonly components: MeshGatewayComponents,
+  ) {}
+
+  /** Connects the gateway to the mesh once it has started; before that only this node serves. */
+  attachMesh(mesh: Mesh | undefined): void {
+    this.mesh = mesh;
+  }
+
+  async models(): Promise<BackendModel[]> {
+    const local = await this.components.localModels.raw();
+    const seen = new Set(local.map((m) => m.name));
+    const remote: BackendModel[] = [];
+    for (const model of listMeshModels(this.peerCandidates())) {
+      if (seen.has(model.name)) continue;
+      seen.add(model.name);
+      remote.push({
+        name: model.name,
+        model: model.name,
+        size: model.sizeBytes,
+        digest: '',
+        modified_at: new Date(0).toISOString(),
+        details: {
+          format: 'gguf',
+          family: model.family ?? '',
+          families: model.family ? [model.family] : null,
+          parameter_size: model.parameterSize ?? '',
+          quantization_level: model.quantization ?? '',
+        },
+      });
+    }
+    if (local.length === 0 && remote.length === 0 && this.components.backend.health().state !== 'up') {
+      // Nothing anywhere and no local backend: say why rather than list nothing.
+      await this.components.backend.list();
+    }
+    return [...local, ...remote];
+  }
+
+  async loaded(): Promise<LoadedModel[]> {
+    const local = this.components.backend.health().state === 'up' ? await this.components.backend.ps() : [];
+    const seen = new Set(local.map((m) => m.name));
+    for (const peer of this.onlinePeers()) {
+      for (const model of peer.card.models) {
+        if (!model.loaded || seen.has(model.name)) continue;
+        seen.add(model.name);
+        local.push({
+          name: model.name,
+          model: model.name,
+          size: model.sizeBytes,
+          size_vram: 0,
+          digest: '',
+          expires_at: '',
+          details: { family: model.family, parameter_size: model.parameterSize, quantization_level: model.quantization },
+        });
+      }
+    }
+    return local;
+  }
+
+  async show(request: OllamaObject): Promise<OllamaObject> {
+    const name = String(request.model);
+    const local = await this.components.localModels.raw();
+    if (local.some((m) => m.name === name) || this.components.backend.health().state === 'up') {
+      try {
+        return await this.components.backend.show(request);
+      } catch (error) {
+        if (!(error instanceof BackendResponseError && error.status === 404)) throw error;
+      }
+    }
+    for (const peer of this.onlinePeers()) {
+      const model = peer.card.models.find((m) => m.name === name);
+      if (model === undefined) continue;
+      return {
+        modelfile: '',
+        parameters: '',
+        template: '',
+        details: {
+          format: 'gguf',
+          family: model.family,
+          families: [model.family],
+          parameter_size: model.parameterSize,
+          quantization_level: model.quantization,
+        },
+        model_info: {},
+        capabilities: model.capabilities ?? ['completion'],
+        allerac: { node: peer.name },
+      };
+    }
+    throw new HttpError(404, `model '${name}' not found`, 'invalid_request_error', 'model_not_found');
+  }
+
+  /** The ranked candidates for a model with the reason for each, for /allerac/v1/route. */
+  async explain(model: string, routing: Partial<RequestRouting> = {}): Promise<Placement[]> {
+    return this.rank({ model, policy: routing.policy ?? this.init.defaultPolicy(), ...pickSpecialization(routing) }, {});
+  }
+
+  async generate(kind: GenerationKind, request: OllamaObject, signal: AbortSignal): Promise<InferenceStream> {
+    const { body, routing } = splitRouting(request, this.init.defaultPolicy());
+    const ranked = await this.rank({ model: String(body.model), policy: routing.policy, ...pickSpecialization(routing) }, body);
+    const eligible = ranked.filter((p) => p.eligible);
+    if (eligible.length === 0) throw noEligible(String(body.model), ranked, this.components.backend);
+    const tried = new Set<string>();
+    let failovers = 0;
+    const first = await this.firstAnswer(kind, body, eligible, tried, signal, () => failovers++);
+    let current = first;
+    if (first.first.done === true) {
+      // A one-chunk answer: nothing will iterate the rest, so close the attempt now.
+      this.recordSuccess(first, first.first);
+      await first.rest.return?.(undefined);
+    }
+    const served = (): ServedBy => ({ node: current.placement.nodeName, failovers });
+    const gateway = this;
+    let content = contentOf(kind, first.first);
+
+    async function* rest(): AsyncGenerator<OllamaObject> {
+      for (;;) {
+        try {
+          for (;;) {
+            const next = await current.rest.next();
+            if (next.done) throw new PeerLostError(`${current.placement.nodeName} ended the answer before it was done`);
+            content += contentOf(kind, next.value);
+            if (next.value.done === true) {
+              gateway.recordSuccess(current, next.value);
+              yield next.value;
+              return;
+            }
+            yield next.value;
+          }
+        } catch (error) {
+          if (signal.aborted) throw signal.reason;
+          gateway.components.measurements.recordFailure(current.placement.nodeId);
+          const others = eligible.filter((p) => !tried.has(p.nodeId) && p.model === current.placement.model);
+          if (kind !== 'chat' || others.length === 0) {
+            throw new HttpError(
+              502,
+              `${current.placement.nodeName} failed mid-answer (${(error as Error).message}) and no other node has ${current.placement.model} to continue it`,
+              'api_error',
+            );
+          }
+          gateway.components.logger.warn(
+            { node: current.placement.nodeName, model: current.placement.model, err: error },
+            'node failed mid-answer; continuing on another node',
+          );
+          failovers += 1;
+          // Continue the same answer: the partial text goes back as an assistant prefix, which
+          // Ollama continues, so the client sees no repeated text.
+          const messages = Array.isArray(body.messages) ? body.messages : [];
+          const continuation = { ...body, messages: [...messages, { role: 'assistant', content }] };
+          current = await gateway.firstAnswer(kind, continuation, others, tried, signal, () => failovers++);
+          content += contentOf(kind, current.first);
+          yield current.first;
+          if (current.first.done === true) return;
+        }
+      }
+    }
+
+    // Whatever way the consumer stops (done, error, client gone), the serving attempt is closed,
+    // which releases its slot or cancels the peer's generation.
+    async function* guarded(): AsyncGenerator<OllamaObject> {
+      try {
+        yield* rest();
+      } finally {
+        await current.rest.return?.(undefined);
+      }
+    }
+    const iterator = guarded();
+    return {
+      firstChoice: first.placement.nodeName,
+      first: first.first,
+      rest: { [Symbol.asyncIterator]: () => iterator },
+      servedBy: served,
+    };
+  }
+
+  async embed(request: OllamaObject, signal: AbortSignal): Promise<{ response: OllamaObject; servedBy: ServedBy }> {
+    const { body, routing } = splitRouting(request, this.init.defaultPolicy());
+    const ranked = await this.rank({ model: String(body.model), policy: routing.policy }, body);
+    const eligible = ranked.filter((p) => p.eligible);
+    if (eligible.length === 0) throw noEligible(String(body.model), ranked, this.components.backend);
+    let failovers = 0;
+    let lastError: unknown;
+    for (const placement of eligible) {
+      try {
+        const request_ = { ...body, model: placement.model };
+        let response: OllamaObject;
+        if (placement.nodeId === this.localId()) {
+          response = await this.components.backend.embed(request_, signal);
+        } else {
+          const chunks = remoteInference(
+            this.requireMesh(),
+            placement.nodeId,
+            { type: 'infer-request', id: randomUUID(), api: 'embed', model: placement.model, body: request_, deadlineMs: FIRST_CHUNK_DEADLINE_MS },
+            signal,
+            { firstChunkMs: FIRST_CHUNK_DEADLINE_MS, idleMs: STALL_DEADLINE_MS },
+          );
+          const first = await chunks.next();
+          if (first.done === true) throw new PeerLostError(`${placement.nodeName} sent no embedding`);
+          response = first.value;
+          await chunks.return(undefined);
+        }
+        return { response, servedBy: { node: placement.nodeName, failovers } };
+      } catch (error) {
+        if (signal.aborted) throw signal.reason;
+        if (!isRetryable(error)) throw error;
+        this.components.measurements.recordFailure(placement.nodeId);
+        lastError = error;
+        failovers += 1;
+      }
+    }
+    throw noneAnswered(String(body.model), eligible, lastError, 0);
+  }
+
+  /** Tries candidates in order until one sends its first chunk. */
+  private async firstAnswer(
+    kind: GenerationKind,
+    body: OllamaObject,
+    candidates: readonly Placement[],
+    tried: Set<string>,
+    signal: AbortSignal,
+    onFailover: () => void,
+  ): Promise<Attempt> {
+    let lastError: unknown;
+    let busy = 0;
+    let attempts = 0;
+    for (const placement of candidates) {
+      if (tried.has(placement.nodeId)) continue;
+      tried.add(placement.nodeId);
+      if (attempts > 0) onFailover();
+      attempts += 1;
+      try {
+        return await this.attempt(kind, { ...body, model: placement.model }, placement, signal);
+      } catch (error) {
+        if (signal.aborted) throw signal.reason;
+        if (!isRetryable(error)) throw error;
+        if (isBusy(error)) busy += 1;
+        this.components.measurements.recordFailure(placement.nodeId);
+        this.components.logger.info({ node: placement.nodeName, err: error }, 'candidate failed before its first token');
+        lastError = error;
+      }
+    }
+    throw noneAnswered(String(body.model), candidates, lastError, attempts > 0 && busy === attempts ? attempts : 0);
+  }
+
+  /** Starts the generation on one candidate and waits for its first chunk. */
+  private async attempt(kind: GenerationKind, body: OllamaObject, placement: Placement, signal: AbortSignal): Promise<Attempt> {
+    const startedAt = performance.now();
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    let source: AsyncIterator<OllamaObject>;
+    if (placement.nodeId === this.localId()) {
+      const release = await this.components.load.acquire(controller.signal);
+      const backend = this.components.backend;
+      source = (async function* () {
+        try {
+          yield* kind === 'chat' ? backend.chat(body, controller.signal) : backend.generate(body, controller.signal);
+        } finally {
+          release();
+          signal.removeEventListener('abort', onAbort);
+        }
+      })();
+    } else {
+      const request = {
+        type: 'infer-request' as const,
+        id: randomUUID(),
+        api: kind,
+        model: placement.model,
+        body,
+        deadlineMs: GENERATION_DEADLINE_MS,
+      };
+      const inner = remoteInference(this.requireMesh(), placement.nodeId, request, controller.signal, {
+        firstChunkMs: FIRST_CHUNK_DEADLINE_MS,
+        idleMs: STALL_DEADLINE_MS,
+      });
+      source = (async function* () {
+        try {
+          return yield* inner;
+        } finally {
+          signal.removeEventListener('abort', onAbort);
+        }
+      })();
+    }
+    try {
+      const head = await source.next();
+      if (head.done === true) throw new PeerLostError(`${placement.nodeName} ended the stream before its first chunk`);
+      return { placement, first: head.value, rest: source, startedAt, ttftMs: performance.now() - startedAt };
+    } catch (error) {
+      controller.abort(error);
+      await source.return?.(undefined);
+      throw error;
+    }
+  }
+
+  private recordSuccess(attempt: Attempt, final: OllamaObject): void {
+    const sample = { tokensPerSecond: tokensPerSecondOf(final), ttftMs: attempt.ttftMs };
+    this.components.measurements.recordSuccess(attempt.placement.nodeId, attempt.placement.model, sample);
+    if (attempt.placement.nodeId === this.localId()) {
+      this.components.load.record(attempt.placement.model, sample.tokensPerSecond, sample.ttftMs);
+    }
+  }
+
+  private async rank(
+    task: Omit<Task, 'now' | 'promptTokens' | 'maxTokens'>,
+    body: OllamaObject,
+  ): Promise<Placement[]> {
+    const candidates = [await this.localCandidate(), ...this.peerCandidates()];
+    const options = (body.options ?? {}) as { num_predict?: unknown };
+    try {
+      return rankCandidates(
+        {
+          ...task,
+          now: Date.now(),
+          ...(typeof options.num_predict === 'number' && options.num_predict > 0 ? { maxTokens: options.num_predict } : {}),
+          promptTokens: estimatePromptTokens(body),
+        },
+        candidates,
+      );
+    } catch (error) {
+      if (error instanceof ModelNotFoundError) {
+        const health = this.components.backend.health();
+        if (health.state !== 'up') {
+          // The model may well be on the local Ollama, which cannot be asked: that is a 503.
+          throw new BackendUnavailableError(health.url, health.error ?? 'not answering');
+        }
+        throw new HttpError(404, `${error.message}; try pulling it first`, 'invalid_request_error', 'model_not_found');
+      }
+      if (error instanceof AmbiguousModelError || error instanceof UnknownNodeError) throw new BadRequestError(error.message);
+      throw error;
+    }
+  }
+
+  private localId(): string {
+    try {
+      return this.mesh?.peerId ?? 'local';
+    } catch {
+      return 'local';
+    }
+  }
+
+  private async localCandidate(): Promise<Candidate> {
+    const [models, hardware] = await Promise.all([this.components.localModels.list(), this.hardware()]);
+    return {
+      id: this.localId(),
+      name: this.init.nodeName(),
+      isLocal: true,
+      status: 'online',
+      cardIssuedAt: Date.now(),
+      backendUp: this.components.backend.health().state === 'up',
+      models: models.map(toCandidateModel),
+      memory: memoryOf(hardware),
+      load: this.components.load.snapshot(),
+      specializations: this.init.specializations(),
+      measured: this.components.measurements.forNode(this.localId(), undefined),
+    };
+  }
+
+  private onlinePeers(): PeerView[] {
+    return (this.mesh?.peers() ?? []).filter((peer) => peer.status === 'online');
+  }
+
+  private peerCandidates(): Candidate[] {
+    return this.onlinePeers().map((peer) => ({
+      id: peer.id,
+      name: peer.name,
+      isLocal: false,
+      status: peer.status,
+      // The peer's clock may differ from ours; when we last heard it is what staleness means here.
+      cardIssuedAt: peer.lastSeen,
+      backendUp: peer.card.backend.state === 'up',
+      models: peer.card.models.map(toCandidateModel),
+      memory: memoryOf(peer.card.hardware),
+      load: { activeTasks: peer.card.load.activeTasks, queueDepth: peer.card.load.queueDepth, slots: peer.card.load.slots },
+      specializations: peer.card.specializations,
+      measured: this.components.measurements.forNode(peer.id, peer.rttMs),
+    }));
+  }
+
+  private async hardware(): Promise<HardwareInfo> {
+    if (this.hardwareCache !== undefined && Date.now() - this.hardwareCache.at < HARDWARE_TTL_MS) {
+      return this.hardwareCache.value;
+    }
+    const value = await this.components.hardware();
+    this.hardwareCache = { at: Date.now(), value };
+    return value;
+  }
+
+  private requireMesh(): Mesh {
+    if (this.mesh === undefined) throw new PeerLostError('the mesh is not running');
+    return this.mesh;
+  }
+}
+
+function toCandidateModel(model: {
+  name: string;
+  sizeBytes: number;
+  loaded: boolean;
+  parameterSize: string;
+  family: string;
+  quantization: string;
+  capabilities?: string[] | undefined;
+}): CandidateModel {
+  return {
+    name: model.name,
+    sizeBytes: model.sizeBytes,
+    loaded: model.loaded,
+    parameterSize: model.parameterSize,
+    family: model.family,
+    quantization: model.quantization,
+    ...(model.capabilities !== undefined ? { capabilities: model.capabilities } : {}),
+  };
+}
+
+function memoryOf(hardware: HardwareInfo): Candidate['memory'] {
+  const gpus = hardware.gpus.filter((gpu) => gpu.vramTotal > 0);
+  return {
+    ramFreeBytes: hardware.ramFree,
+    vramFreeBytes: gpus.reduce((sum, gpu) => sum + gpu.vramFree, 0),
+    gpuCount: gpus.length,
+  };
+}
+
+/** Separates Allerac's routing options (`allerac: {policy, node, specialization}`) from the Ollama body. */
+function splitRouting(request: OllamaObject, defaultPolicy: Policy): { body: OllamaObject; routing: RequestRouting } {
+  const { allerac, ...body } = request;
+  const options = (typeof allerac === 'object' && allerac !== null ? allerac : {}) as Record<string, unknown>;
+  let policy = defaultPolicy;
+  if (typeof options.node === 'string' && options.node !== '') policy = { kind: 'pin', node: options.node };
+  else if (options.policy === 'local-first') policy = { kind: 'local-first' };
+  else if (options.policy === 'auto') policy = { kind: 'auto' };
+  else if (options.policy !== undefined) throw new BadRequestError('allerac.policy must be "auto" or "local-first"');
+  return {
+    body,
+    routing: { policy, ...(typeof options.specialization === 'string' ? { specialization: options.specialization } : {}) },
+  };
+}
+
+function pickSpecialization(routing: Partial<RequestRouting>): { specialization?: string } {
+  return routing.specialization !== undefined ? { specialization: routing.specialization } : {};
+}
+
+/** A rough prompt length: four characters per token, as tokenizers average on English. */
+function estimatePromptTokens(body: OllamaObject): number {
+  let chars = typeof body.prompt === 'string' ? body.prompt.length : 0;
+  if (Array.isArray(body.messages)) {
+    for (const message of body.messages as Array<{ content?: unknown }>) {
+      if (typeof message?.content === 'string') chars += message.content.length;
+    }
+  }
+  return Math.max(1, Math.ceil(chars / 4));
+}
+
+function contentOf(kind: GenerationKind, chunk: OllamaObject): string {
+  if (kind === 'chat') {
+    const content = (chunk.message as { content?: unknown } | undefined)?.content;
+    return typeof content === 'string' ? content : '';
+  }
+  return typeof chunk.response === 'string' ? chunk.response : '';
+}
+
+function isBusy(error: unknown): boolean {
+  return (
+    error instanceof NodeBusyError ||
+    (error instanceof RemoteInferenceError && error.code === 'busy') ||
+    (error instanceof BackendResponseError && error.status === 503)
+  );
+}
+
+/** Whether another candidate may succeed where this one failed. */
+function isRetryable(error: unknown): boolean {
+  if (error instanceof RemoteInferenceError) return error.retryable;
+  if (error instanceof BackendResponseError) return error.status === 404 || error.status >= 500;
+  if (error instanceof HttpError || error instanceof BadRequestError) return false;
+  return true;
+}
+
+/** The error when no candidate answered: 503 with Retry-After when all were busy. */
+function noneAnswered(model: string, candidates: readonly Placement[], lastError: unknown, allBusy: number): Error {
+  if (candidates.length === 0) {
+    return new HttpError(503, `no node can serve ${model} right now`, 'service_unavailable', undefined, 5);
+  }
+  if (allBusy > 0) {
+    return new HttpError(
+      503,
+      `every node that can serve ${model} is busy (${allBusy} tried); retry shortly`,
+      'service_unavailable',
+      undefined,
+      2,
+    );
+  }
+  if (lastError instanceof BackendUnavailableError || lastError instanceof BackendResponseError) return lastError;
+  return new HttpError(
+    502,
+    `no node could serve ${model}: ${(lastError as Error | undefined)?.message ?? 'unknown error'}`,
+    'api_error',
+  );
+}
+
+/** The error when the router excluded every node: 503, with each node's reason. */
+function noEligible(model: string, ranked: readonly Placement[], backend: Backend): Error {
+  const health = backend.health();
+  const reasons = ranked.map((p) => `${p.nodeName}: ${p.reason}`).join('; ');
+  const local = health.state === 'up' ? '' : `the local Ollama at ${health.url} is unreachable (${health.error ?? 'no answer'}); `;
+  return new HttpError(503, `no node can serve ${model} right now: ${local}${reasons}`, 'service_unavailable', undefined, 5);
+}

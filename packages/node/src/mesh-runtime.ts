@@ -1,0 +1,219 @@
+import { existsSync, readFileSync } from 'node:fs';
+import type { HardwareInfo } from '@allerac/protocol';
+import { INFER_PROTOCOL } from '@allerac/protocol';
+import type { Logger } from 'pino';
+import type { Backend } from './backend/backend.js';
+import { createInferHandler } from './inference/infer-service.js';
+import type { LocalLoad } from './inference/local-load.js';
+import type { LocalModels } from './inference/local-models.js';
+import {
+  createJoinCode,
+  createMesh,
+  loadOrCreateMeshKey,
+  type Mesh,
+  type MeshEvents,
+  type MeshStreamHandler,
+  type PeerView,
+  parseJoinCode,
+  parseSwarmKey,
+  writeMeshKey,
+} from './mesh/index.js';
+import { SOFTWARE_VERSION } from './version.js';
+
+/** Settings of the node's mesh. */
+export interface MeshRuntimeInit {
+  name: string;
+  dataDir: string;
+  meshKeyFile: string;
+  p2pHost: string;
+  p2pPort: number;
+  mdns: boolean;
+  bootstrap: string[];
+  specializations: () => string[];
+}
+
+/** What the mesh runtime reads to build this node's card and serve peers. */
+export interface MeshRuntimeComponents {
+  backend: Backend;
+  localModels: LocalModels;
+  load: LocalLoad;
+  hardware: () => Promise<HardwareInfo>;
+  logger: Logger;
+}
+
+/** One peer as the management API shows it. */
+export interface PeerSummary {
+  id: string;
+  name: string;
+  status: 'online' | 'gone';
+  version: string;
+  models: string[];
+  loadedModels: string[];
+  hardware: PeerView['card']['hardware'];
+  backend: PeerView['card']['backend'];
+  load: PeerView['card']['load'];
+  specializations: string[];
+  lastSeen: string;
+  rttMs: number | null;
+  addresses: string[];
+}
+
+/**
+ * The node's life in the mesh: it builds the libp2p mesh from the node's settings, publishes the
+ * card (backend, models, load), serves inference to peers, adopts join codes, and keeps protocol
+ * handlers and listeners across a restart of the mesh (a key change restarts it).
+ */
+export class MeshRuntime {
+  private current: Mesh | undefined;
+  private readonly handlers = new Map<string, MeshStreamHandler>();
+  private readonly listeners: Array<[keyof MeshEvents, (view: PeerView) => void]> = [];
+  private readonly restartListeners = new Set<(mesh: Mesh) => void>();
+
+  constructor(
+    private readonly init: MeshRuntimeInit,
+    private readonly components: MeshRuntimeComponents,
+  ) {
+    this.handlers.set(
+      INFER_PROTOCOL,
+      createInferHandler({
+        backend: components.backend,
+        load: components.load,
+        logger: components.logger.child({ component: 'infer' }),
+      }),
+    );
+  }
+
+  /** The running mesh; throws before start. */
+  get mesh(): Mesh {
+    if (this.current === undefined) throw new Error('the mesh is not running');
+    return this.current;
+  }
+
+  /** Starts the mesh (creating the mesh key if this is the home's first node). */
+  async start(): Promise<Mesh> {
+    if (this.current !== undefined) return this.current;
+    await loadOrCreateMeshKey(this.init.meshKeyFile);
+    const mesh = createMesh(
+      {
+        name: this.init.name,
+        dataDir: this.init.dataDir,
+        meshKeyFile: this.init.meshKeyFile,
+        listenHost: this.init.p2pHost,
+        p2pPort: this.init.p2pPort,
+        specializations: this.init.specializations(),
+        softwareVersion: SOFTWARE_VERSION,
+        mdns: this.init.mdns,
+        bootstrap: this.init.bootstrap,
+      },
+      {
+        logger: this.components.logger.child({ component: 'mesh' }),
+        hardware: this.components.hardware,
+        cardSource: async () => {
+          const health = this.components.backend.health();
+          return {
+            backend: {
+              state: health.state === 'up' ? 'up' : 'down',
+              url: health.url,
+              ...(health.version !== undefined ? { version: health.version } : {}),
+            },
+            models: await this.components.localModels.list(),
+            load: this.components.load.snapshot(),
+          };
+        },
+      },
+    );
+    for (const [protocol, handler] of this.handlers) mesh.handle(protocol, handler);
+    for (const [event, listener] of this.listeners) mesh.on(event, listener);
+    await mesh.start();
+    this.current = mesh;
+    for (const listener of this.restartListeners) listener(mesh);
+    return mesh;
+  }
+
+  /** Sends `leave` to the peers and stops; idempotent. */
+  async stop(): Promise<void> {
+    const mesh = this.current;
+    this.current = undefined;
+    await mesh?.stop();
+  }
+
+  /** Registers a protocol handler that survives mesh restarts. */
+  handle(protocol: string, handler: MeshStreamHandler): void {
+    this.handlers.set(protocol, handler);
+    this.current?.handle(protocol, handler);
+  }
+
+  /** Subscribes to a mesh event, across restarts. */
+  on<K extends keyof MeshEvents>(event: K, listener: (view: MeshEvents[K]) => void): void {
+    this.listeners.push([event, listener]);
+    this.current?.on(event, listener);
+  }
+
+  /** Calls `listener` with the new mesh each time the mesh (re)starts. */
+  onStart(listener: (mesh: Mesh) => void): void {
+    this.restartListeners.add(listener);
+  }
+
+  /** Asks the mesh to publish a fresh card (throttled by the mesh). */
+  cardChanged(): void {
+    this.current?.cardChanged();
+  }
+
+  /** The peers this node sees, for the management API. */
+  peers(): PeerSummary[] {
+    return (this.current?.peers() ?? []).map(summarize);
+  }
+
+  /** The join code of this home's mesh key, for `allerac pair` and the UI. */
+  async joinCode(): Promise<string> {
+    return createJoinCode(await loadOrCreateMeshKey(this.init.meshKeyFile));
+  }
+
+  /**
+   * Adopts another home's mesh key from a join code and restarts the mesh with it. A code for
+   * the key already in use changes nothing.
+   */
+  async join(code: string): Promise<void> {
+    const key = parseJoinCode(code);
+    if (sameKey(this.init.meshKeyFile, key)) return;
+    await writeMeshKey(this.init.meshKeyFile, key);
+    this.components.logger.info('adopted a new mesh key from a join code');
+    if (this.current !== undefined) {
+      await this.stop();
+      await this.start();
+    }
+  }
+
+  /** Blocks a peer and rotates the mesh key across the others. */
+  async removePeer(peerId: string): Promise<void> {
+    await this.mesh.removePeer(peerId);
+  }
+}
+
+/** Whether `file` already holds this key (so re-passing `--join` on every start is harmless). */
+function sameKey(file: string, key: Uint8Array): boolean {
+  if (!existsSync(file)) return false;
+  try {
+    return Buffer.from(parseSwarmKey(readFileSync(file))).equals(Buffer.from(key));
+  } catch {
+    return false;
+  }
+}
+
+function summarize(peer: PeerView): PeerSummary {
+  return {
+    id: peer.id,
+    name: peer.name,
+    status: peer.status,
+    version: peer.card.softwareVersion,
+    models: peer.card.models.map((m) => m.name),
+    loadedModels: peer.card.models.filter((m) => m.loaded).map((m) => m.name),
+    hardware: peer.card.hardware,
+    backend: peer.card.backend,
+    load: peer.card.load,
+    specializations: peer.card.specializations,
+    lastSeen: new Date(peer.lastSeen).toISOString(),
+    rttMs: peer.rttMs ?? null,
+    addresses: peer.addresses,
+  };
+}
