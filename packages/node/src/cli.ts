@@ -4,8 +4,12 @@
  */
 import { Command, Option } from 'commander';
 import { issueAdminToken } from './auth/api-tokens.js';
+import { registerBackupCommands } from './backup/backup-cli.js';
 import { ConfigError, DEFAULTS, type RawStartOptions, resolveStartConfig } from './config.js';
 import { startNode } from './daemon.js';
+import { registerMemoryCommands } from './memory/memory-cli.js';
+import { registerMeshCommands } from './mesh/mesh-cli.js';
+import { registerUpdateCommands } from './update/update-cli.js';
 import { SOFTWARE_VERSION } from './version.js';
 
 const program = new Command('allerac')
@@ -61,6 +65,12 @@ program
     ),
   )
   .addOption(
+    new Option(
+      '--specializations <list>',
+      'what this agent is for, comma-separated: code, research, creative, home',
+    ).env('ALLERAC_SPECIALIZATIONS'),
+  )
+  .addOption(
     new Option('--log-level <level>', 'log level')
       .env('ALLERAC_LOG_LEVEL')
       .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace'])
@@ -97,6 +107,11 @@ program
   .action((options: { dataDir: string; name: string }) => {
     console.log(issueAdminToken(options.dataDir, options.name));
   });
+
+registerBackupCommands(program);
+registerMemoryCommands(program);
+registerMeshCommands(program);
+registerUpdateCommands(program);
 
 try {
   await program.parseAsync(process.argv);

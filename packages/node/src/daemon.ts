@@ -4,16 +4,30 @@ import type { Logger } from 'pino';
 import { TokenVerifier } from './auth/api-tokens.js';
 import type { Backend } from './backend/backend.js';
 import { createOllamaBackend } from './backend/ollama-backend.js';
+import { registerBackupApi } from './backup/backup-api.js';
+import { BackupService } from './backup/backup-service.js';
+import { Reembedder } from './backup/reembed.js';
+import { removeRuntimeFile, writeRuntimeFile } from './backup/runtime-file.js';
 import type { NodeConfig } from './config.js';
 import { HttpError } from './http/errors.js';
 import { NodeMetrics } from './http/metrics.js';
 import { buildServer } from './http/server.js';
 import { ConversationRecorder } from './inference/conversation-recorder.js';
-import type { InferenceGateway } from './inference/gateway.js';
-import { LocalGateway } from './inference/local-gateway.js';
+import { LocalLoad } from './inference/local-load.js';
+import { LocalModels } from './inference/local-models.js';
+import { PeerMeasurements } from './inference/measurements.js';
+import { MeshGateway } from './inference/mesh-gateway.js';
 import { createLogger } from './logger.js';
 import { registerManagementApi } from './management/management-api.js';
+import { chatMemoryHook } from './memory/chat-memory.js';
+import { registerMemoryApi } from './memory/memory-api.js';
+import { createMemoryService, type MemoryService } from './memory/memory-service.js';
+import { MeshRuntime } from './mesh-runtime.js';
 import { openStore, type Store } from './store/store.js';
+import { createHardwareProbe } from './system/hardware.js';
+import { createWebUi } from './ui/ui.js';
+import { detectOwnInstallLayout } from './update/install-layout.js';
+import { registerUpdateApi } from './update/update-api.js';
 import { SOFTWARE_VERSION } from './version.js';
 
 /** How long in-flight requests may run on after a shutdown begins before they are cut. */
@@ -40,10 +54,16 @@ export interface RunningNode {
   readonly url: string;
   readonly store: Store;
   readonly backend: Backend;
-  readonly gateway: InferenceGateway;
+  readonly gateway: MeshGateway;
+  /** The node's place in the home mesh. */
+  readonly mesh: MeshRuntime;
   readonly logger: Logger;
   /** The HTTP server, for in-process requests (`inject`) in tests. */
   readonly http: FastifyInstance;
+  /** Backups on demand and on schedule (backup/backup-service.ts). */
+  readonly backups: BackupService;
+  /** Private and shared memories (memory/memory-service.ts). */
+  readonly memory: MemoryService;
   /** Graceful shutdown: in-flight requests finish or are cut with a clear error; the store closes. Idempotent. */
   close(graceMs?: number): Promise<void>;
 }
@@ -66,12 +86,76 @@ export async function startNode(config: NodeConfig, options: { logger?: Logger }
   // A missing Ollama is not fatal: the node serves its UI and reconnects when Ollama appears.
   await backend.start();
 
-  const gateway: InferenceGateway = new LocalGateway(backend, () => config.name);
+  const specializations =
+    (await store.settings.get<string[]>('agent.specializations')) ?? config.specializations;
+  const hardware = createHardwareProbe({ dataDir: config.dataDir });
+  const localModels = new LocalModels(backend);
+  let mesh: MeshRuntime | undefined;
+  // Every load change asks the mesh for a card update; the mesh sends at most one a second.
+  const load = new LocalLoad(undefined, undefined, () => mesh?.cardChanged());
+  const gateway = new MeshGateway(
+    {
+      nodeName: () => config.name,
+      specializations: () => specializations,
+      defaultPolicy: () => ({ kind: 'auto' }),
+    },
+    {
+      backend,
+      localModels,
+      load,
+      measurements: new PeerMeasurements(),
+      hardware,
+      logger: logger.child({ component: 'router' }),
+    },
+  );
+  mesh = new MeshRuntime(
+    {
+      name: config.name,
+      dataDir: config.dataDir,
+      meshKeyFile: config.meshKeyFile,
+      p2pHost: config.p2pHost,
+      p2pPort: config.p2pPort,
+      mdns: config.mdns,
+      bootstrap: config.bootstrap,
+      specializations: () => specializations,
+    },
+    { backend, localModels, load, hardware, logger },
+  );
+  const meshRuntime = mesh;
+  meshRuntime.onStart((started) => gateway.attachMesh(started));
+  backend.onHealthChange(() => {
+    localModels.invalidate();
+    meshRuntime.cardChanged();
+  });
+  if (config.join !== undefined) await meshRuntime.join(config.join);
   const recorder = new ConversationRecorder(store.conversations, logger.child({ component: 'recorder' }));
   const shutdown = new AbortController();
   const tokens = new TokenVerifier(config.dataDir, store.tokens);
+  const backups = new BackupService(
+    { dataDir: config.dataDir, meshKeyFile: config.meshKeyFile },
+    { sql: store.db, settings: store.settings, logger: logger.child({ component: 'backup' }) },
+  );
+  const reembedder = new Reembedder(
+    {},
+    { sql: store.db, backend, logger: logger.child({ component: 'reembed' }) },
+  );
+  const ui = createWebUi({
+    config,
+    store,
+    backend,
+    logger: logger.child({ component: 'ui' }),
+    startedAt,
+    joinMesh: (code) => meshRuntime.join(code),
+  });
 
-  let app: FastifyInstance;
+  const memory = createMemoryService(config.name, {
+    store,
+    gateway,
+    logger: logger.child({ component: 'memory' }),
+  });
+  await memory.start();
+
+  let app: FastifyInstance | undefined;
   try {
     app = await buildServer({
       gateway,
@@ -81,6 +165,8 @@ export async function startNode(config: NodeConfig, options: { logger?: Logger }
       tokens,
       softwareVersion: SOFTWARE_VERSION,
       shutdownSignal: shutdown.signal,
+      chatContext: chatMemoryHook(memory),
+      authenticators: [ui.authenticator],
       health: async () => {
         const backendHealth = backend.health();
         return {
@@ -93,30 +179,56 @@ export async function startNode(config: NodeConfig, options: { logger?: Logger }
           store: { kind: store.db.kind },
         };
       },
-      extraRoutes: [(instance) => registerManagementApi(instance, { config, backend, gateway, store })],
+      extraRoutes: [
+        (instance) => registerManagementApi(instance, { config, backend, gateway, store, mesh: meshRuntime }),
+        (instance) => registerMemoryApi(instance, memory),
+        (instance) => ui.register(instance),
+        (instance) => registerBackupApi(instance, backups),
+        (instance) =>
+          registerUpdateApi(instance, { settings: store.settings, layout: detectOwnInstallLayout() }),
+      ],
     });
     await app.listen({ port: config.httpPort, host: config.httpHost });
+    await meshRuntime.start();
   } catch (error) {
+    await app?.close().catch(() => {});
+    await meshRuntime.stop().catch(() => {});
+    await memory.stop();
     await backend.stop();
     await store.close();
     throw error;
   }
-  const address = app.server.address();
+  const server = app;
+  const address = server.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.httpPort;
   const host = config.httpHost.includes(':') ? `[${config.httpHost}]` : config.httpHost;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  await backups.start();
+  reembedder.start();
+  // Tells the CLI that this process holds the data dir (backup and update commands ask it over HTTP).
+  writeRuntimeFile(config.dataDir, {
+    pid: process.pid,
+    url,
+    version: SOFTWARE_VERSION,
+    startedAt: new Date(startedAt).toISOString(),
+  });
   logger.info({ url, startupMs: Date.now() - startedAt, version: SOFTWARE_VERSION }, 'allerac node started');
 
   let closing: Promise<void> | undefined;
   const close = (graceMs = SHUTDOWN_GRACE_MS) => {
     closing ??= (async () => {
       logger.info({ graceMs }, 'shutting down');
-      const closed = app.close();
+      const closed = server.close();
       const grace = setTimeout(() => shutdown.abort(new NodeShuttingDownError()), graceMs);
       await closed;
       clearTimeout(grace);
       shutdown.abort(new NodeShuttingDownError());
+      await meshRuntime.stop().catch((error: unknown) => logger.warn({ err: error }, 'mesh stop failed'));
       await recorder.flush();
+      await memory.stop();
+      removeRuntimeFile(config.dataDir);
+      await backups.stop();
+      await reembedder.stop();
       await backend.stop();
       await store.close();
       logger.info('stopped');
@@ -124,5 +236,17 @@ export async function startNode(config: NodeConfig, options: { logger?: Logger }
     return closing;
   };
 
-  return { config, url, store, backend, gateway, logger, http: app, close };
+  return {
+    config,
+    url,
+    store,
+    backend,
+    gateway,
+    mesh: meshRuntime,
+    logger,
+    http: server,
+    backups,
+    memory,
+    close,
+  };
 }

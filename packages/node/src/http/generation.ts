@@ -31,7 +31,18 @@ export interface GenerationContext {
   logger: Logger;
   /** Aborted when the node shuts down and its grace period is over. */
   shutdownSignal: AbortSignal;
+  /** Adds context to chats before they go out (memory-aware chat); absent means none. */
+  chatContext?: ChatContextHook | undefined;
 }
+
+/**
+ * Rewrites a chat request before it is served, and returns fields to add to the final object's
+ * `allerac` (e.g. the memories used). Must be cheap when it has nothing to add.
+ */
+export type ChatContextHook = (
+  ollamaRequest: OllamaObject,
+  request: FastifyRequest,
+) => Promise<{ request: OllamaObject; allerac?: Record<string, unknown> }>;
 
 /** One generation request, already validated and translated to Ollama's shape. */
 export interface GenerationRequest {
@@ -66,8 +77,15 @@ export async function serveGeneration(
   let stream: InferenceStream;
   ctx.metrics.inflight.inc();
   try {
+    let extra: Record<string, unknown> | undefined;
     try {
-      stream = await ctx.gateway.generate(generation.kind, generation.ollamaRequest, signal);
+      let ollamaRequest = generation.ollamaRequest;
+      if (generation.kind === 'chat' && ctx.chatContext !== undefined) {
+        const added = await ctx.chatContext(ollamaRequest, request);
+        ollamaRequest = added.request;
+        extra = added.allerac;
+      }
+      stream = await ctx.gateway.generate(generation.kind, ollamaRequest, signal);
     } catch (error) {
       recording.finish({
         content: '',
@@ -82,6 +100,7 @@ export async function serveGeneration(
       }
       throw error;
     }
+    if (extra !== undefined && Object.keys(extra).length > 0) stream = withExtraMetadata(stream, extra);
     ctx.metrics.timeToFirstToken.observe(
       { model: generation.model, node: stream.firstChoice },
       (performance.now() - started) / 1000,
@@ -112,6 +131,16 @@ export async function serveGeneration(
   } finally {
     ctx.metrics.inflight.dec();
   }
+}
+
+/** The same stream, with more fields on the final object's `allerac` (next to node and failovers). */
+function withExtraMetadata(inner: InferenceStream, extra: Record<string, unknown>): InferenceStream {
+  return {
+    firstChoice: inner.firstChoice,
+    first: inner.first,
+    rest: inner.rest,
+    servedBy: () => Object.assign({}, extra, inner.servedBy()),
+  };
 }
 
 /** Streams chunks to the client; returns the error that cut the stream short, if any. */

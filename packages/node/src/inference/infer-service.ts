@@ -37,7 +37,8 @@ export function createInferHandler(components: InferServiceComponents) {
     let request: InferRequestMessage;
     try {
       const first = await framed.read();
-      if (first?.type !== 'infer-request') throw new Error(`expected infer-request, got ${first?.type ?? 'end of stream'}`);
+      if (first?.type !== 'infer-request')
+        throw new Error(`expected infer-request, got ${first?.type ?? 'end of stream'}`);
       request = first;
     } catch (error) {
       components.logger.warn({ peer: peerId, err: error }, 'bad inference request from peer');

@@ -79,7 +79,8 @@ export class LocalLoad {
     if (tokensPerSecond !== undefined && Number.isFinite(tokensPerSecond) && tokensPerSecond > 0) {
       ewmaFor(this.throughput, model).update(tokensPerSecond);
     }
-    if (ttftMs !== undefined && Number.isFinite(ttftMs) && ttftMs >= 0) ewmaFor(this.firstToken, model).update(ttftMs);
+    if (ttftMs !== undefined && Number.isFinite(ttftMs) && ttftMs >= 0)
+      ewmaFor(this.firstToken, model).update(ttftMs);
   }
 
   /** Measured time to first token for a model on this node, when known. */

@@ -1,5 +1,5 @@
-import { Ewma } from '@allerac/router';
 import type { CandidateMeasurements } from '@allerac/router';
+import { Ewma } from '@allerac/router';
 
 interface PeerRecord {
   perModel: Map<string, { tokensPerSecond: Ewma; ttftMs: Ewma }>;
@@ -22,7 +22,8 @@ export class PeerMeasurements {
       entry = { tokensPerSecond: new Ewma(), ttftMs: new Ewma() };
       record.perModel.set(model, entry);
     }
-    if (sample.tokensPerSecond !== undefined && sample.tokensPerSecond > 0) entry.tokensPerSecond.update(sample.tokensPerSecond);
+    if (sample.tokensPerSecond !== undefined && sample.tokensPerSecond > 0)
+      entry.tokensPerSecond.update(sample.tokensPerSecond);
     if (sample.ttftMs !== undefined && sample.ttftMs >= 0) entry.ttftMs.update(sample.ttftMs);
   }
 
@@ -37,13 +38,19 @@ export class PeerMeasurements {
   forNode(nodeId: string, rttMs: number | undefined, now = Date.now()): CandidateMeasurements {
     const record = this.peers.get(nodeId);
     const perModel: CandidateMeasurements['perModel'] = {};
-    if (record !== undefined && record.lastFailureAt !== undefined && now - record.lastFailureAt > FAILURE_MEMORY_MS) {
+    if (
+      record !== undefined &&
+      record.lastFailureAt !== undefined &&
+      now - record.lastFailureAt > FAILURE_MEMORY_MS
+    ) {
       record.recentFailures = 0;
       delete record.lastFailureAt;
     }
     for (const [model, entry] of record?.perModel ?? []) {
       perModel[model] = {
-        ...(entry.tokensPerSecond.value !== undefined ? { tokensPerSecond: entry.tokensPerSecond.value } : {}),
+        ...(entry.tokensPerSecond.value !== undefined
+          ? { tokensPerSecond: entry.tokensPerSecond.value }
+          : {}),
         ...(entry.ttftMs.value !== undefined ? { ttftMs: entry.ttftMs.value } : {}),
       };
     }

@@ -129,7 +129,11 @@ export class MeshGateway implements InferenceGateway {
           size_vram: 0,
           digest: '',
           expires_at: '',
-          details: { family: model.family, parameter_size: model.parameterSize, quantization_level: model.quantization },
+          details: {
+            family: model.family,
+            parameter_size: model.parameterSize,
+            quantization_level: model.quantization,
+          },
         });
       }
     }
@@ -170,12 +174,18 @@ export class MeshGateway implements InferenceGateway {
 
   /** The ranked candidates for a model with the reason for each, for /allerac/v1/route. */
   async explain(model: string, routing: Partial<RequestRouting> = {}): Promise<Placement[]> {
-    return this.rank({ model, policy: routing.policy ?? this.init.defaultPolicy(), ...pickSpecialization(routing) }, {});
+    return this.rank(
+      { model, policy: routing.policy ?? this.init.defaultPolicy(), ...pickSpecialization(routing) },
+      {},
+    );
   }
 
   async generate(kind: GenerationKind, request: OllamaObject, signal: AbortSignal): Promise<InferenceStream> {
     const { body, routing } = splitRouting(request, this.init.defaultPolicy());
-    const ranked = await this.rank({ model: String(body.model), policy: routing.policy, ...pickSpecialization(routing) }, body);
+    const ranked = await this.rank(
+      { model: String(body.model), policy: routing.policy, ...pickSpecialization(routing) },
+      body,
+    );
     const eligible = ranked.filter((p) => p.eligible);
     if (eligible.length === 0) throw noEligible(String(body.model), ranked, this.components.backend);
     const tried = new Set<string>();
@@ -196,7 +206,8 @@ export class MeshGateway implements InferenceGateway {
         try {
           for (;;) {
             const next = await current.rest.next();
-            if (next.done) throw new PeerLostError(`${current.placement.nodeName} ended the answer before it was done`);
+            if (next.done)
+              throw new PeerLostError(`${current.placement.nodeName} ended the answer before it was done`);
             content += contentOf(kind, next.value);
             if (next.value.done === true) {
               gateway.recordSuccess(current, next.value);
@@ -251,7 +262,10 @@ export class MeshGateway implements InferenceGateway {
     };
   }
 
-  async embed(request: OllamaObject, signal: AbortSignal): Promise<{ response: OllamaObject; servedBy: ServedBy }> {
+  async embed(
+    request: OllamaObject,
+    signal: AbortSignal,
+  ): Promise<{ response: OllamaObject; servedBy: ServedBy }> {
     const { body, routing } = splitRouting(request, this.init.defaultPolicy());
     const ranked = await this.rank({ model: String(body.model), policy: routing.policy }, body);
     const eligible = ranked.filter((p) => p.eligible);
@@ -268,7 +282,14 @@ export class MeshGateway implements InferenceGateway {
           const chunks = remoteInference(
             this.requireMesh(),
             placement.nodeId,
-            { type: 'infer-request', id: randomUUID(), api: 'embed', model: placement.model, body: request_, deadlineMs: FIRST_CHUNK_DEADLINE_MS },
+            {
+              type: 'infer-request',
+              id: randomUUID(),
+              api: 'embed',
+              model: placement.model,
+              body: request_,
+              deadlineMs: FIRST_CHUNK_DEADLINE_MS,
+            },
             signal,
             { firstChunkMs: FIRST_CHUNK_DEADLINE_MS, idleMs: STALL_DEADLINE_MS },
           );
@@ -313,15 +334,28 @@ export class MeshGateway implements InferenceGateway {
         if (!isRetryable(error)) throw error;
         if (isBusy(error)) busy += 1;
         this.components.measurements.recordFailure(placement.nodeId);
-        this.components.logger.info({ node: placement.nodeName, err: error }, 'candidate failed before its first token');
+        this.components.logger.info(
+          { node: placement.nodeName, err: error },
+          'candidate failed before its first token',
+        );
         lastError = error;
       }
     }
-    throw noneAnswered(String(body.model), candidates, lastError, attempts > 0 && busy === attempts ? attempts : 0);
+    throw noneAnswered(
+      String(body.model),
+      candidates,
+      lastError,
+      attempts > 0 && busy === attempts ? attempts : 0,
+    );
   }
 
   /** Starts the generation on one candidate and waits for its first chunk. */
-  private async attempt(kind: GenerationKind, body: OllamaObject, placement: Placement, signal: AbortSignal): Promise<Attempt> {
+  private async attempt(
+    kind: GenerationKind,
+    body: OllamaObject,
+    placement: Placement,
+    signal: AbortSignal,
+  ): Promise<Attempt> {
     const startedAt = performance.now();
     const controller = new AbortController();
     const onAbort = () => controller.abort(signal.reason);
@@ -332,7 +366,9 @@ export class MeshGateway implements InferenceGateway {
       const backend = this.components.backend;
       source = (async function* () {
         try {
-          yield* kind === 'chat' ? backend.chat(body, controller.signal) : backend.generate(body, controller.signal);
+          yield* kind === 'chat'
+            ? backend.chat(body, controller.signal)
+            : backend.generate(body, controller.signal);
         } finally {
           release();
           signal.removeEventListener('abort', onAbort);
@@ -361,7 +397,8 @@ export class MeshGateway implements InferenceGateway {
     }
     try {
       const head = await source.next();
-      if (head.done === true) throw new PeerLostError(`${placement.nodeName} ended the stream before its first chunk`);
+      if (head.done === true)
+        throw new PeerLostError(`${placement.nodeName} ended the stream before its first chunk`);
       return { placement, first: head.value, rest: source, startedAt, ttftMs: performance.now() - startedAt };
     } catch (error) {
       controller.abort(error);
@@ -389,7 +426,9 @@ export class MeshGateway implements InferenceGateway {
         {
           ...task,
           now: Date.now(),
-          ...(typeof options.num_predict === 'number' && options.num_predict > 0 ? { maxTokens: options.num_predict } : {}),
+          ...(typeof options.num_predict === 'number' && options.num_predict > 0
+            ? { maxTokens: options.num_predict }
+            : {}),
           promptTokens: estimatePromptTokens(body),
         },
         candidates,
@@ -401,9 +440,15 @@ export class MeshGateway implements InferenceGateway {
           // The model may well be on the local Ollama, which cannot be asked: that is a 503.
           throw new BackendUnavailableError(health.url, health.error ?? 'not answering');
         }
-        throw new HttpError(404, `${error.message}; try pulling it first`, 'invalid_request_error', 'model_not_found');
+        throw new HttpError(
+          404,
+          `${error.message}; try pulling it first`,
+          'invalid_request_error',
+          'model_not_found',
+        );
       }
-      if (error instanceof AmbiguousModelError || error instanceof UnknownNodeError) throw new BadRequestError(error.message);
+      if (error instanceof AmbiguousModelError || error instanceof UnknownNodeError)
+        throw new BadRequestError(error.message);
       throw error;
     }
   }
@@ -448,7 +493,11 @@ export class MeshGateway implements InferenceGateway {
       backendUp: peer.card.backend.state === 'up',
       models: peer.card.models.map(toCandidateModel),
       memory: memoryOf(peer.card.hardware),
-      load: { activeTasks: peer.card.load.activeTasks, queueDepth: peer.card.load.queueDepth, slots: peer.card.load.slots },
+      load: {
+        activeTasks: peer.card.load.activeTasks,
+        queueDepth: peer.card.load.queueDepth,
+        slots: peer.card.load.slots,
+      },
       specializations: peer.card.specializations,
       measured: this.components.measurements.forNode(peer.id, peer.rttMs),
     }));
@@ -499,17 +548,24 @@ function memoryOf(hardware: HardwareInfo): Candidate['memory'] {
 }
 
 /** Separates Allerac's routing options (`allerac: {policy, node, specialization}`) from the Ollama body. */
-function splitRouting(request: OllamaObject, defaultPolicy: Policy): { body: OllamaObject; routing: RequestRouting } {
+function splitRouting(
+  request: OllamaObject,
+  defaultPolicy: Policy,
+): { body: OllamaObject; routing: RequestRouting } {
   const { allerac, ...body } = request;
   const options = (typeof allerac === 'object' && allerac !== null ? allerac : {}) as Record<string, unknown>;
   let policy = defaultPolicy;
   if (typeof options.node === 'string' && options.node !== '') policy = { kind: 'pin', node: options.node };
   else if (options.policy === 'local-first') policy = { kind: 'local-first' };
   else if (options.policy === 'auto') policy = { kind: 'auto' };
-  else if (options.policy !== undefined) throw new BadRequestError('allerac.policy must be "auto" or "local-first"');
+  else if (options.policy !== undefined)
+    throw new BadRequestError('allerac.policy must be "auto" or "local-first"');
   return {
     body,
-    routing: { policy, ...(typeof options.specialization === 'string' ? { specialization: options.specialization } : {}) },
+    routing: {
+      policy,
+      ...(typeof options.specialization === 'string' ? { specialization: options.specialization } : {}),
+    },
   };
 }
 
@@ -553,7 +609,12 @@ function isRetryable(error: unknown): boolean {
 }
 
 /** The error when no candidate answered: 503 with Retry-After when all were busy. */
-function noneAnswered(model: string, candidates: readonly Placement[], lastError: unknown, allBusy: number): Error {
+function noneAnswered(
+  model: string,
+  candidates: readonly Placement[],
+  lastError: unknown,
+  allBusy: number,
+): Error {
   if (candidates.length === 0) {
     return new HttpError(503, `no node can serve ${model} right now`, 'service_unavailable', undefined, 5);
   }
@@ -566,7 +627,8 @@ function noneAnswered(model: string, candidates: readonly Placement[], lastError
       2,
     );
   }
-  if (lastError instanceof BackendUnavailableError || lastError instanceof BackendResponseError) return lastError;
+  if (lastError instanceof BackendUnavailableError || lastError instanceof BackendResponseError)
+    return lastError;
   return new HttpError(
     502,
     `no node could serve ${model}: ${(lastError as Error | undefined)?.message ?? 'unknown error'}`,
@@ -578,6 +640,15 @@ function noneAnswered(model: string, candidates: readonly Placement[], lastError
 function noEligible(model: string, ranked: readonly Placement[], backend: Backend): Error {
   const health = backend.health();
   const reasons = ranked.map((p) => `${p.nodeName}: ${p.reason}`).join('; ');
-  const local = health.state === 'up' ? '' : `the local Ollama at ${health.url} is unreachable (${health.error ?? 'no answer'}); `;
-  return new HttpError(503, `no node can serve ${model} right now: ${local}${reasons}`, 'service_unavailable', undefined, 5);
+  const local =
+    health.state === 'up'
+      ? ''
+      : `the local Ollama at ${health.url} is unreachable (${health.error ?? 'no answer'}); `;
+  return new HttpError(
+    503,
+    `no node can serve ${model} right now: ${local}${reasons}`,
+    'service_unavailable',
+    undefined,
+    5,
+  );
 }

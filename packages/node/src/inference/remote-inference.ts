@@ -51,9 +51,12 @@ export async function* remoteInference(
         message = await framed.read({ signal });
       } catch (error) {
         if (signal.aborted) throw signal.reason;
-        throw new PeerLostError(`peer ${peerId} broke off the answer: ${(error as Error).message}`, { cause: error });
+        throw new PeerLostError(`peer ${peerId} broke off the answer: ${(error as Error).message}`, {
+          cause: error,
+        });
       }
-      if (message === undefined) throw new PeerLostError(`peer ${peerId} closed the stream before the answer was done`);
+      if (message === undefined)
+        throw new PeerLostError(`peer ${peerId} closed the stream before the answer was done`);
       if (message.type === 'infer-chunk' && message.id === request.id) {
         yield message.chunk;
       } else if (message.type === 'infer-done' && message.id === request.id) {

@@ -59,7 +59,8 @@ export function registerManagementApi(app: FastifyInstance, deps: ManagementDeps
   app.post('/allerac/v1/pairing/join', async (request) => {
     requireAdmin(request.principal?.role);
     const code = (request.body as { code?: unknown } | undefined)?.code;
-    if (typeof code !== 'string' || code.trim() === '') throw new BadRequestError('code must be a join code string');
+    if (typeof code !== 'string' || code.trim() === '')
+      throw new BadRequestError('code must be a join code string');
     try {
       await deps.mesh.join(code);
     } catch (error) {
@@ -73,11 +74,13 @@ export function registerManagementApi(app: FastifyInstance, deps: ManagementDeps
     '/allerac/v1/route',
     async (request) => {
       const { model, policy, node, specialization } = request.query;
-      if (model === undefined || model === '') throw new BadRequestError('model is required, e.g. ?model=llama3.2');
+      if (model === undefined || model === '')
+        throw new BadRequestError('model is required, e.g. ?model=llama3.2');
       let chosen: Policy = { kind: 'auto' };
       if (node !== undefined && node !== '') chosen = { kind: 'pin', node };
       else if (policy === 'local-first') chosen = { kind: 'local-first' };
-      else if (policy !== undefined && policy !== 'auto') throw new BadRequestError('policy must be auto or local-first');
+      else if (policy !== undefined && policy !== 'auto')
+        throw new BadRequestError('policy must be auto or local-first');
       const ranked = await deps.gateway.explain(model, {
         policy: chosen,
         ...(specialization !== undefined ? { specialization } : {}),

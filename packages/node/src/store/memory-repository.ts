@@ -32,6 +32,42 @@ export interface MemoryHit extends MemoryRecord {
   score: number;
 }
 
+/** Filters of a listing or a search; every field narrows. */
+export interface MemoryFilter {
+  /** One space; `null` means private memories only; undefined means any. */
+  space?: string | null | undefined;
+  /** Memories carrying every one of these tags. */
+  tags?: readonly string[] | undefined;
+  /** Only memories written by this node. */
+  author?: string | undefined;
+  /** Created at or after this time. */
+  since?: Date | undefined;
+  /** Created before this time. */
+  until?: Date | undefined;
+}
+
+/** A page of memories, newest first, and the cursor of the next page. */
+export interface MemoryPage {
+  memories: MemoryRecord[];
+  nextCursor: string | null;
+}
+
+/** A search: the query's vector in the index's model, plus filters. */
+export interface MemorySearch extends MemoryFilter {
+  vector: readonly number[];
+  /** The embedding model the vector came from; only rows embedded with it are compared. */
+  model: string;
+  /** The query text, for the exact-match boost; omitted means no boost. */
+  text?: string | undefined;
+  k: number;
+  /** Hits scoring below this are dropped. */
+  threshold?: number | undefined;
+  /** How much an exact (case-insensitive substring) text match adds to the score. */
+  exactBoost?: number | undefined;
+  /** HNSW candidate list size; higher is slower and more exact. */
+  efSearch?: number | undefined;
+}
+
 interface MemoryRow {
   id: string;
   text: string;
@@ -78,7 +114,8 @@ export class MemoryRepository {
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::vector, $10, $11)
        ON CONFLICT (id) DO UPDATE SET text = EXCLUDED.text, tags = EXCLUDED.tags, source = EXCLUDED.source,
          space = EXCLUDED.space, updated_at = EXCLUDED.updated_at, embedding = EXCLUDED.embedding,
-         embedding_model = EXCLUDED.embedding_model, embedding_dims = EXCLUDED.embedding_dims`,
+         embedding_model = EXCLUDED.embedding_model, embedding_dims = EXCLUDED.embedding_dims,
+         next_embedding = NULL, next_embedding_model = NULL`,
       [
         memory.id,
         memory.text,
@@ -136,4 +173,228 @@ export class MemoryRepository {
     );
     return rows.map((row) => ({ ...toRecord(row), score: Number(row.score) }));
   }
+
+  /** Memories newest first, filtered, with keyset pagination over (created_at, id). */
+  async list(filter: MemoryFilter, limit: number, cursor?: string): Promise<MemoryPage> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    addFilters(filter, where, params);
+    if (cursor !== undefined) {
+      const decoded = decodeCursor(cursor);
+      params.push(decoded.createdAt, decoded.id);
+      where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length})`);
+    }
+    params.push(limit + 1);
+    const rows = await this.sql.query<MemoryRow>(
+      `SELECT ${COLUMNS} FROM memories ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+      params,
+    );
+    const page = rows.slice(0, limit).map(toRecord);
+    const last = page.at(-1);
+    return {
+      memories: page,
+      nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last) : null,
+    };
+  }
+
+  /**
+   * Vector search with filters, a threshold and an exact-text boost. Candidates come from the
+   * HNSW index (with pgvector's iterative scan, so filters do not starve the result) plus every
+   * memory whose text contains the query; each is scored by cosine similarity, plus the boost
+   * for an exact match.
+   */
+  async search(search: MemorySearch): Promise<MemoryHit[]> {
+    const dims = search.vector.length;
+    if (!Number.isInteger(dims) || dims < 1) throw new RangeError('empty query vector');
+    const boost = search.exactBoost ?? 0.25;
+    const where: string[] = [`embedding_dims = ${dims}`];
+    const params: unknown[] = [toVectorLiteral(search.vector), search.model];
+    where.push('embedding_model = $2');
+    addFilters(search, where, params);
+    const candidates = Math.max(search.k * 2, search.k + 10);
+    const distance = `embedding::vector(${dims}) <=> $1::vector(${dims})`;
+    const hits = await this.sql.transaction(async (tx) => {
+      await tx.exec(
+        `SET LOCAL hnsw.ef_search = ${Math.max(40, Math.min(1000, Math.trunc(search.efSearch ?? 100)))};
+         SET LOCAL hnsw.iterative_scan = relaxed_order`,
+      );
+      const nearest = await tx.query<MemoryRow>(
+        `SELECT ${COLUMNS}, 1 - (${distance}) AS score FROM memories WHERE ${where.join(' AND ')}
+         ORDER BY ${distance} LIMIT ${candidates}`,
+        params,
+      );
+      if (search.text === undefined || search.text.trim() === '')
+        return { nearest, exact: [] as MemoryRow[] };
+      const exactParams = [...params, `%${escapeLike(search.text.trim())}%`];
+      const exact = await tx.query<MemoryRow>(
+        `SELECT ${COLUMNS}, 1 - (${distance}) AS score FROM memories
+         WHERE ${where.join(' AND ')} AND text ILIKE $${exactParams.length}
+         ORDER BY created_at DESC LIMIT ${search.k}`,
+        exactParams,
+      );
+      return { nearest, exact };
+    });
+    const byId = new Map<string, MemoryHit>();
+    const needle = (search.text ?? '').trim().toLowerCase();
+    for (const row of [...hits.nearest, ...hits.exact]) {
+      if (byId.has(row.id)) continue;
+      const exactMatch = needle !== '' && row.text.toLowerCase().includes(needle);
+      byId.set(row.id, { ...toRecord(row), score: Number(row.score) + (exactMatch ? boost : 0) });
+    }
+    return [...byId.values()]
+      .filter((hit) => search.threshold === undefined || hit.score >= search.threshold)
+      .sort((a, b) => b.score - a.score)
+      .slice(0, search.k);
+  }
+
+  /** Changes text and/or tags (and the embedding, when the text changed); undefined when absent. */
+  async update(
+    id: string,
+    change: {
+      text?: string;
+      tags?: string[];
+      embedding?: { model: string; vector: readonly number[] } | null;
+    },
+  ): Promise<MemoryRecord | undefined> {
+    const sets: string[] = ['updated_at = now()'];
+    const params: unknown[] = [id];
+    if (change.text !== undefined) {
+      params.push(change.text);
+      sets.push(`text = $${params.length}`, 'next_embedding = NULL', 'next_embedding_model = NULL');
+    }
+    if (change.tags !== undefined) {
+      params.push(change.tags);
+      sets.push(`tags = $${params.length}`);
+    }
+    if (change.embedding !== undefined) {
+      const e = change.embedding;
+      params.push(e === null ? null : toVectorLiteral(e.vector), e?.model ?? null, e?.vector.length ?? null);
+      sets.push(
+        `embedding = $${params.length - 2}::vector`,
+        `embedding_model = $${params.length - 1}`,
+        `embedding_dims = $${params.length}`,
+      );
+    }
+    const [row] = await this.sql.query<MemoryRow>(
+      `UPDATE memories SET ${sets.join(', ')} WHERE id = $1 RETURNING ${COLUMNS}`,
+      params,
+    );
+    return row === undefined ? undefined : toRecord(row);
+  }
+
+  /** Moves a memory into a space, or back to private with `null`. */
+  async setSpace(id: string, space: string | null): Promise<boolean> {
+    const rows = await this.sql.query('UPDATE memories SET space = $2 WHERE id = $1 RETURNING id', [
+      id,
+      space,
+    ]);
+    return rows.length > 0;
+  }
+
+  /** Deletes every memory of a space (leaving it); returns how many. */
+  async deleteSpace(space: string): Promise<number> {
+    return (await this.sql.query('DELETE FROM memories WHERE space = $1 RETURNING id', [space])).length;
+  }
+
+  /** The ids and texts of a space's memories, to reconcile the index with the space document. */
+  async idsInSpace(space: string): Promise<string[]> {
+    const rows = await this.sql.query<{ id: string }>('SELECT id FROM memories WHERE space = $1', [space]);
+    return rows.map((row) => row.id);
+  }
+
+  /** Memories with no vector from `model` yet (new or pending re-embedding), oldest first. */
+  async needingEmbedding(model: string, limit: number): Promise<Array<{ id: string; text: string }>> {
+    return this.sql.query<{ id: string; text: string }>(
+      `SELECT id, text FROM memories
+       WHERE embedding_model IS DISTINCT FROM $1 AND next_embedding_model IS DISTINCT FROM $1
+       ORDER BY created_at, id LIMIT $2`,
+      [model, limit],
+    );
+  }
+
+  /** Stores a re-embedding beside the live vector, which search keeps using until the swap. */
+  async setNextEmbedding(id: string, model: string, vector: readonly number[]): Promise<void> {
+    await this.sql.query(
+      'UPDATE memories SET next_embedding = $2::vector, next_embedding_model = $3 WHERE id = $1',
+      [id, toVectorLiteral(vector), model],
+    );
+  }
+
+  /**
+   * Makes `model` the live one when every memory has a vector from it: moves the re-embeddings
+   * into place in one transaction. Returns false (changing nothing) while some are missing.
+   */
+  async promoteEmbeddings(model: string): Promise<boolean> {
+    return this.sql.transaction(async (tx) => {
+      const [missing] = await tx.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM memories
+         WHERE embedding_model IS DISTINCT FROM $1 AND next_embedding_model IS DISTINCT FROM $1`,
+        [model],
+      );
+      if ((missing?.n ?? 0) > 0) return false;
+      await tx.query(
+        `UPDATE memories SET embedding = next_embedding, embedding_model = next_embedding_model,
+           embedding_dims = vector_dims(next_embedding), next_embedding = NULL, next_embedding_model = NULL
+         WHERE next_embedding_model = $1`,
+        [model],
+      );
+      return true;
+    });
+  }
+
+  /** How many memories each embedding model covers (null: not embedded). */
+  async countByModel(): Promise<Record<string, number>> {
+    const rows = await this.sql.query<{ model: string | null; n: number }>(
+      'SELECT embedding_model AS model, count(*)::int AS n FROM memories GROUP BY embedding_model',
+    );
+    return Object.fromEntries(rows.map((row) => [row.model ?? '', row.n]));
+  }
+}
+
+function addFilters(filter: MemoryFilter, where: string[], params: unknown[]): void {
+  if (filter.space === null) where.push('space IS NULL');
+  else if (filter.space !== undefined) {
+    params.push(filter.space);
+    where.push(`space = $${params.length}`);
+  }
+  if (filter.tags !== undefined && filter.tags.length > 0) {
+    params.push([...filter.tags]);
+    where.push(`tags @> $${params.length}::text[]`);
+  }
+  if (filter.author !== undefined) {
+    params.push(filter.author);
+    where.push(`author_node = $${params.length}`);
+  }
+  if (filter.since !== undefined) {
+    params.push(filter.since.toISOString());
+    where.push(`created_at >= $${params.length}::timestamptz`);
+  }
+  if (filter.until !== undefined) {
+    params.push(filter.until.toISOString());
+    where.push(`created_at < $${params.length}::timestamptz`);
+  }
+}
+
+const escapeLike = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** Thrown for a pagination cursor this node did not make. */
+export class InvalidCursorError extends Error {
+  override name = 'InvalidCursorError';
+}
+
+function encodeCursor(memory: MemoryRecord): string {
+  return Buffer.from(JSON.stringify([memory.createdAt.toISOString(), memory.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: string; id: string } {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (typeof createdAt === 'string' && typeof id === 'string' && !Number.isNaN(Date.parse(createdAt))) {
+      return { createdAt, id };
+    }
+  } catch {
+    // fall through
+  }
+  throw new InvalidCursorError('cursor is not one this node returned');
 }

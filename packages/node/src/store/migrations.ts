@@ -80,4 +80,60 @@ export const MIGRATIONS: readonly Migration[] = [
         WHERE embedding_dims = ${DEFAULT_EMBEDDING_DIMENSIONS};
     `,
   },
+  {
+    version: 2,
+    name: 'accounts',
+    sql: `
+      CREATE TABLE users (
+        id text PRIMARY KEY,
+        username text NOT NULL,
+        password_hash text NOT NULL,
+        role text NOT NULL DEFAULT 'member',
+        language text NOT NULL DEFAULT 'en',
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE UNIQUE INDEX users_username_idx ON users (lower(username));
+
+      -- Only a hash of the session secret is stored, so a leaked database cannot log anyone in.
+      CREATE TABLE sessions (
+        id_hash text PRIMARY KEY,
+        user_id text NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        csrf_token text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        last_seen_at timestamptz NOT NULL DEFAULT now(),
+        expires_at timestamptz NOT NULL
+      );
+      CREATE INDEX sessions_user_idx ON sessions (user_id);
+
+      -- Which user started a conversation through the UI, so members see only their own.
+      CREATE TABLE conversation_owners (
+        conversation_id text PRIMARY KEY,
+        user_id text NOT NULL REFERENCES users(id) ON DELETE CASCADE
+      );
+      CREATE INDEX conversation_owners_user_idx ON conversation_owners (user_id);
+    `,
+  },
+  {
+    version: 3,
+    name: 'memory-spaces',
+    sql: `
+      -- Shared spaces: one Automerge document each (saved bytes, no vectors), its history epoch
+      -- and this node's policy of which peers may sync it.
+      CREATE TABLE memory_spaces (
+        name text PRIMARY KEY,
+        epoch integer NOT NULL DEFAULT 0,
+        policy jsonb NOT NULL,
+        doc bytea NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+
+      -- A change of embedding model re-embeds into these columns in the background; search keeps
+      -- using embedding/embedding_model until every row has its new vector, then they are swapped.
+      ALTER TABLE memories ADD COLUMN next_embedding vector;
+      ALTER TABLE memories ADD COLUMN next_embedding_model text;
+      CREATE INDEX memories_created_idx ON memories (created_at DESC, id DESC);
+      CREATE INDEX memories_tags_idx ON memories USING gin (tags);
+    `,
+  },
 ];

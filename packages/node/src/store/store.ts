@@ -1,10 +1,15 @@
 import { join } from 'node:path';
+import { ConversationOwnerRepository } from '../accounts/conversation-owner-repository.js';
+import { SessionRepository } from '../accounts/session-repository.js';
+import { UserRepository } from '../accounts/user-repository.js';
+import { backupBeforeMigrate } from '../backup/pre-migrate.js';
 import { ConversationRepository } from './conversation-repository.js';
 import { MemoryRepository } from './memory-repository.js';
 import { migrate } from './migrate.js';
 import { openPgliteDatabase } from './pglite-database.js';
 import { openPostgresDatabase } from './postgres-database.js';
 import { SettingsRepository } from './settings-repository.js';
+import { SpaceRepository } from './space-repository.js';
 import type { Database } from './sql.js';
 import { TokenRepository } from './token-repository.js';
 
@@ -15,6 +20,12 @@ export interface Store {
   readonly tokens: TokenRepository;
   readonly conversations: ConversationRepository;
   readonly memories: MemoryRepository;
+  /** Shared-space documents (migration 3). */
+  readonly spaces: SpaceRepository;
+  /** UI accounts, sessions and who owns which conversation (migration 2). */
+  readonly users: UserRepository;
+  readonly sessions: SessionRepository;
+  readonly conversationOwners: ConversationOwnerRepository;
   /** Closes the database; safe to call twice. */
   close(): Promise<void>;
 }
@@ -40,6 +51,10 @@ export async function createStore(db: Database): Promise<Store> {
     tokens: new TokenRepository(db),
     conversations: new ConversationRepository(db),
     memories: new MemoryRepository(db),
+    spaces: new SpaceRepository(db),
+    users: new UserRepository(db),
+    sessions: new SessionRepository(db),
+    conversationOwners: new ConversationOwnerRepository(db),
     close: () => db.close(),
   };
 }
@@ -50,5 +65,12 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     options.databaseUrl !== undefined && options.databaseUrl !== ''
       ? await openPostgresDatabase(options.databaseUrl)
       : await openPgliteDatabase(options.dataDir === undefined ? undefined : join(options.dataDir, 'db'));
+  // A schema change is preceded by a backup of the data as it was (backup/pre-migrate.ts).
+  if (options.dataDir !== undefined) {
+    await backupBeforeMigrate(db, options.dataDir).catch(async (error: unknown) => {
+      await db.close().catch(() => {});
+      throw error;
+    });
+  }
   return createStore(db);
 }

@@ -1,0 +1,36 @@
+/** Defaults and setting keys of the node's memory service. */
+
+/** The embedding model used when none is configured and the mesh offers it. */
+export const DEFAULT_EMBEDDING_MODEL = 'all-minilm:latest';
+
+/** Setting keys (in the store's settings table). */
+export const SETTINGS = {
+  /** The embedding model the user chose; changing it re-embeds in the background. */
+  embeddingModel: 'memory.embeddingModel',
+  /** The model the live index vectors come from (internal). */
+  activeEmbeddingModel: 'memory.activeEmbeddingModel',
+  /** Memory-aware chat on or off. */
+  chatEnabled: 'memory.chat.enabled',
+  /** How many memories a chat may draw on. */
+  chatK: 'memory.chat.k',
+  /** Lowest score a memory needs to be added to a chat. */
+  chatThreshold: 'memory.chat.threshold',
+} as const;
+
+/** Memory-aware chat defaults: a few memories, only reasonably close ones. */
+export const DEFAULT_CHAT_SETTINGS = { enabled: true, k: 3, threshold: 0.3 } as const;
+
+/** Default and largest number of search results. */
+export const DEFAULT_SEARCH_K = 10;
+/** Largest k a search may ask for. */
+export const MAX_SEARCH_K = 100;
+/** Default and largest page of a listing. */
+export const DEFAULT_LIST_LIMIT = 50;
+/** Largest page of a listing. */
+export const MAX_LIST_LIMIT = 500;
+/** Texts embedded per backend call when (re-)embedding in the background. */
+export const EMBED_BATCH = 32;
+/** Added to the cosine score of a memory whose text contains the query verbatim. */
+export const EXACT_MATCH_BOOST = 0.25;
+/** A background embedding pass that failed is retried after this long. */
+export const EMBED_RETRY_MS = 5_000;

@@ -1,0 +1,254 @@
+/**
+ * `allerac memory add|list|search|share|unshare` and `allerac space create|list|leave|purge-history`:
+ * thin clients of the running node's /allerac/v1 API.
+ */
+import { type Command, Option } from 'commander';
+import { issueAdminToken } from '../auth/api-tokens.js';
+
+/** Where the node is and how to authenticate. */
+export interface MemoryClientOptions {
+  /** Node base URL, e.g. http://127.0.0.1:8080. */
+  url: string;
+  /** Bearer token; issued from `dataDir` when absent. */
+  token?: string | undefined;
+  /** The node's data dir, to issue a token when none is given. */
+  dataDir?: string | undefined;
+  /** Injected fetch (tests, proxies). */
+  fetch?: typeof fetch;
+}
+
+/** Thrown when the node answers with an error; the message is the node's own. */
+export class MemoryCliError extends Error {
+  override name = 'MemoryCliError';
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A small client of the memory API. */
+export class MemoryApiClient {
+  private readonly token: string;
+  private readonly fetchFn: typeof fetch;
+  private readonly base: string;
+
+  constructor(options: MemoryClientOptions) {
+    const token =
+      options.token ??
+      (options.dataDir !== undefined ? issueAdminToken(options.dataDir, 'memory-cli') : undefined);
+    if (token === undefined) {
+      throw new MemoryCliError(
+        0,
+        'no token: pass --token, set ALLERAC_TOKEN, or pass --data-dir of the node',
+      );
+    }
+    this.token = token;
+    this.fetchFn = options.fetch ?? fetch;
+    this.base = `${options.url.replace(/\/+$/, '')}/allerac/v1`;
+  }
+
+  /** Calls one endpoint and returns its JSON body. */
+  async call<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T> {
+    let response: Response;
+    try {
+      response = await this.fetchFn(`${this.base}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(60_000),
+      });
+    } catch (error) {
+      throw new MemoryCliError(
+        0,
+        `cannot reach the node at ${this.base}: ${(error as Error).message}; is it running?`,
+      );
+    }
+    const text = await response.text();
+    const parsed = text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
+    if (!response.ok) {
+      const error = parsed.error;
+      throw new MemoryCliError(
+        response.status,
+        typeof error === 'string' ? error : `HTTP ${response.status}`,
+      );
+    }
+    return parsed as T;
+  }
+}
+
+interface MemoryJson {
+  id: string;
+  text: string;
+  tags: string[];
+  space: string | null;
+  author: string;
+  createdAt: string;
+}
+
+/** `memory add`: returns the new memory. */
+export const memoryAdd = (
+  client: MemoryApiClient,
+  text: string,
+  options: { tags?: string[]; space?: string } = {},
+) => client.call<MemoryJson>('POST', '/memories', { text, tags: options.tags, space: options.space });
+
+/** `memory list`: one page. */
+export const memoryList = (
+  client: MemoryApiClient,
+  options: { space?: string; tag?: string; limit?: number; cursor?: string } = {},
+) => {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(options)) if (value !== undefined) query.set(key, String(value));
+  return client.call<{ memories: MemoryJson[]; nextCursor: string | null }>('GET', `/memories?${query}`);
+};
+
+/** `memory search`. */
+export const memorySearch = (
+  client: MemoryApiClient,
+  query: string,
+  options: { k?: number; space?: string; tags?: string[] } = {},
+) =>
+  client.call<{
+    results: Array<{ id: string; text: string; score: number; space: string | null; author: string }>;
+  }>('POST', '/memories/search', { query, ...options });
+
+/** `memory share`. */
+export const memoryShare = (client: MemoryApiClient, id: string, space: string) =>
+  client.call<MemoryJson>('POST', `/memories/${encodeURIComponent(id)}/share`, { space });
+
+/** `memory unshare`. */
+export const memoryUnshare = (client: MemoryApiClient, id: string) =>
+  client.call<MemoryJson>('POST', `/memories/${encodeURIComponent(id)}/unshare`, {});
+
+/** `space create`; `peers` is "all" or a comma-separated list of peer ids. */
+export const spaceCreate = (client: MemoryApiClient, name: string, peers = 'all') =>
+  client.call('POST', '/spaces', {
+    name,
+    peers: peers === 'all' ? 'all' : peers.split(',').map((p) => p.trim()),
+  });
+
+/** `space list`. */
+export const spaceList = (client: MemoryApiClient) =>
+  client.call<{
+    spaces: Array<{ name: string; epoch: number; policy: { peers: unknown }; memories: number }>;
+  }>('GET', '/spaces');
+
+/** `space leave`. */
+export const spaceLeave = (client: MemoryApiClient, name: string) =>
+  client.call('POST', `/spaces/${encodeURIComponent(name)}/leave`, {});
+
+/** `space purge-history`. */
+export const spacePurge = (client: MemoryApiClient, name: string) =>
+  client.call('POST', `/spaces/${encodeURIComponent(name)}/purge-history`, {});
+
+const connectionOptions = (command: Command) =>
+  command
+    .addOption(new Option('--url <url>', 'the node').env('ALLERAC_URL').default('http://127.0.0.1:8080'))
+    .addOption(new Option('--token <token>', 'an API token').env('ALLERAC_TOKEN'))
+    .addOption(
+      new Option('--data-dir <dir>', 'issue a token from this node data dir').env('ALLERAC_DATA_DIR'),
+    )
+    .option('--json', 'print JSON');
+
+type Conn = { url: string; token?: string; dataDir?: string; json?: boolean };
+const clientOf = (options: Conn) =>
+  new MemoryApiClient({ url: options.url, token: options.token, dataDir: options.dataDir });
+const print = (options: Conn, value: unknown, human: () => string) =>
+  console.log(options.json === true ? JSON.stringify(value, null, 2) : human());
+const line = (m: MemoryJson) =>
+  `${m.id}  [${m.space ?? 'private'}]  ${m.text}${m.tags.length > 0 ? `  #${m.tags.join(' #')}` : ''}`;
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** Registers `memory` and `space` on the CLI. */
+export function registerMemoryCommands(program: Command): void {
+  const memory = program.command('memory').description('private and shared memories of a running node');
+  connectionOptions(memory.command('add').description('add a memory').argument('<text...>'))
+    .option('--tag <tag>', 'a tag (repeatable)', collect)
+    .option('--space <space>', 'put it in a shared space at once')
+    .action(async (text: string[], options: Conn & { tag?: string[]; space?: string }) => {
+      const created = await memoryAdd(clientOf(options), text.join(' '), {
+        tags: options.tag,
+        space: options.space,
+      });
+      print(options, created, () => line(created));
+    });
+  connectionOptions(memory.command('list').description('list memories, newest first'))
+    .option('--space <space>', 'one space, or "private"')
+    .option('--tag <tag>', 'only memories with this tag')
+    .option('--limit <n>', 'how many', '50')
+    .action(async (options: Conn & { space?: string; tag?: string; limit: string }) => {
+      const page = await memoryList(clientOf(options), {
+        space: options.space,
+        tag: options.tag,
+        limit: Number(options.limit),
+      });
+      print(options, page, () => page.memories.map(line).join('\n'));
+    });
+  connectionOptions(memory.command('search').description('search memories by meaning').argument('<query...>'))
+    .option('-k <k>', 'how many results', '5')
+    .option('--space <space>', 'one space, or "private"')
+    .action(async (query: string[], options: Conn & { k: string; space?: string }) => {
+      const found = await memorySearch(clientOf(options), query.join(' '), {
+        k: Number(options.k),
+        space: options.space,
+      });
+      print(options, found, () =>
+        found.results
+          .map((r) => `${r.score.toFixed(3)}  ${r.id}  [${r.space ?? 'private'}]  ${r.text}`)
+          .join('\n'),
+      );
+    });
+  connectionOptions(
+    memory
+      .command('share')
+      .description('move a private memory into a space')
+      .argument('<id>')
+      .argument('<space>'),
+  ).action(async (id: string, space: string, options: Conn) => {
+    const shared = await memoryShare(clientOf(options), id, space);
+    print(options, shared, () => line(shared));
+  });
+  connectionOptions(
+    memory.command('unshare').description('take a memory out of its space').argument('<id>'),
+  ).action(async (id: string, options: Conn) => {
+    const unshared = await memoryUnshare(clientOf(options), id);
+    print(options, unshared, () => line(unshared));
+  });
+
+  const space = program.command('space').description('shared memory spaces of a running node');
+  connectionOptions(space.command('create').description('create or join a space').argument('<name>'))
+    .option('--peers <peers>', '"all" paired peers, or comma-separated peer ids', 'all')
+    .action(async (name: string, options: Conn & { peers: string }) => {
+      const created = await spaceCreate(clientOf(options), name, options.peers);
+      print(options, created, () => `created ${name}`);
+    });
+  connectionOptions(space.command('list').description('list spaces')).action(async (options: Conn) => {
+    const listed = await spaceList(clientOf(options));
+    print(options, listed, () =>
+      listed.spaces
+        .map(
+          (s) =>
+            `${s.name}  ${s.memories} memories  epoch ${s.epoch}  peers ${JSON.stringify(s.policy.peers)}`,
+        )
+        .join('\n'),
+    );
+  });
+  connectionOptions(space.command('leave').description('leave a space').argument('<name>')).action(
+    async (name: string, options: Conn) => {
+      print(options, await spaceLeave(clientOf(options), name), () => `left ${name}`);
+    },
+  );
+  connectionOptions(
+    space
+      .command('purge-history')
+      .description("rewrite a space's document without its history")
+      .argument('<name>'),
+  ).action(async (name: string, options: Conn) => {
+    print(options, await spacePurge(clientOf(options), name), () => `purged the history of ${name}`);
+  });
+}

@@ -1,0 +1,594 @@
+/**
+ * The node's memories: private ones live only in the local pgvector table; shared ones live in a
+ * space's Automerge document (memory-sync) and are mirrored into the same table, embedded here
+ * with this node's own model. Vectors never leave the node.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  InvalidSpaceInputError,
+  MAX_MEMORY_TEXT_BYTES,
+  type MemorySource,
+  type SharedMemory,
+  type SpaceChangeEvent,
+  type SpaceInfo,
+  type SpacePolicy,
+  SpaceSync,
+  UnknownSpaceError,
+  validateTags,
+} from '@allerac/memory-sync';
+import type { Logger } from 'pino';
+import type { InferenceGateway } from '../inference/gateway.js';
+import type { MemoryFilter, MemoryHit, MemoryPage, MemoryRecord } from '../store/memory-repository.js';
+import type { Store } from '../store/store.js';
+import {
+  DEFAULT_CHAT_SETTINGS,
+  DEFAULT_SEARCH_K,
+  EMBED_BATCH,
+  EMBED_RETRY_MS,
+  EXACT_MATCH_BOOST,
+  MAX_SEARCH_K,
+  SETTINGS,
+} from './constants.js';
+import { embedTexts, pickEmbeddingModel } from './embedder.js';
+import { MemoryNotFoundError, MemoryStateError, MemoryTooLargeError } from './errors.js';
+
+/** A new memory. */
+export interface NewMemory {
+  text: string;
+  tags?: string[] | undefined;
+  /** A space to put it in at once; absent or null means private. */
+  space?: string | null | undefined;
+  source?: MemorySource | undefined;
+}
+
+/** A search request. */
+export interface MemoryQuery extends MemoryFilter {
+  query: string;
+  k?: number | undefined;
+  threshold?: number | undefined;
+}
+
+/** Memory-aware chat settings. */
+export interface ChatMemorySettings {
+  enabled: boolean;
+  k: number;
+  threshold: number;
+}
+
+/** Where the embedding index stands. */
+export interface EmbeddingStatus {
+  /** The model the user chose (or the one picked automatically). */
+  model: string;
+  /** The model search uses now; differs from `model` while re-embedding. */
+  active: string;
+  /** True while a background (re-)embedding pass runs. */
+  reembedding: boolean;
+  /** Memories per embedding model ('' = not embedded yet). */
+  counts: Record<string, number>;
+}
+
+/** Options of the memory service. */
+export interface MemoryServiceInit {
+  /** This node's id, recorded as the author of its memories. */
+  nodeId: string;
+}
+
+/** Injected parts of the memory service. */
+export interface MemoryServiceComponents {
+  store: Store;
+  gateway: InferenceGateway;
+  spaces: SpaceSync;
+  logger: Logger;
+}
+
+const utf8 = new TextEncoder();
+
+/** Local and shared memories, search and the embedding index. */
+export class MemoryService {
+  private started: Promise<void> | undefined;
+  private stopped = false;
+  private target = '';
+  private active = '';
+  private chat: ChatMemorySettings = { ...DEFAULT_CHAT_SETTINGS };
+  /** Roughly how many memories are indexed; 0 lets chats skip the search entirely. */
+  private indexed = 0;
+  private embedding: Promise<void> | undefined;
+  private embedAgain = false;
+  /** True while the re-embedded vectors are being swapped in. */
+  private promoting = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  /** Index updates from peers, applied one after another. */
+  private remoteQueue: Promise<void> = Promise.resolve();
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(
+    private readonly init: MemoryServiceInit,
+    private readonly components: MemoryServiceComponents,
+  ) {}
+
+  /** This node's author id. */
+  get nodeId(): string {
+    return this.init.nodeId;
+  }
+
+  /** The shared spaces. */
+  get spaces(): SpaceSync {
+    return this.components.spaces;
+  }
+
+  /** Loads settings and spaces, brings the index in line with the space documents; idempotent. */
+  start(): Promise<void> {
+    this.started ??= (async () => {
+      const { settings, memories } = this.components.store;
+      await this.components.spaces.start();
+      this.target =
+        (await settings.get<string>(SETTINGS.embeddingModel)) ??
+        (await pickEmbeddingModel(this.components.gateway));
+      this.active = (await settings.get<string>(SETTINGS.activeEmbeddingModel)) ?? this.target;
+      await settings.set(SETTINGS.activeEmbeddingModel, this.active);
+      this.chat = {
+        enabled: (await settings.get<boolean>(SETTINGS.chatEnabled)) ?? DEFAULT_CHAT_SETTINGS.enabled,
+        k: (await settings.get<number>(SETTINGS.chatK)) ?? DEFAULT_CHAT_SETTINGS.k,
+        threshold: (await settings.get<number>(SETTINGS.chatThreshold)) ?? DEFAULT_CHAT_SETTINGS.threshold,
+      };
+      this.unsubscribe = this.components.spaces.onChange((event) => this.onSpaceChange(event));
+      for (const space of this.components.spaces.spaces()) await this.reconcile(space.name);
+      this.indexed = await memories.count();
+      this.kickEmbedding();
+    })();
+    return this.started;
+  }
+
+  /** Stops background work and waits for it; idempotent. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.unsubscribe?.();
+    clearTimeout(this.retryTimer);
+    await this.remoteQueue.catch(() => {});
+    await this.embedding?.catch(() => {});
+    await this.components.spaces.stop();
+  }
+
+  /** Adds a memory; resolves once it is durably stored (and, when shared, in the space document). */
+  async add(input: NewMemory): Promise<MemoryRecord> {
+    const text = checkText(input.text);
+    const tags = checkTags(input.tags);
+    const space = input.space ?? null;
+    if (space !== null && !this.components.spaces.has(space)) throw new UnknownSpaceError(space);
+    const now = new Date();
+    const id = randomUUID();
+    const source = input.source ?? 'user';
+    // The space document first: on a crash in between, start-up re-indexes it from there.
+    if (space !== null) {
+      await this.components.spaces.put(space, {
+        id,
+        text,
+        tags,
+        source,
+        author: this.init.nodeId,
+        createdAt: now.getTime(),
+        updatedAt: now.getTime(),
+      });
+    }
+    const embedding = await this.tryEmbed(text);
+    await this.components.store.memories.upsert({
+      id,
+      text,
+      tags,
+      source,
+      authorNode: this.init.nodeId,
+      space,
+      createdAt: now,
+      updatedAt: now,
+      embedding,
+    });
+    this.indexed++;
+    if (embedding === null || this.active !== this.target) this.kickEmbedding();
+    return (await this.components.store.memories.get(id))!;
+  }
+
+  /** One memory. */
+  async get(id: string): Promise<MemoryRecord> {
+    const memory = await this.components.store.memories.get(id);
+    if (memory === undefined) throw new MemoryNotFoundError(id);
+    return memory;
+  }
+
+  /** A page of memories, newest first. */
+  list(filter: MemoryFilter, limit: number, cursor?: string): Promise<MemoryPage> {
+    return this.components.store.memories.list(filter, limit, cursor);
+  }
+
+  /** Changes a memory's text and/or tags; a shared one changes in its space for every peer. */
+  async update(
+    id: string,
+    change: { text?: string | undefined; tags?: string[] | undefined },
+  ): Promise<MemoryRecord> {
+    const current = await this.get(id);
+    const text = change.text === undefined ? undefined : checkText(change.text);
+    const tags = change.tags === undefined ? undefined : checkTags(change.tags);
+    if (current.space !== null) {
+      await this.components.spaces.put(current.space, {
+        id,
+        text: text ?? current.text,
+        tags: tags ?? current.tags,
+        source: current.source as MemorySource,
+        author: current.authorNode,
+        createdAt: current.createdAt.getTime(),
+        updatedAt: Date.now(),
+      });
+    }
+    const embedding = text !== undefined && text !== current.text ? await this.tryEmbed(text) : undefined;
+    const updated = await this.components.store.memories.update(id, {
+      ...(text !== undefined ? { text } : {}),
+      ...(tags !== undefined ? { tags } : {}),
+      ...(embedding !== undefined ? { embedding } : {}),
+    });
+    if (updated === undefined) throw new MemoryNotFoundError(id);
+    if (embedding === null) this.kickEmbedding();
+    return updated;
+  }
+
+  /** Deletes a memory; a shared one is removed from its space on every peer. */
+  async delete(id: string): Promise<void> {
+    const current = await this.get(id);
+    if (current.space !== null && this.components.spaces.has(current.space)) {
+      await this.components.spaces.remove(current.space, id);
+    }
+    await this.components.store.memories.delete(id);
+    this.indexed = Math.max(0, this.indexed - 1);
+  }
+
+  /** Moves a private memory into a space. */
+  async share(id: string, space: string): Promise<MemoryRecord> {
+    const current = await this.get(id);
+    if (!this.components.spaces.has(space)) throw new UnknownSpaceError(space);
+    if (current.space === space) return current;
+    if (current.space !== null) {
+      throw new MemoryStateError(`memory ${id} is in space "${current.space}"; unshare it first`);
+    }
+    await this.components.spaces.put(space, {
+      id,
+      text: current.text,
+      tags: current.tags,
+      source: current.source as MemorySource,
+      author: current.authorNode,
+      createdAt: current.createdAt.getTime(),
+      updatedAt: Date.now(),
+    });
+    await this.components.store.memories.setSpace(id, space);
+    return this.get(id);
+  }
+
+  /** Takes a memory out of its space: every peer drops it; here it becomes private again. */
+  async unshare(id: string): Promise<MemoryRecord> {
+    const current = await this.get(id);
+    if (current.space === null) return current;
+    if (this.components.spaces.has(current.space)) await this.components.spaces.remove(current.space, id);
+    await this.components.store.memories.setSpace(id, null);
+    return this.get(id);
+  }
+
+  /** Vector search with filters, threshold and exact-match boost. */
+  async search(query: MemoryQuery): Promise<MemoryHit[]> {
+    const text = query.query;
+    if (typeof text !== 'string' || text.trim() === '')
+      throw new InvalidSpaceInputError('query must be a non-empty string');
+    if (utf8.encode(text).length > MAX_MEMORY_TEXT_BYTES) {
+      throw new MemoryTooLargeError(`query is longer than ${MAX_MEMORY_TEXT_BYTES} bytes`);
+    }
+    const k = Math.min(Math.max(1, Math.trunc(query.k ?? DEFAULT_SEARCH_K)), MAX_SEARCH_K);
+    for (let attempt = 0; ; attempt++) {
+      const model = this.active;
+      const [vector] = await embedTexts(this.components.gateway, model, [text]);
+      await this.components.store.memories.ensureVectorIndex(vector!.length);
+      const hits = await this.components.store.memories.search({
+        ...query,
+        vector: vector!,
+        model,
+        text,
+        k,
+        threshold: query.threshold,
+        exactBoost: EXACT_MATCH_BOOST,
+      });
+      // The index may have switched models between embedding the query and searching: once more.
+      if (hits.length > 0 || attempt > 0) return hits;
+      if (model === this.active && !this.promoting) return hits;
+      await this.embeddingIdle(10_000);
+    }
+  }
+
+  /** Memories for a chat, or [] when memory-aware chat is off or nothing is indexed. Never throws. */
+  async forChat(question: string): Promise<MemoryHit[]> {
+    if (!this.chat.enabled || this.indexed === 0 || question.trim() === '') return [];
+    try {
+      return await this.search({
+        query: question.slice(0, 4_000),
+        k: this.chat.k,
+        threshold: this.chat.threshold,
+      });
+    } catch (error) {
+      this.components.logger.warn(
+        { err: error },
+        'memory lookup for a chat failed; answering without memories',
+      );
+      return [];
+    }
+  }
+
+  /** Memory-aware chat settings. */
+  chatSettings(): ChatMemorySettings {
+    return { ...this.chat };
+  }
+
+  /** Changes memory-aware chat settings. */
+  async setChatSettings(change: Partial<ChatMemorySettings>): Promise<ChatMemorySettings> {
+    const next = { ...this.chat, ...change };
+    if (typeof next.enabled !== 'boolean') throw new InvalidSpaceInputError('enabled must be a boolean');
+    if (!Number.isInteger(next.k) || next.k < 1 || next.k > 20)
+      throw new InvalidSpaceInputError('k must be 1 to 20');
+    if (typeof next.threshold !== 'number' || next.threshold < -1 || next.threshold > 2) {
+      throw new InvalidSpaceInputError('threshold must be a number between -1 and 2');
+    }
+    const { settings } = this.components.store;
+    await settings.set(SETTINGS.chatEnabled, next.enabled);
+    await settings.set(SETTINGS.chatK, next.k);
+    await settings.set(SETTINGS.chatThreshold, next.threshold);
+    this.chat = next;
+    return { ...next };
+  }
+
+  /** Where the embedding index stands. */
+  async embeddingStatus(): Promise<EmbeddingStatus> {
+    return {
+      model: this.target,
+      active: this.active,
+      reembedding: this.embedding !== undefined,
+      counts: await this.components.store.memories.countByModel(),
+    };
+  }
+
+  /** Chooses another embedding model: everything is re-embedded in the background, search keeps working meanwhile. */
+  async setEmbeddingModel(model: string): Promise<EmbeddingStatus> {
+    if (typeof model !== 'string' || model.trim() === '' || model.length > 256) {
+      throw new InvalidSpaceInputError('model must be a non-empty model name');
+    }
+    this.target = model;
+    await this.components.store.settings.set(SETTINGS.embeddingModel, model);
+    if (this.indexed === 0 && (await this.components.store.memories.count()) === 0) {
+      this.active = model;
+      await this.components.store.settings.set(SETTINGS.activeEmbeddingModel, model);
+    }
+    this.kickEmbedding();
+    return this.embeddingStatus();
+  }
+
+  /** Resolves once no background embedding pass is running (bounded by `timeoutMs`). */
+  async embeddingIdle(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.embedding !== undefined && Date.now() < deadline) {
+      await Promise.race([this.embedding.catch(() => {}), new Promise((r) => setTimeout(r, 100))]);
+    }
+  }
+
+  /** Resolves once index updates from peers have been applied. */
+  async remoteIdle(): Promise<void> {
+    for (let i = 0; i < 100; i++) {
+      const current = this.remoteQueue;
+      await current.catch(() => {});
+      if (current === this.remoteQueue) return;
+    }
+  }
+
+  /** Every space this node holds. */
+  listSpaces(): SpaceInfo[] {
+    return this.components.spaces.spaces();
+  }
+
+  /** Creates (joins) a space. */
+  createSpace(name: string, policy: SpacePolicy): Promise<SpaceInfo> {
+    return this.components.spaces.createSpace(name, policy);
+  }
+
+  /** Leaves a space: others' memories of it are dropped here; this node's own stay, as private. */
+  async leaveSpace(name: string): Promise<void> {
+    await this.components.spaces.leaveSpace(name);
+    await this.remoteIdle();
+    const { memories } = this.components.store;
+    for (const id of await memories.idsInSpace(name)) {
+      const memory = await memories.get(id);
+      if (memory?.authorNode === this.init.nodeId) await memories.setSpace(id, null);
+      else await memories.delete(id);
+    }
+    this.indexed = await memories.count();
+  }
+
+  /** Rewrites a space's document without its history; peers replace theirs. */
+  purgeHistory(name: string): Promise<SpaceInfo> {
+    return this.components.spaces.purgeHistory(name);
+  }
+
+  private onSpaceChange(event: SpaceChangeEvent): void {
+    if (event.origin === 'local') return;
+    this.remoteQueue = this.remoteQueue
+      .then(() => this.applyRemote(event.space, event.upserted, event.removed))
+      .catch((error: unknown) => {
+        this.components.logger.error({ err: error, space: event.space }, 'indexing a space change failed');
+      });
+  }
+
+  private async applyRemote(space: string, upserted: SharedMemory[], removed: string[]): Promise<void> {
+    const { memories } = this.components.store;
+    for (const id of removed) {
+      const row = await memories.get(id);
+      if (row?.space === space) await memories.delete(id);
+    }
+    const fresh: SharedMemory[] = [];
+    for (const memory of upserted) {
+      const row = await memories.get(memory.id);
+      if (row !== undefined && row.text === memory.text && row.embeddingModel !== null) {
+        if (row.space !== space || row.tags.join('\u0000') !== memory.tags.join('\u0000')) {
+          await memories.update(memory.id, { tags: memory.tags });
+          await memories.setSpace(memory.id, space);
+        }
+        continue;
+      }
+      fresh.push(memory);
+    }
+    for (let i = 0; i < fresh.length; i += EMBED_BATCH) {
+      const batch = fresh.slice(i, i + EMBED_BATCH);
+      let vectors: number[][] | undefined;
+      try {
+        vectors = await embedTexts(
+          this.components.gateway,
+          this.active,
+          batch.map((m) => m.text),
+        );
+      } catch (error) {
+        this.components.logger.warn(
+          { err: error, space },
+          'cannot embed shared memories yet; they are stored and embedded later',
+        );
+      }
+      for (const [j, memory] of batch.entries()) {
+        const vector = vectors?.[j];
+        await memories.upsert({
+          id: memory.id,
+          text: memory.text,
+          tags: memory.tags,
+          source: memory.source,
+          authorNode: memory.author,
+          space,
+          createdAt: new Date(memory.createdAt),
+          updatedAt: new Date(memory.updatedAt),
+          embedding: vector === undefined ? null : { model: this.active, vector },
+        });
+      }
+      if (vectors === undefined) this.kickEmbedding();
+      else await memories.ensureVectorIndex(vectors[0]!.length);
+    }
+    this.indexed = await memories.count();
+  }
+
+  /** Makes the index hold exactly the memories of a space document. */
+  private async reconcile(space: string): Promise<void> {
+    const inDoc = this.components.spaces.memories(space);
+    const ids = new Set(inDoc.map((m) => m.id));
+    const stale = (await this.components.store.memories.idsInSpace(space)).filter((id) => !ids.has(id));
+    await this.applyRemote(space, inDoc, stale);
+  }
+
+  private async tryEmbed(text: string): Promise<{ model: string; vector: number[] } | null> {
+    try {
+      const [vector] = await embedTexts(this.components.gateway, this.active, [text]);
+      await this.components.store.memories.ensureVectorIndex(vector!.length);
+      return { model: this.active, vector: vector! };
+    } catch (error) {
+      // The memory is kept either way; the background pass embeds it once a model is reachable.
+      this.components.logger.warn(
+        { err: error, model: this.active },
+        'cannot embed a memory now; it will be embedded later',
+      );
+      return null;
+    }
+  }
+
+  /** Starts the background pass that embeds what lacks a vector from the chosen model, then swaps models. */
+  private kickEmbedding(): void {
+    if (this.stopped) return;
+    if (this.embedding !== undefined) {
+      this.embedAgain = true;
+      return;
+    }
+    this.embedding = (async () => {
+      do {
+        this.embedAgain = false;
+        await this.embedPass();
+      } while (this.embedAgain && !this.stopped);
+    })()
+      .catch((error: unknown) => {
+        this.components.logger.warn(
+          { err: error, model: this.target },
+          'background embedding failed; retrying later',
+        );
+        clearTimeout(this.retryTimer);
+        this.retryTimer = setTimeout(() => this.kickEmbedding(), EMBED_RETRY_MS);
+        this.retryTimer.unref();
+      })
+      .finally(() => {
+        this.embedding = undefined;
+      });
+  }
+
+  private async embedPass(): Promise<void> {
+    const { memories, settings } = this.components.store;
+    for (let round = 0; round < 1_000_000 && !this.stopped; round++) {
+      const model = this.target;
+      const batch = await memories.needingEmbedding(model, EMBED_BATCH);
+      if (batch.length === 0) {
+        this.promoting = true;
+        let promoted = false;
+        try {
+          promoted = await memories.promoteEmbeddings(model);
+          if (promoted) {
+            if (this.active !== model) {
+              this.components.logger.info(
+                { from: this.active, to: model },
+                'memories re-embedded; search uses the new model',
+              );
+            }
+            this.active = model;
+          }
+        } finally {
+          this.promoting = false;
+        }
+        if (promoted) {
+          await settings.set(SETTINGS.activeEmbeddingModel, model);
+          return;
+        }
+        continue;
+      }
+      const vectors = await embedTexts(
+        this.components.gateway,
+        model,
+        batch.map((m) => m.text),
+      );
+      await memories.ensureVectorIndex(vectors[0]!.length);
+      for (const [i, row] of batch.entries()) await memories.setNextEmbedding(row.id, model, vectors[i]!);
+    }
+  }
+}
+
+/** Builds the memory service of a node, with its spaces stored in the node's store. */
+export function createMemoryService(
+  nodeId: string,
+  components: Omit<MemoryServiceComponents, 'spaces'> & { spaces?: SpaceSync },
+): MemoryService {
+  const spaces =
+    components.spaces ??
+    new SpaceSync(
+      { nodeId },
+      {
+        storage: components.store.spaces,
+        onWarning: (message, details) => components.logger.warn(details, message),
+      },
+    );
+  return new MemoryService({ nodeId }, { ...components, spaces });
+}
+
+function checkText(text: unknown): string {
+  if (typeof text !== 'string' || text.trim() === '')
+    throw new InvalidSpaceInputError('text must be a non-empty string');
+  const bytes = utf8.encode(text).length;
+  if (bytes > MAX_MEMORY_TEXT_BYTES) {
+    throw new MemoryTooLargeError(
+      `text is ${bytes} bytes; the limit is ${MAX_MEMORY_TEXT_BYTES} bytes (8 KiB)`,
+    );
+  }
+  return text;
+}
+
+function checkTags(tags: unknown): string[] {
+  return validateTags(tags);
+}

@@ -1,0 +1,101 @@
+import { resolve } from 'node:path';
+import { type Command, Option } from 'commander';
+import { callNode } from '../backup/node-client.js';
+import { findRunningNode } from '../backup/runtime-file.js';
+import { DEFAULTS } from '../config.js';
+import type { PeerSummary } from '../mesh-runtime.js';
+import { createJoinCode } from './join-code.js';
+import { loadOrCreateMeshKey } from './mesh-key.js';
+import { formatPeersTable } from './peers-table.js';
+
+const dataDirOption = () =>
+  new Option('--data-dir <dir>', 'the node data dir').env('ALLERAC_DATA_DIR').default(DEFAULTS.dataDir);
+
+function runningNode(dataDir: string) {
+  const node = findRunningNode(resolve(dataDir));
+  if (node === undefined) {
+    throw new Error(
+      `no running node holds ${resolve(dataDir)}; start it with \`allerac start --data-dir ${dataDir}\``,
+    );
+  }
+  return node;
+}
+
+/** `allerac pair` and `allerac peers [remove ID]`. */
+export function registerMeshCommands(program: Command): void {
+  program
+    .command('pair')
+    .description("print this home's join code; another machine joins with `allerac start --join CODE`")
+    .addOption(dataDirOption())
+    .addOption(
+      new Option('--mesh-key-file <file>', 'mesh key (default <data-dir>/mesh.key)').env(
+        'ALLERAC_MESH_KEY_FILE',
+      ),
+    )
+    .action(async (options: { dataDir: string; meshKeyFile?: string }) => {
+      const file = resolve(options.meshKeyFile ?? `${options.dataDir}/mesh.key`);
+      console.log(createJoinCode(await loadOrCreateMeshKey(file)));
+    });
+
+  const peers = program
+    .command('peers')
+    .description('list the peers the running node sees')
+    .addOption(dataDirOption())
+    .option('--json', 'print JSON instead of a table')
+    .action(async (options: { dataDir: string; json?: boolean }) => {
+      const node = runningNode(options.dataDir);
+      const list = await callNode<PeerSummary[]>(resolve(options.dataDir), node, 'GET', '/allerac/v1/peers');
+      if (options.json === true) {
+        console.log(JSON.stringify(list, null, 2));
+        return;
+      }
+      console.log(list.length === 0 ? 'no peers yet' : formatPeersTable(list.map(toView)));
+    });
+
+  peers
+    .command('remove <id>')
+    .description('remove a node from the home: block it and rotate the mesh key across the others')
+    .addOption(dataDirOption())
+    .action(async (id: string, options: { dataDir: string }) => {
+      const node = runningNode(options.dataDir);
+      const result = await callNode<{ removed: string; name: string }>(
+        resolve(options.dataDir),
+        node,
+        'DELETE',
+        `/allerac/v1/peers/${encodeURIComponent(id)}`,
+      );
+      console.log(`removed ${result.name} (${result.removed}); the mesh key was rotated`);
+    });
+}
+
+/** The table formatter takes mesh peer views; rebuild the fields it prints from the API summary. */
+function toView(peer: PeerSummary): Parameters<typeof formatPeersTable>[0][number] {
+  return {
+    id: peer.id,
+    name: peer.name,
+    status: peer.status,
+    lastSeen: Date.parse(peer.lastSeen),
+    addresses: peer.addresses,
+    ...(peer.rttMs !== null ? { rttMs: peer.rttMs } : {}),
+    card: {
+      name: peer.name,
+      peerId: peer.id,
+      softwareVersion: peer.version,
+      protocolVersion: '',
+      hardware: peer.hardware,
+      backend: peer.backend,
+      models: peer.models.map((name) => ({
+        name,
+        sizeBytes: 0,
+        family: '',
+        parameterSize: '',
+        quantization: '',
+        loaded: peer.loadedModels.includes(name),
+      })),
+      load: peer.load,
+      specializations: peer.specializations,
+      issuedAt: Date.parse(peer.lastSeen),
+      seq: 0,
+    },
+  };
+}

@@ -1,0 +1,90 @@
+import type { FastifyInstance } from 'fastify';
+import type { AccountService } from '../accounts/account-service.js';
+import {
+  checkCsrf,
+  clearSessionCookies,
+  sessionTokenOf,
+  setSessionCookies,
+} from '../accounts/session-auth.js';
+import type { User } from '../accounts/user-repository.js';
+import type { SettingsRepository } from '../store/settings-repository.js';
+import { languageField, objectBody, stringField } from './body.js';
+
+/** What the open auth routes need. */
+export interface AuthRoutesDeps {
+  accounts: AccountService;
+  settings: SettingsRepository;
+  nodeName: string;
+  version: string;
+}
+
+const publicUser = (user: Pick<User, 'id' | 'username' | 'role' | 'language'>) => ({
+  id: user.id,
+  username: user.username,
+  role: user.role,
+  language: user.language,
+});
+
+/**
+ * /auth/*: the only UI endpoints reachable without a session. They sit outside /allerac/* because
+ * that prefix always needs a credential, and these are how one is obtained.
+ */
+export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): void {
+  app.get('/auth/state', async (request, reply) => {
+    reply.header('Cache-Control', 'no-store');
+    const token = sessionTokenOf(request);
+    const session = token === undefined ? undefined : await deps.accounts.session(token);
+    return {
+      setup: await deps.accounts.setupState(),
+      user:
+        session === undefined
+          ? null
+          : publicUser({
+              id: session.userId,
+              username: session.username,
+              role: session.role,
+              language: session.language,
+            }),
+      node: { name: deps.nodeName, version: deps.version },
+      language: (await deps.settings.get<string>('ui.language')) ?? null,
+    };
+  });
+
+  // Creates the first admin and logs them in; refused with 409 once an admin exists.
+  app.post('/auth/setup', async (request, reply) => {
+    const body = objectBody(request.body);
+    const language = languageField(body) ?? 'en';
+    const user = await deps.accounts.createFirstAdmin(
+      stringField(body, 'username', 64),
+      stringField(body, 'password', 1024),
+      language,
+    );
+    await deps.settings.set('ui.language', language);
+    setSessionCookies(reply, await deps.accounts.openSession(user));
+    return reply.status(201).send({ user: publicUser(user) });
+  });
+
+  app.post('/auth/login', async (request, reply) => {
+    const body = objectBody(request.body);
+    const session = await deps.accounts.login(
+      stringField(body, 'username', 256),
+      stringField(body, 'password', 1024),
+      request.socket.remoteAddress ?? 'unknown',
+    );
+    setSessionCookies(reply, session);
+    return { user: publicUser(session.user) };
+  });
+
+  app.post('/auth/logout', async (request, reply) => {
+    const token = sessionTokenOf(request);
+    if (token !== undefined) {
+      const session = await deps.accounts.session(token);
+      if (session !== undefined) {
+        checkCsrf(request, session.csrfToken);
+        await deps.accounts.logout(token);
+      }
+    }
+    clearSessionCookies(reply);
+    return reply.status(204).send();
+  });
+}

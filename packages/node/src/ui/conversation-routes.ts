@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { ForbiddenError } from '../accounts/errors.js';
+import { HttpError } from '../http/errors.js';
+import { CONVERSATION_HEADER, conversationIdOf } from '../http/ollama-api.js';
+import type { Store } from '../store/store.js';
+
+/** Chat endpoints whose conversations are recorded. */
+const CHAT_PATHS = new Set(['/api/chat', '/api/generate', '/v1/chat/completions']);
+
+const pathOf = (request: FastifyRequest) => request.url.split('?')[0]!;
+const isMember = (request: FastifyRequest) => request.principal?.role === 'member';
+
+/**
+ * /allerac/v1/conversations: history from the store. Conversations a UI user starts are claimed
+ * for them, so a member sees and continues only their own; admins see all.
+ */
+export function registerConversationRoutes(
+  app: FastifyInstance,
+  deps: { store: Store; logger: Logger },
+): void {
+  const owners = deps.store.conversationOwners;
+
+  const assertMayRead = async (request: FastifyRequest, id: string) => {
+    if (!isMember(request)) return;
+    const owner = await owners.ownerOf(id);
+    if (owner !== request.principal?.id) throw new HttpError(404, 'no such conversation');
+  };
+
+  // Conversations started through the UI get their id here, so they can be claimed for the user
+  // before the (hijacked, streaming) answer begins; a member may not continue someone else's.
+  app.addHook('preHandler', async (request) => {
+    const principal = request.principal;
+    if (request.method !== 'POST' || !CHAT_PATHS.has(pathOf(request))) return;
+    if (principal?.kind !== 'session' || principal.id === undefined) {
+      if (isMember(request) && typeof request.headers[CONVERSATION_HEADER] === 'string') {
+        const owner = await owners.ownerOf(request.headers[CONVERSATION_HEADER]);
+        if (owner !== undefined) throw new ForbiddenError('this conversation belongs to someone else');
+      }
+      return;
+    }
+    const sent = conversationIdOf(request.headers[CONVERSATION_HEADER]);
+    if (sent === undefined) {
+      const id = randomUUID();
+      request.headers[CONVERSATION_HEADER] = id;
+      await owners.claim(id, principal.id);
+      return;
+    }
+    const owner = await owners.ownerOf(sent);
+    if (owner === undefined) await owners.claim(sent, principal.id);
+    else if (owner !== principal.id && isMember(request)) {
+      throw new ForbiddenError('this conversation belongs to someone else');
+    }
+  });
+
+  app.get<{ Querystring: { limit?: string; offset?: string } }>(
+    '/allerac/v1/conversations',
+    async (request) => {
+      const limit = Math.min(200, Math.max(1, Number(request.query.limit ?? 50) || 50));
+      const offset = Math.max(0, Number(request.query.offset ?? 0) || 0);
+      if (!isMember(request)) return { conversations: await deps.store.conversations.list(limit, offset) };
+      const mine = await owners.conversationsOf(request.principal!.id!);
+      // Members usually have few conversations; filter a bounded window of recent ones.
+      const recent = await deps.store.conversations.list(1000, 0);
+      return { conversations: recent.filter((c) => mine.has(c.id)).slice(offset, offset + limit) };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>('/allerac/v1/conversations/:id/messages', async (request) => {
+    await assertMayRead(request, request.params.id);
+    const messages = await deps.store.conversations.messages(request.params.id);
+    if (messages.length === 0) throw new HttpError(404, 'no such conversation');
+    return { id: request.params.id, messages };
+  });
+
+  app.delete<{ Params: { id: string } }>('/allerac/v1/conversations/:id', async (request, reply) => {
+    await assertMayRead(request, request.params.id);
+    if (!(await deps.store.conversations.delete(request.params.id)))
+      throw new HttpError(404, 'no such conversation');
+    return reply.status(204).send();
+  });
+}

@@ -1,0 +1,84 @@
+import fastifyCookie from '@fastify/cookie';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { AccountService } from '../accounts/account-service.js';
+import { createSessionAuthenticator } from '../accounts/session-auth.js';
+import type { Backend } from '../backend/backend.js';
+import type { NodeConfig } from '../config.js';
+import type { Authenticator } from '../http/auth.js';
+import type { Store } from '../store/store.js';
+import { SOFTWARE_VERSION } from '../version.js';
+import { registerAccessPolicy } from './access-policy.js';
+import { registerAccountRoutes } from './account-routes.js';
+import { registerAuthRoutes } from './auth-routes.js';
+import { registerConversationRoutes } from './conversation-routes.js';
+import { registerSetupRoutes } from './setup-routes.js';
+import { registerSystemRoutes } from './system-routes.js';
+import { SystemSampler } from './system-sampler.js';
+import { registerWebAssets, resolveWebDist } from './web-assets.js';
+
+/** What the web UI's node side needs. */
+export interface UiComponents {
+  config: NodeConfig;
+  store: Store;
+  backend: Backend;
+  logger: Logger;
+  /** When the node started, for the dashboard's uptime. */
+  startedAt?: number;
+  /** The built SPA; defaults to the installed @allerac/web package's dist. */
+  webDist?: string | undefined;
+  /** Joins a home mesh with a join code at runtime, once the mesh offers it. */
+  joinMesh?: ((code: string) => Promise<void>) | undefined;
+}
+
+/** The UI's parts, wired into the HTTP server by the daemon. */
+export interface WebUi {
+  readonly accounts: AccountService;
+  /** Recognises session cookies on /allerac/*, /api/* and /v1/*. */
+  readonly authenticator: Authenticator;
+  /** Registers the SPA, /auth/* and the UI's /allerac/v1/* routes. */
+  register(app: FastifyInstance): Promise<void>;
+}
+
+/** Builds the web UI's node side: accounts, sessions, setup, static files, SSE live data. */
+export function createWebUi(components: UiComponents): WebUi {
+  const { config, store, backend, logger } = components;
+  const accounts = new AccountService(store.users, store.sessions, store.settings);
+  return {
+    accounts,
+    authenticator: createSessionAuthenticator(accounts),
+    async register(app) {
+      // Also loads the cookie codec that the session authenticator's parse/serialize use.
+      await app.register(fastifyCookie);
+      const sampler = new SystemSampler(config.dataDir, logger.child({ component: 'system-sampler' }));
+      app.addHook('onClose', async () => sampler.stop());
+      registerAccessPolicy(app);
+      registerAuthRoutes(app, {
+        accounts,
+        settings: store.settings,
+        nodeName: config.name,
+        version: SOFTWARE_VERSION,
+      });
+      registerAccountRoutes(app, { accounts, tokens: store.tokens });
+      registerSetupRoutes(app, {
+        accounts,
+        settings: store.settings,
+        backend,
+        joinMesh: components.joinMesh,
+      });
+      registerConversationRoutes(app, { store, logger });
+      registerSystemRoutes(app, {
+        store,
+        backend,
+        sampler,
+        logger,
+        nodeName: config.name,
+        version: SOFTWARE_VERSION,
+        startedAt: components.startedAt ?? Date.now(),
+      });
+      const dist = components.webDist ?? resolveWebDist();
+      if (dist === undefined) logger.warn('the web UI is not built; run `npm run build` to serve it at /');
+      await registerWebAssets(app, dist);
+    },
+  };
+}

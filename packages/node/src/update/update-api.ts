@@ -1,0 +1,99 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { BadRequestError, HttpError } from '../http/errors.js';
+import type { SettingsRepository } from '../store/settings-repository.js';
+import { SOFTWARE_VERSION } from '../version.js';
+import { UpdateError } from './errors.js';
+import type { InstallLayout } from './install-layout.js';
+import {
+  checkForUpdate,
+  readUpdateSettings,
+  UPDATE_SETTINGS,
+  type UpdateCheck,
+  validateSource,
+} from './update-source.js';
+import { readUpdateState } from './updater.js';
+
+/** What the update routes read. */
+export interface UpdateApiDeps {
+  settings: SettingsRepository;
+  /** The native install this node runs from; undefined in Docker or a checkout. */
+  layout: InstallLayout | undefined;
+  fetch?: typeof fetch;
+}
+
+function requireAdmin(request: FastifyRequest): void {
+  if (request.principal?.role !== 'admin') throw new HttpError(403, 'updates need an admin token or session');
+}
+
+/**
+ * /allerac/v1/update: status for the dashboard, the opt-in settings, and a check. Applying an
+ * update restarts this process, so it is done by `allerac update apply`, not from inside.
+ */
+export function registerUpdateApi(app: FastifyInstance, deps: UpdateApiDeps): void {
+  app.get('/allerac/v1/update/status', async (request) => {
+    requireAdmin(request);
+    const settings = await readUpdateSettings(deps.settings);
+    const state = deps.layout === undefined ? undefined : readUpdateState(deps.layout);
+    const stored = (await deps.settings.get<UpdateCheck>(UPDATE_SETTINGS.lastCheck)) ?? null;
+    const fromState = state?.lastCheck ?? null;
+    const lastCheck =
+      stored !== null && fromState !== null
+        ? stored.at > fromState.at
+          ? stored
+          : fromState
+        : (stored ?? fromState);
+    return {
+      enabled: settings.enabled,
+      source: settings.source,
+      currentVersion: SOFTWARE_VERSION,
+      updateAvailable: lastCheck?.available === true && lastCheck.latest.version !== SOFTWARE_VERSION,
+      lastCheck,
+      install:
+        deps.layout === undefined
+          ? null
+          : {
+              mode: 'native',
+              prefix: deps.layout.prefix,
+              current: deps.layout.currentVersion() ?? null,
+              versions: deps.layout.versions(),
+              previous: state?.previous ?? null,
+              history: state?.history.slice(-10) ?? [],
+            },
+    };
+  });
+
+  app.put('/allerac/v1/update/settings', async (request) => {
+    requireAdmin(request);
+    const body = (request.body ?? {}) as { enabled?: unknown; source?: unknown };
+    if (body.enabled !== undefined) {
+      if (typeof body.enabled !== 'boolean') throw new BadRequestError('enabled must be true or false');
+      await deps.settings.set(UPDATE_SETTINGS.enabled, body.enabled);
+    }
+    if (body.source !== undefined) {
+      try {
+        await deps.settings.set(UPDATE_SETTINGS.source, validateSource(body.source));
+      } catch (error) {
+        if (error instanceof UpdateError) throw new BadRequestError(error.message);
+        throw error;
+      }
+    }
+    return readUpdateSettings(deps.settings);
+  });
+
+  app.post('/allerac/v1/update/check', async (request) => {
+    requireAdmin(request);
+    try {
+      const check = await checkForUpdate(
+        await readUpdateSettings(deps.settings),
+        SOFTWARE_VERSION,
+        deps.fetch,
+      );
+      await deps.settings.set(UPDATE_SETTINGS.lastCheck, check);
+      return check;
+    } catch (error) {
+      if (error instanceof UpdateError)
+        throw new HttpError(error.name === 'UpdatesDisabledError' ? 409 : 502, error.message);
+      throw error;
+    }
+  });
+}

@@ -1,0 +1,131 @@
+/**
+ * Where updates come from, and the check. The check is opt-in (`update.enabled`, off by default):
+ * nothing leaves the home unless the user allows it.
+ */
+import type { SettingsRepository } from '../store/settings-repository.js';
+import { UpdateError, UpdatesDisabledError } from './errors.js';
+import { compareVersions } from './install-layout.js';
+
+/** The npm registry (a package's `latest` dist-tag) or a release manifest URL. */
+export type UpdateSource =
+  | { kind: 'npm'; package: string; registry?: string }
+  | {
+      kind: 'url';
+      /** A JSON manifest: {version, tarball, sha256}; a relative tarball URL is resolved against it. */
+      url: string;
+    };
+
+/** Settings keys of updates. */
+export const UPDATE_SETTINGS = {
+  enabled: 'update.enabled',
+  source: 'update.source',
+  lastCheck: 'update.lastCheck',
+} as const;
+
+/** The default source: the public npm package. */
+export const DEFAULT_UPDATE_SOURCE: UpdateSource = { kind: 'npm', package: '@allerac/node' };
+
+/** A release as a source describes it. */
+export interface ReleaseInfo {
+  version: string;
+  tarball: string;
+  /** Hex SHA-256 of the tarball (release manifests). */
+  sha256?: string;
+  /** Subresource-integrity string (npm: `sha512-<base64>`). */
+  integrity?: string;
+}
+
+/** The outcome of a check. */
+export interface UpdateCheck {
+  at: string;
+  current: string;
+  latest: ReleaseInfo;
+  available: boolean;
+}
+
+/** The update settings, with defaults. */
+export interface UpdateSettings {
+  enabled: boolean;
+  source: UpdateSource;
+}
+
+/** Reads the update settings. */
+export async function readUpdateSettings(settings: SettingsRepository): Promise<UpdateSettings> {
+  return {
+    enabled: (await settings.get<boolean>(UPDATE_SETTINGS.enabled)) === true,
+    source: (await settings.get<UpdateSource>(UPDATE_SETTINGS.source)) ?? DEFAULT_UPDATE_SOURCE,
+  };
+}
+
+/** Validates a source given by a user or a request. */
+export function validateSource(input: unknown): UpdateSource {
+  const source = input as Partial<UpdateSource> | undefined;
+  if (source?.kind === 'url' && typeof source.url === 'string' && /^https?:\/\//.test(source.url)) {
+    return { kind: 'url', url: source.url };
+  }
+  if (source?.kind === 'npm' && typeof source.package === 'string' && source.package !== '') {
+    const registry = (source as { registry?: unknown }).registry;
+    return {
+      kind: 'npm',
+      package: source.package,
+      ...(typeof registry === 'string' && /^https?:\/\//.test(registry) ? { registry } : {}),
+    };
+  }
+  throw new UpdateError('an update source is {kind:"npm", package} or {kind:"url", url: "https://..."}');
+}
+
+async function getJson(url: string, fetchImpl: typeof fetch): Promise<Record<string, unknown>> {
+  const response = await fetchImpl(url, {
+    signal: AbortSignal.timeout(30_000),
+    headers: { accept: 'application/json' },
+  });
+  if (!response.ok) throw new UpdateError(`${url} answered HTTP ${response.status}`);
+  return (await response.json()) as Record<string, unknown>;
+}
+
+/** Asks the source for its latest release. */
+export async function fetchLatestRelease(
+  source: UpdateSource,
+  fetchImpl: typeof fetch = fetch,
+): Promise<ReleaseInfo> {
+  if (source.kind === 'url') {
+    const manifest = await getJson(source.url, fetchImpl);
+    const { version, tarball, sha256 } = manifest;
+    if (typeof version !== 'string' || typeof tarball !== 'string' || typeof sha256 !== 'string') {
+      throw new UpdateError(`${source.url} is not a release manifest ({version, tarball, sha256})`);
+    }
+    return { version, tarball: new URL(tarball, source.url).toString(), sha256: sha256.toLowerCase() };
+  }
+  const registry = (source.registry ?? 'https://registry.npmjs.org').replace(/\/$/, '');
+  const latest = await getJson(`${registry}/${source.package.replace('/', '%2f')}/latest`, fetchImpl);
+  const dist = latest.dist as { tarball?: string; integrity?: string } | undefined;
+  if (typeof latest.version !== 'string' || typeof dist?.tarball !== 'string') {
+    throw new UpdateError(`the registry has no usable latest release of ${source.package}`);
+  }
+  return {
+    version: latest.version,
+    tarball: dist.tarball,
+    ...(dist.integrity ? { integrity: dist.integrity } : {}),
+  };
+}
+
+/** The opt-in check: refuses when updates are off, else compares the latest release with `current`. */
+export async function checkForUpdate(
+  settings: UpdateSettings,
+  current: string,
+  fetchImpl: typeof fetch = fetch,
+): Promise<UpdateCheck> {
+  if (!settings.enabled) {
+    throw new UpdatesDisabledError(
+      'update checks are off: nothing leaves your home unless you allow it. ' +
+        'Turn them on with `allerac update enable` (optionally --url <manifest> or --npm <package>)',
+    );
+  }
+  const latest = await fetchLatestRelease(settings.source, fetchImpl);
+  return {
+    at: new Date().toISOString(),
+    current,
+    latest,
+    available: compareVersions(latest.version, current) > 0,
+  };
+}
