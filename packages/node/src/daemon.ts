@@ -219,18 +219,30 @@ export async function startNode(config: NodeConfig, options: { logger?: Logger }
     closing ??= (async () => {
       logger.info({ graceMs }, 'shutting down');
       const closed = server.close();
+      // After the grace period, running streams are cut with a clear error; a moment later any
+      // connection still open (a client that never reads) is closed, so shutdown cannot hang.
       const grace = setTimeout(() => shutdown.abort(new NodeShuttingDownError()), graceMs);
+      const force = setTimeout(() => server.server.closeAllConnections(), graceMs + 1_000);
       await closed;
       clearTimeout(grace);
+      clearTimeout(force);
       shutdown.abort(new NodeShuttingDownError());
-      await meshRuntime.stop().catch((error: unknown) => logger.warn({ err: error }, 'mesh stop failed'));
-      await recorder.flush();
-      await memory.stop();
+      const step = async (name: string, fn: () => Promise<unknown> | unknown) => {
+        logger.debug({ step: name }, 'shutdown step');
+        try {
+          await fn();
+        } catch (error) {
+          logger.warn({ err: error, step: name }, 'shutdown step failed');
+        }
+      };
+      await step('mesh', () => meshRuntime.stop());
+      await step('recorder', () => recorder.flush());
+      await step('memory', () => memory.stop());
       removeRuntimeFile(config.dataDir);
-      await backups.stop();
-      await reembedder.stop();
-      await backend.stop();
-      await store.close();
+      await step('backups', () => backups.stop());
+      await step('reembedder', () => reembedder.stop());
+      await step('backend', () => backend.stop());
+      await step('store', () => store.close());
       logger.info('stopped');
     })();
     return closing;

@@ -106,7 +106,7 @@ export class MeshRuntime {
         bootstrap: this.init.bootstrap,
       },
       {
-        logger: this.components.logger.child({ component: 'mesh' }),
+        logger: this.components.logger,
         hardware: this.components.hardware,
         cardSource: async () => {
           const health = this.components.backend.health();
