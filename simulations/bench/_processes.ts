@@ -49,14 +49,29 @@ export async function startSimProcess(args: string[]): Promise<{ url: string; ch
 export async function startNodeProcess(
   ollamaUrl: string,
   extra: string[] = [],
+  env: Record<string, string> = {},
 ): Promise<{ url: string; child: ChildProcess; dataDir: string; startToHealthyMs: number }> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'allerac-bench-'));
   const started = performance.now();
   const child = spawn(
     process.execPath,
-    [NODE_CLI, 'start', '--data-dir', dataDir, '--http-port', String(port), '--p2p-port', '0', '--ollama-url', ollamaUrl, '--log-level', 'warn', ...extra],
-    { stdio: 'ignore' },
+    [
+      NODE_CLI,
+      'start',
+      '--data-dir',
+      dataDir,
+      '--http-port',
+      String(port),
+      '--p2p-port',
+      '0',
+      '--ollama-url',
+      ollamaUrl,
+      '--log-level',
+      'warn',
+      ...extra,
+    ],
+    { stdio: 'ignore', env: { ...process.env, ALLERAC_MDNS: 'off', ALLERAC_P2P_HOST: '127.0.0.1', ...env } },
   );
   const url = `http://127.0.0.1:${port}`;
   await waitHealthy(`${url}/health`);

@@ -54,6 +54,12 @@ export const MAX_INBOUND_STREAMS: Readonly<Record<ProtocolId, number>> = {
 
 /** More stream opens than this from one peer within STREAM_FLOOD_WINDOW_MS is a flood. */
 export const MAX_STREAM_OPENS_PER_WINDOW = 64;
+/**
+ * Inference streams are one per request, so a busy household legitimately opens many; they are
+ * bounded by MAX_INBOUND_STREAMS and the node's queue, and only a rate far above any real client
+ * counts as a flood.
+ */
+export const MAX_INFER_OPENS_PER_WINDOW = 5_000;
 /** Window over which stream opens are counted for flood detection. */
 export const STREAM_FLOOD_WINDOW_MS = 10_000;
 

@@ -101,6 +101,8 @@ export async function serveGeneration(
       throw error;
     }
     if (extra !== undefined && Object.keys(extra).length > 0) stream = withExtraMetadata(stream, extra);
+    // The first chunk is written in this tick; the question's database write waits for the next.
+    setImmediate(() => recording.storeQuestion());
     ctx.metrics.timeToFirstToken.observe(
       { model: generation.model, node: stream.firstChoice },
       (performance.now() - started) / 1000,

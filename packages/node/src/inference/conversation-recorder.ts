@@ -15,6 +15,11 @@ export interface RecordedAnswer {
 /** An exchange being recorded: the question is already queued for storage. */
 export interface RecordingHandle {
   readonly conversationId: string;
+  /**
+   * Queues the question for storage. Called once the first token is on its way to the client, so
+   * the embedded database's work never delays it; `finish` stores it too if this was not called.
+   */
+  storeQuestion(): void;
   /** Stores the answer after the question; never throws. */
   finish(answer: RecordedAnswer): void;
 }
@@ -39,21 +44,28 @@ export class ConversationRecorder {
   begin(source: string, messages: NewMessage[], conversationId?: string): RecordingHandle {
     const id = conversationId ?? randomUUID();
     const title = titleOf(messages);
-    let chain = this.track(
-      (async () => {
-        if (conversationId !== undefined && (await this.exists(conversationId))) {
-          const last = messages.at(-1);
-          if (last !== undefined) await this.conversations.append(conversationId, last);
-        } else {
-          await this.conversations.create({ id, title, source }, messages);
-        }
-      })(),
-    );
+    let chain: Promise<unknown> | undefined;
+    const start = () => {
+      chain ??= this.track(
+        (async () => {
+          if (conversationId !== undefined && (await this.exists(conversationId))) {
+            const last = messages.at(-1);
+            if (last !== undefined) await this.conversations.append(conversationId, last);
+          } else {
+            await this.conversations.create({ id, title, source }, messages);
+          }
+        })(),
+      );
+      return chain;
+    };
     return {
       conversationId: id,
+      storeQuestion: () => {
+        start();
+      },
       finish: (answer) => {
         chain = this.track(
-          chain.then(() =>
+          start().then(() =>
             this.conversations.append(id, {
               role: 'assistant',
               content: answer.content,

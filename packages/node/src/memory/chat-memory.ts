@@ -24,7 +24,9 @@ export function rememberRequest(content: string): string | undefined {
 /** Builds the chat hook over a memory service. */
 export function chatMemoryHook(memory: MemoryService): ChatContextHook {
   return async (ollamaRequest, request) => {
-    const { allerac: options, ...clean } = ollamaRequest as OllamaObject & { allerac?: unknown };
+    const { allerac: options } = ollamaRequest as OllamaObject & { allerac?: unknown };
+    // The `allerac` field stays: the gateway reads its routing options (policy, node) and strips it.
+    const clean = ollamaRequest;
     const body = request.body as { allerac?: { memories?: unknown } } | undefined;
     const optOut =
       body?.allerac?.memories === false ||

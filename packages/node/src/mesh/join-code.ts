@@ -61,9 +61,10 @@ export function createJoinCode(key: Uint8Array): string {
 
 /** Reads a join code back into the raw mesh key; throws JoinCodeError with a clear reason. */
 export function parseJoinCode(code: string): Uint8Array {
-  const normalized = code.trim().toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
-  if (!normalized.startsWith(PREFIX)) throw new JoinCodeError(`a join code starts with ${PREFIX}-`);
-  const body = normalized.slice(PREFIX.length);
+  const compact = code.trim().toUpperCase().replace(/[\s-]/g, '');
+  if (!compact.startsWith(PREFIX)) throw new JoinCodeError(`a join code starts with ${PREFIX}-`);
+  // Only the body is base32 (no O, I or L); typed look-alikes there are read as the digits they resemble.
+  const body = compact.slice(PREFIX.length).replace(/O/g, '0').replace(/[IL]/g, '1');
   const expected = Math.ceil(((MESH_KEY_BYTES + 4) * 8) / 5);
   if (body.length !== expected) {
     throw new JoinCodeError(

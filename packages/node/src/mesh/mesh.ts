@@ -12,10 +12,12 @@ import {
   FrameTimeoutError,
   HEARTBEAT_INTERVAL_MS,
   HEARTBEAT_MISS_THRESHOLD,
+  INFER_PROTOCOL,
   KEY_ACK_TIMEOUT_MS,
   KEY_PROTOCOL,
   type LoadInfo,
   MAX_INBOUND_STREAMS,
+  MAX_INFER_OPENS_PER_WINDOW,
   MAX_MISBEHAVIOUR_BACKOFF_MS,
   MAX_STREAM_OPENS_PER_WINDOW,
   MISBEHAVIOUR_BACKOFF_MS,
@@ -449,10 +451,12 @@ class Libp2pMesh implements Mesh {
         return;
       }
       const now = Date.now();
-      const opens = (this.streamOpens.get(peer) ?? []).filter((t) => now - t < STREAM_FLOOD_WINDOW_MS);
+      const isInfer = protocol === INFER_PROTOCOL;
+      const key = isInfer ? `${peer} infer` : peer;
+      const opens = (this.streamOpens.get(key) ?? []).filter((t) => now - t < STREAM_FLOOD_WINDOW_MS);
       opens.push(now);
-      this.streamOpens.set(peer, opens);
-      if (opens.length > MAX_STREAM_OPENS_PER_WINDOW) {
+      this.streamOpens.set(key, opens);
+      if (opens.length > (isInfer ? MAX_INFER_OPENS_PER_WINDOW : MAX_STREAM_OPENS_PER_WINDOW)) {
         stream.abort(new Error('stream flood'));
         this.misbehave(
           peer,
