@@ -1,8 +1,9 @@
 import { join } from 'node:path';
-import { expectedAnswer } from '@allerac/ollama-sim';
+import { expectedAnswer, startOllamaSim } from '@allerac/ollama-sim';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestNode, type TestNode } from '../../node/test/helpers/test-node.js';
+import { type NodeProcess, startNodeProcess } from '../../node/test/helpers/node-process.js';
+import { startTestNode, type TestNode, waitFor } from '../../node/test/helpers/test-node.js';
 import {
   chromiumMissing,
   ensureWebBuilt,
@@ -169,25 +170,67 @@ describe.skipIf(skipBrowser)(suiteName, () => {
     expect(await page.locator('[data-testid=agent-card][data-name=kitchen]').textContent()).toContain(
       CHAT_MODEL,
     );
-    await shot(page, 'agents');
+    await shot(page, 'agents-alone');
   });
 
-  // The mesh is not wired into the daemon yet: GET /allerac/v1/peers still answers []. Once it
-  // is, start a second node (bob) paired with this one and expect its card on /agents.
-  it.todo('should show peers from a second node on the agents page');
+  it('should show a second node of the mesh on the agents page', async () => {
+    // Bob is a separate process sharing kitchen's mesh key and dialling its addresses.
+    const sim = await startOllamaSim({ profile: 'fast', models: [PULLED_MODEL] });
+    let bob: NodeProcess | undefined;
+    try {
+      const self = await page.evaluate(() => fetch('/allerac/v1/node').then((r) => r.json()));
+      bob = await startNodeProcess({
+        name: 'bob',
+        ollamaUrl: sim.url,
+        meshKeyFile: join(t.dataDir, 'mesh.key'),
+        bootstrap: self.addresses,
+      });
+      await waitFor(
+        () => t.node.mesh.peers().some((p) => p.name === 'bob' && p.status === 'online'),
+        30_000,
+        'bob online',
+      );
+      await page.locator('[data-testid=agent-card][data-name=bob]').waitFor({ timeout: 20_000 });
+      await page.waitForFunction(
+        (model) =>
+          document.querySelector('[data-testid=agent-card][data-name=bob]')?.textContent?.includes(model) ??
+          false,
+        PULLED_MODEL,
+        { timeout: 20_000 },
+      );
+      await shot(page, 'agents');
+    } finally {
+      await bob?.stop();
+      await sim.close();
+    }
+  });
 
-  it('should open the memories page and say plainly when the memory API is missing', async () => {
+  it('should add, search and share a memory', async () => {
     await page.getByRole('link', { name: 'Memories' }).click();
     await page.waitForURL('**/memories');
-    const probe = await page.evaluate(() => fetch('/allerac/v1/memories').then((r) => r.status));
-    if (probe === 404) await page.getByText('Memories are not available on this node yet.').first().waitFor();
-    await page.getByLabel('New memory').waitFor();
+    await page.getByLabel('New memory').fill('The dishwasher filter was changed in March.');
+    await page.getByLabel('Tags (comma separated)').fill('home, kitchen');
+    await page.getByRole('button', { name: 'Remember', exact: true }).click();
+    const item = page.getByTestId('memory').filter({ hasText: 'dishwasher filter' });
+    await item.waitFor();
+    expect(await item.textContent()).toContain('Private');
+
+    await page.getByLabel('Space name').fill('family');
+    await page.getByRole('button', { name: 'Create space' }).click();
+    await page.getByText('Shared with every agent').waitFor();
+
+    await page.getByLabel('Search memories').fill('dishwasher filter');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await page
+      .getByText(/match \d+%/)
+      .first()
+      .waitFor();
+    expect(await page.getByTestId('memory').first().textContent()).toContain('dishwasher filter');
+
+    await item.getByLabel('Share to space').selectOption('family');
+    await page.getByTestId('memory').filter({ hasText: 'Shared in family' }).waitFor();
     await shot(page, 'memories');
   });
-
-  // Waits for the memory engineer's /allerac/v1/memories API: add a memory in the UI, find it by
-  // search, share it into a space and see the "Shared" badge.
-  it.todo('should add, search and share a memory');
 
   it('should create and revoke an API token in settings', async () => {
     await page.getByRole('link', { name: 'Settings' }).click();

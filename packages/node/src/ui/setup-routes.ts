@@ -85,7 +85,13 @@ export function registerSetupRoutes(app: FastifyInstance, deps: SetupRoutesDeps)
     const code = stringField(objectBody(request.body), 'code', 4096).trim();
     await deps.settings.set(SETTING_KEYS.meshJoinCode, code);
     if (deps.joinMesh !== undefined) {
-      await deps.joinMesh(code);
+      try {
+        await deps.joinMesh(code);
+      } catch (error) {
+        // A mistyped code is the caller's error, not the node's.
+        if ((error as Error).name === 'JoinCodeError') throw new BadRequestError((error as Error).message);
+        throw error;
+      }
       return { joined: true, restartRequired: false };
     }
     return { joined: false, restartRequired: true };

@@ -18,8 +18,13 @@ interface Memory {
 /** A shared space and who it is shared with. */
 interface Space {
   name: string;
-  peers: 'all' | string[];
+  /** The sharing policy (memory API) or, in older shapes, the peers directly. */
+  policy?: { peers: 'all' | string[] };
+  peers?: 'all' | string[];
+  memories?: number;
 }
+
+const peersOf = (space: Space): 'all' | string[] => space.policy?.peers ?? space.peers ?? [];
 
 type Pending = { kind: 'delete'; memory: Memory } | { kind: 'leave' | 'purge'; space: Space };
 
@@ -321,9 +326,10 @@ export function MemoriesPage() {
                 <div>
                   <strong>{s.name}</strong>
                   <div class="muted small">
-                    {s.peers === 'all'
+                    {peersOf(s) === 'all'
                       ? t('memories.policyAll')
-                      : t('memories.policySome', { n: s.peers.length })}
+                      : t('memories.policySome', { n: peersOf(s).length })}
+                    {s.memories !== undefined && ` · ${s.memories}`}
                   </div>
                 </div>
                 <div class="row">
