@@ -6,6 +6,8 @@ import { normalizeOllamaUrl } from './backend/ollama-backend.js';
 export interface NodeConfig {
   /** The agent's name, shown to peers and in the UI. */
   name: string;
+  /** Whether `name` came from --name or ALLERAC_NAME (it then wins over the name chosen in the setup wizard). */
+  nameExplicit: boolean;
   httpPort: number;
   httpHost: string;
   /** libp2p TCP port; 0 picks any free port. */
@@ -95,6 +97,7 @@ export function resolveStartConfig(raw: RawStartOptions, env: NodeJS.ProcessEnv 
   if (name === '' || name.length > 64) throw new ConfigError('--name must be 1 to 64 characters');
   return {
     name,
+    nameExplicit: raw.name !== undefined,
     httpPort: port(raw.httpPort, DEFAULTS.httpPort, '--http-port'),
     httpHost: raw.httpHost ?? DEFAULTS.httpHost,
     p2pPort: port(raw.p2pPort, DEFAULTS.p2pPort, '--p2p-port'),

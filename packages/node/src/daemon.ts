@@ -69,12 +69,15 @@ export interface RunningNode {
 }
 
 /** Starts a node: store, backend, HTTP API. */
-export async function startNode(config: NodeConfig, options: { logger?: Logger } = {}): Promise<RunningNode> {
-  const logger = options.logger ?? createLogger(config.logLevel, config.name);
-  mkdirSync(config.dataDir, { recursive: true });
+export async function startNode(flags: NodeConfig, options: { logger?: Logger } = {}): Promise<RunningNode> {
+  mkdirSync(flags.dataDir, { recursive: true });
   const startedAt = Date.now();
 
-  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const store = await openStore({ databaseUrl: flags.databaseUrl, dataDir: flags.dataDir });
+  // The name chosen in the setup wizard applies unless --name (or ALLERAC_NAME) says otherwise.
+  const chosenName = flags.nameExplicit ? undefined : await store.settings.get<string>('agent.name');
+  const config: NodeConfig = typeof chosenName === 'string' && chosenName !== '' ? { ...flags, name: chosenName } : flags;
+  const logger = options.logger ?? createLogger(config.logLevel, config.name);
   logger.info({ store: store.db.kind, location: store.db.location }, 'store ready');
 
   const metrics = new NodeMetrics();
