@@ -15,13 +15,18 @@ const roots = [
 export default defineConfig({
   test: {
     passWithNoTests: true,
+    // Many suites run real nodes, browsers and network namespaces; on a 2-core machine they are
+    // reliable one file at a time (timing assertions would otherwise measure the neighbours).
+    fileParallelism: false,
+    maxWorkers: 1,
     projects: roots.map((root) => ({
       test: {
         name: root.split('/').pop(),
         root,
         include: ['test/**/*.test.ts'],
-        testTimeout: 30_000,
-        hookTimeout: 60_000,
+        testTimeout: 60_000,
+        hookTimeout: 120_000,
+        fileParallelism: false,
       },
     })),
   },
