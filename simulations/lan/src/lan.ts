@@ -10,7 +10,6 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { NodeClient, type PeerInfo } from './client.js';
-import { ensureClusterTemplate, installCluster } from './cluster-template.js';
 import { HTTP_PORT, NODE_CLI, OLLAMA_PORT, P2P_PORT, PIDFILE, RUN_DIR, SIM_CLI } from './constants.js';
 import { LanProcessError } from './errors.js';
 import { EMBEDDING_MODEL, type HostSpec, validateHome } from './home.js';
@@ -67,8 +66,6 @@ export interface LanOptions {
   startConcurrency?: number;
   /** Node log level (default info; the logs are in RUN_DIR/<host>/node.log). */
   logLevel?: string;
-  /** Let every node run its own initdb instead of copying one template cluster (slow: tens of seconds each). */
-  freshDatabases?: boolean;
 }
 
 /** What `sweepLeftovers` removed. */
@@ -163,12 +160,10 @@ export class Lan {
       mode: 0o600,
     });
     createBridge();
-    const template = this.options.freshDatabases === true ? undefined : await ensureClusterTemplate();
     this.home.forEach((spec, index) => {
       const link = addHost(spec.name, index);
       const dataDir = join(RUN_DIR, spec.name);
       mkdirSync(dataDir, { recursive: true });
-      if (template !== undefined) installCluster(template, dataDir);
       this.hosts.push({
         spec,
         link,
