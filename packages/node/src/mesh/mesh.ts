@@ -15,6 +15,7 @@ import {
   INFER_PROTOCOL,
   KEY_ACK_TIMEOUT_MS,
   KEY_PROTOCOL,
+  type HardwareInfo,
   type LoadInfo,
   MAX_INBOUND_STREAMS,
   MAX_INFER_OPENS_PER_WINDOW,
@@ -585,7 +586,7 @@ class Libp2pMesh implements Mesh {
       peerId: this.peerId,
       softwareVersion: this.init.softwareVersion,
       protocolVersion: PROTOCOL_VERSION,
-      hardware,
+      hardware: coarseHardware(hardware),
       backend: local.backend,
       models: local.models,
       load: local.load,
@@ -850,4 +851,24 @@ class Libp2pMesh implements Mesh {
       }
     }
   }
+}
+
+/**
+ * Free memory and disk move by a few bytes every second; published at that precision they would
+ * make every card differ and flood the mesh with updates. 64 MiB steps are finer than any model.
+ */
+const CARD_MEMORY_STEP = 64 * 1024 * 1024;
+
+function coarse(bytes: number): number {
+  return Math.floor(bytes / CARD_MEMORY_STEP) * CARD_MEMORY_STEP;
+}
+
+function coarseHardware(hardware: HardwareInfo): HardwareInfo {
+  return {
+    ...hardware,
+    ramFree: coarse(hardware.ramFree),
+    diskFree: coarse(hardware.diskFree),
+    ...(hardware.swapFree !== undefined ? { swapFree: coarse(hardware.swapFree) } : {}),
+    gpus: hardware.gpus.map((gpu) => ({ ...gpu, vramFree: coarse(gpu.vramFree) })),
+  };
 }
