@@ -309,6 +309,10 @@ class Libp2pMesh implements Mesh {
     const node = this.requireNode();
     return node.dialProtocol(peerIdFromString(peerId), protocol, {
       signal: signal ?? AbortSignal.timeout(10_000),
+      // Send the protocol name with the first message instead of waiting a round trip for the
+      // peer's agreement: an inference's first token arrives that much sooner. A peer that does
+      // not speak the protocol resets the stream, which the caller sees on its first read.
+      negotiateFully: false,
     });
   }
 
