@@ -3,8 +3,8 @@
  * side in one run. Requests alternate between the two paths so that machine noise hits both.
  */
 import { rmSync } from 'node:fs';
-import { percentile, report } from './_report.js';
 import { rssMb, startNodeProcess, startSimProcess, stop } from './_processes.js';
+import { percentile, report } from './_report.js';
 
 const MODEL = 'llama3.2:3b';
 const TTFT_TRIALS = Number(process.env.BENCH_TTFT_TRIALS ?? 300);
@@ -13,11 +13,18 @@ const THROUGHPUT_TOKENS = 4_000;
 const STARTUP_TRIALS = 5;
 
 /** Time to the first content chunk of a streamed chat, and tokens/s over the whole stream. */
-async function streamChat(baseUrl: string, numPredict: number): Promise<{ ttftMs: number; tokensPerSecond: number }> {
+async function streamChat(
+  baseUrl: string,
+  numPredict: number,
+): Promise<{ ttftMs: number; tokensPerSecond: number }> {
   const started = performance.now();
   const response = await fetch(`${baseUrl}/api/chat`, {
     method: 'POST',
-    body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'bench' }], options: { num_predict: numPredict } }),
+    body: JSON.stringify({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'bench' }],
+      options: { num_predict: numPredict },
+    }),
   });
   const reader = response.body!.getReader();
   const decoder = new TextDecoder();
@@ -70,7 +77,13 @@ try {
 
   const median = (values: number[]) => percentile(values, 50);
   const rows = [
-    { metric: 'TTFT p50 (ms)', direct: median(direct), node: median(proxied), difference: median(proxied) - median(direct), target: '≤ +2 ms' },
+    {
+      metric: 'TTFT p50 (ms)',
+      direct: median(direct),
+      node: median(proxied),
+      difference: median(proxied) - median(direct),
+      target: '≤ +2 ms',
+    },
     {
       metric: 'TTFT p95 (ms)',
       direct: percentile(direct, 95),
@@ -86,7 +99,13 @@ try {
       target: '≥ 95%',
     },
     { metric: 'idle RSS (MB)', direct: '', node: idleRss, difference: '', target: '≤ 200 MB' },
-    { metric: 'start to healthy, empty data dir (ms, p50)', direct: '', node: median(startups), difference: '', target: '≤ 3000 ms' },
+    {
+      metric: 'start to healthy, empty data dir (ms, p50)',
+      direct: '',
+      node: median(startups),
+      difference: '',
+      target: '≤ 3000 ms',
+    },
   ];
   report('proxy', rows, {
     command: 'npm run bench -- proxy',

@@ -22,6 +22,7 @@ import { registerManagementApi } from './management/management-api.js';
 import { chatMemoryHook } from './memory/chat-memory.js';
 import { registerMemoryApi } from './memory/memory-api.js';
 import { createMemoryService, type MemoryService } from './memory/memory-service.js';
+import { bindSpaceSyncToMesh, type SpaceSyncTransport } from './memory/sync-transport.js';
 import { MeshRuntime } from './mesh-runtime.js';
 import { openStore, type Store } from './store/store.js';
 import { createHardwareProbe } from './system/hardware.js';
@@ -76,7 +77,8 @@ export async function startNode(flags: NodeConfig, options: { logger?: Logger } 
   const store = await openStore({ databaseUrl: flags.databaseUrl, dataDir: flags.dataDir });
   // The name chosen in the setup wizard applies unless --name (or ALLERAC_NAME) says otherwise.
   const chosenName = flags.nameExplicit ? undefined : await store.settings.get<string>('agent.name');
-  const config: NodeConfig = typeof chosenName === 'string' && chosenName !== '' ? { ...flags, name: chosenName } : flags;
+  const config: NodeConfig =
+    typeof chosenName === 'string' && chosenName !== '' ? { ...flags, name: chosenName } : flags;
   const logger = options.logger ?? createLogger(config.logLevel, config.name);
   logger.info({ store: store.db.kind, location: store.db.location }, 'store ready');
 
@@ -157,6 +159,12 @@ export async function startNode(flags: NodeConfig, options: { logger?: Logger } 
     logger: logger.child({ component: 'memory' }),
   });
   await memory.start();
+  // Shared spaces sync with peers over whichever mesh instance is current (it restarts on key rotation).
+  let spaceSync: SpaceSyncTransport | undefined;
+  meshRuntime.onStart((started) => {
+    void spaceSync?.stop();
+    spaceSync = bindSpaceSyncToMesh(started, memory.spaces, logger.child({ component: 'space-sync' }));
+  });
 
   let app: FastifyInstance | undefined;
   try {
@@ -238,6 +246,7 @@ export async function startNode(flags: NodeConfig, options: { logger?: Logger } 
           logger.warn({ err: error, step: name }, 'shutdown step failed');
         }
       };
+      await step('space-sync', async () => spaceSync?.stop());
       await step('mesh', () => meshRuntime.stop());
       await step('recorder', () => recorder.flush());
       await step('memory', () => memory.stop());

@@ -7,7 +7,9 @@ describe('join codes', () => {
     const code = createJoinCode(key);
     expect(code).toMatch(/^ALRC-/);
     expect(Buffer.from(parseJoinCode(code)).equals(Buffer.from(key))).toBe(true);
-    expect(Buffer.from(parseJoinCode(code.toLowerCase().replace(/-/g, ' '))).equals(Buffer.from(key))).toBe(true);
+    expect(Buffer.from(parseJoinCode(code.toLowerCase().replace(/-/g, ' '))).equals(Buffer.from(key))).toBe(
+      true,
+    );
   });
 
   it('should refuse a typo with a clear checksum error', () => {

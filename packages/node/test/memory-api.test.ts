@@ -5,6 +5,8 @@ import { issueAdminToken } from '../src/auth/api-tokens.js';
 import { startTestNode, type TestNode } from './helpers/test-node.js';
 
 const MODEL = 'llama3.2:3b';
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are arbitrary JSON; the assertions check them
+type Json = any;
 
 describe('memory api', () => {
   let t: TestNode;
@@ -20,7 +22,7 @@ describe('memory api', () => {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
-    return { status: response.status, body: text === '' ? undefined : (JSON.parse(text) as any) };
+    return { status: response.status, body: text === '' ? undefined : (JSON.parse(text) as Json) };
   };
 
   beforeAll(async () => {
@@ -60,7 +62,7 @@ describe('memory api', () => {
     const rest = await api('GET', `/memories?limit=2&cursor=${list.body.nextCursor}`);
     expect(rest.body.memories).toHaveLength(1);
     expect(rest.body.nextCursor).toBeNull();
-    expect((await api('GET', '/memories?tag=kitchen')).body.memories.map((m: any) => m.id)).toEqual([
+    expect((await api('GET', '/memories?tag=kitchen')).body.memories.map((m: Json) => m.id)).toEqual([
       a.body.id,
     ]);
 
@@ -72,7 +74,7 @@ describe('memory api', () => {
     expect(search.body.results[0]).toMatchObject({ id: a.body.id, space: null, author: 'alice' });
     expect(search.body.results[0].score).toBeGreaterThan(search.body.results[1]?.score ?? -1);
     const tagged = await api('POST', '/memories/search', { query: 'dishwasher', tags: ['car'] });
-    expect(tagged.body.results.map((r: any) => r.text)).toEqual(['the car needs new tyres before winter']);
+    expect(tagged.body.results.map((r: Json) => r.text)).toEqual(['the car needs new tyres before winter']);
 
     const patched = await api('PATCH', `/memories/${a.body.id}`, {
       text: 'the dishwasher filter was changed in April',
@@ -118,7 +120,7 @@ describe('memory api', () => {
     expect((await api('GET', '/spaces')).body.spaces).toEqual([
       { name: 'household', epoch: 0, policy: { peers: 'all' }, memories: 1 },
     ]);
-    expect((await api('GET', '/memories?space=household')).body.memories.map((x: any) => x.id)).toEqual([
+    expect((await api('GET', '/memories?space=household')).body.memories.map((x: Json) => x.id)).toEqual([
       m.body.id,
     ]);
     const unshared = await api('POST', `/memories/${m.body.id}/unshare`);
@@ -138,31 +140,31 @@ describe('memory api', () => {
     const m = await api('POST', '/memories', { text: 'the spare house key is in the blue flower pot' });
     const ollama = new Ollama({ host: t.node.url });
     const messages = [{ role: 'user', content: 'where is the spare house key?' }];
-    let final: any;
+    let final: Json;
     for await (const chunk of await ollama.chat({ model: MODEL, messages, stream: true }))
       if (chunk.done) final = chunk;
     expect(final.allerac.node).toBe('alice');
-    expect(final.allerac.memories.map((x: any) => x.id)).toContain(m.body.id);
+    expect(final.allerac.memories.map((x: Json) => x.id)).toContain(m.body.id);
 
     const off = await ollama.chat({
       model: MODEL,
       messages,
       stream: false,
       allerac: { memories: false },
-    } as any);
-    expect((off as any).allerac.memories).toBeUndefined();
+    } as Json);
+    expect((off as Json).allerac.memories).toBeUndefined();
     const openai = new OpenAI({ baseURL: `${t.node.url}/v1`, apiKey: 'x' });
-    const viaOpenAi = await openai.chat.completions.create({ model: MODEL, messages: messages as any });
-    expect((viaOpenAi as any).allerac.memories.map((x: any) => x.id)).toContain(m.body.id);
+    const viaOpenAi = await openai.chat.completions.create({ model: MODEL, messages: messages as Json });
+    expect((viaOpenAi as Json).allerac.memories.map((x: Json) => x.id)).toContain(m.body.id);
     const headerOff = await fetch(`${t.node.url}/api/chat`, {
       method: 'POST',
       headers: { 'x-allerac-memories': 'off' },
       body: JSON.stringify({ model: MODEL, messages, stream: false }),
     });
-    expect(((await headerOff.json()) as any).allerac.memories).toBeUndefined();
+    expect(((await headerOff.json()) as Json).allerac.memories).toBeUndefined();
 
     await api('PATCH', '/memory/settings', { chat: { enabled: false } });
-    const disabled = (await ollama.chat({ model: MODEL, messages, stream: false })) as any;
+    const disabled = (await ollama.chat({ model: MODEL, messages, stream: false })) as Json;
     expect(disabled.allerac.memories).toBeUndefined();
     await api('PATCH', '/memory/settings', { chat: { enabled: true } });
   });
@@ -173,7 +175,7 @@ describe('memory api', () => {
       model: MODEL,
       messages: [{ role: 'user', content: 'Remember that the boiler was serviced in October.' }],
       stream: false,
-    })) as any;
+    })) as Json;
     expect(answer.allerac.remembered.text).toBe('the boiler was serviced in October');
     const found = await api('POST', '/memories/search', { query: 'boiler serviced', k: 1 });
     expect(found.body.results[0].text).toBe('the boiler was serviced in October');

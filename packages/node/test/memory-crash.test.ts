@@ -41,10 +41,12 @@ function startDaemon(dataDir: string, ollamaUrl: string): Promise<{ child: Child
     );
     child.stdout?.on('data', (chunk: Buffer) => {
       buffered += chunk.toString();
-      const match = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(buffered);
-      if (match !== null && buffered.includes('allerac node started')) {
+      for (const text of buffered.split('\n').slice(0, -1)) {
+        if (!text.includes('allerac node started')) continue;
+        const { url } = JSON.parse(text) as { url: string };
         clearTimeout(timer);
-        resolve({ child, url: match[1] as string });
+        resolve({ child, url });
+        return;
       }
     });
     child.stderr?.on('data', (chunk: Buffer) => {
@@ -55,6 +57,12 @@ function startDaemon(dataDir: string, ollamaUrl: string): Promise<{ child: Child
       reject(new Error(`daemon exited with ${code}: ${buffered.slice(-2000)}`));
     });
   });
+}
+
+/** Resolves once the child has exited, whether or not that already happened. */
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
 describe('memories survive a SIGKILL', () => {
@@ -86,7 +94,6 @@ describe('memories survive a SIGKILL', () => {
           space: i % 2 === 0 ? 'household' : undefined,
         }),
       });
-      if (response.status !== 201 && i % 100 === 0) console.log(response.status, await response.text());
       if (response.status === 201) acknowledged.push(((await response.json()) as { id: string }).id);
     };
     await fetch(`${first.url}/allerac/v1/spaces`, {
@@ -97,13 +104,13 @@ describe('memories survive a SIGKILL', () => {
     // Four writers run until the kill; their later requests fail, which is fine: only acks count.
     let stop = false;
     const writers = [0, 1, 2, 3].map(async (w) => {
-      for (let i = 0; i < 500 && !stop; i++) await write(w * 1000 + i).catch((e) => { if (i < 2) console.log("ERR", String(e), e.cause); });
+      for (let i = 0; i < 500 && !stop; i++) await write(w * 1000 + i).catch(() => {});
     });
     await waitFor(() => acknowledged.length >= 20, 60_000, '20 acknowledged writes');
     first.child.kill('SIGKILL');
     stop = true;
     await Promise.all(writers);
-    await new Promise((resolve) => first.child.once('exit', resolve).exitCode !== null && resolve(undefined));
+    await exited(first.child);
 
     const second = await startDaemon(dataDir, sim.url);
     children.push(second.child);
@@ -120,6 +127,6 @@ describe('memories survive a SIGKILL', () => {
     ).json()) as { spaces: Array<{ memories: number }> };
     expect(spaces.spaces[0]?.memories).toBeGreaterThan(0);
     second.child.kill('SIGTERM');
-    await new Promise((resolve) => second.child.once('exit', resolve));
+    await exited(second.child);
   }, 180_000);
 });

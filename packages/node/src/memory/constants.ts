@@ -30,6 +30,8 @@ export const DEFAULT_LIST_LIMIT = 50;
 export const MAX_LIST_LIMIT = 500;
 /** Texts embedded per backend call when (re-)embedding in the background. */
 export const EMBED_BATCH = 32;
+/** Shared memories from a peer embedded per backend call: an initial sync brings many at once. */
+export const REMOTE_EMBED_BATCH = 128;
 /** Added to the cosine score of a memory whose text contains the query verbatim. */
 export const EXACT_MATCH_BOOST = 0.25;
 /** A background embedding pass that failed is retried after this long. */

@@ -27,6 +27,7 @@ import {
   EMBED_RETRY_MS,
   EXACT_MATCH_BOOST,
   MAX_SEARCH_K,
+  REMOTE_EMBED_BATCH,
   SETTINGS,
 } from './constants.js';
 import { embedTexts, pickEmbeddingModel } from './embedder.js';
@@ -420,13 +421,13 @@ export class MemoryService {
 
   private async applyRemote(space: string, upserted: SharedMemory[], removed: string[]): Promise<void> {
     const { memories } = this.components.store;
+    const existing = await memories.getMany([...removed, ...upserted.map((m) => m.id)]);
     for (const id of removed) {
-      const row = await memories.get(id);
-      if (row?.space === space) await memories.delete(id);
+      if (existing.get(id)?.space === space) await memories.delete(id);
     }
     const fresh: SharedMemory[] = [];
     for (const memory of upserted) {
-      const row = await memories.get(memory.id);
+      const row = existing.get(memory.id);
       if (row !== undefined && row.text === memory.text && row.embeddingModel !== null) {
         if (row.space !== space || row.tags.join('\u0000') !== memory.tags.join('\u0000')) {
           await memories.update(memory.id, { tags: memory.tags });
@@ -436,8 +437,8 @@ export class MemoryService {
       }
       fresh.push(memory);
     }
-    for (let i = 0; i < fresh.length; i += EMBED_BATCH) {
-      const batch = fresh.slice(i, i + EMBED_BATCH);
+    for (let i = 0; i < fresh.length; i += REMOTE_EMBED_BATCH) {
+      const batch = fresh.slice(i, i + REMOTE_EMBED_BATCH);
       let vectors: number[][] | undefined;
       try {
         vectors = await embedTexts(
@@ -451,24 +452,26 @@ export class MemoryService {
           'cannot embed shared memories yet; they are stored and embedded later',
         );
       }
-      for (const [j, memory] of batch.entries()) {
-        const vector = vectors?.[j];
-        await memories.upsert({
-          id: memory.id,
-          text: memory.text,
-          tags: memory.tags,
-          source: memory.source,
-          authorNode: memory.author,
-          space,
-          createdAt: new Date(memory.createdAt),
-          updatedAt: new Date(memory.updatedAt),
-          embedding: vector === undefined ? null : { model: this.active, vector },
-        });
-      }
+      if (vectors !== undefined) await memories.ensureVectorIndex(vectors[0]!.length);
+      await memories.upsertMany(
+        batch.map((memory, j) => {
+          const vector = vectors?.[j];
+          return {
+            id: memory.id,
+            text: memory.text,
+            tags: memory.tags,
+            source: memory.source,
+            authorNode: memory.author,
+            space,
+            createdAt: new Date(memory.createdAt),
+            updatedAt: new Date(memory.updatedAt),
+            embedding: vector === undefined ? null : { model: this.active, vector },
+          };
+        }),
+      );
       if (vectors === undefined) this.kickEmbedding();
-      else await memories.ensureVectorIndex(vectors[0]!.length);
     }
-    this.indexed = await memories.count();
+    if (removed.length > 0 || fresh.length > 0) this.indexed = await memories.count();
   }
 
   /** Makes the index hold exactly the memories of a space document. */

@@ -4,7 +4,7 @@
  * messages. Frames are validated by FramedStream before SpaceSync sees them.
  */
 
-import type { SpaceSync, SpaceSyncWireMessage } from '@allerac/memory-sync';
+import { type SpaceSync, type SpaceSyncWireMessage, UnknownSpaceError } from '@allerac/memory-sync';
 import { encodeFrame, FramedStream, MAX_SYNC_FRAME_BYTES, SYNC_PROTOCOL } from '@allerac/protocol';
 import type { Logger } from 'pino';
 import type { Mesh, PeerView } from '../mesh/index.js';
@@ -88,7 +88,9 @@ export function bindSpaceSyncToMesh(
       for await (const message of framed.messages()) {
         if (stopped) break;
         await sync.receive(peer, message).catch((error: unknown) => {
-          logger.warn({ peer, err: error }, 'sync message refused');
+          // A peer offering a space this node does not hold is normal; anything else is worth a warning.
+          const level = error instanceof UnknownSpaceError ? 'debug' : 'warn';
+          logger[level]({ peer, err: error }, 'sync message refused');
         });
       }
     } catch (error) {

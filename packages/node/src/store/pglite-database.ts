@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
@@ -29,7 +29,9 @@ export async function initializeCluster(dir: string): Promise<void> {
     const { vector } = await import(${JSON.stringify(import.meta.resolve('@electric-sql/pglite-pgvector'))});
     const db = await PGlite.create({ dataDir: process.argv[1], extensions: { vector }, postgresqlconf: ${JSON.stringify(PGLITE_CONFIG)} });
     await db.close();`;
-  await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, dir], { timeout: 120_000 });
+  await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, dir], {
+    timeout: 120_000,
+  });
 }
 
 /** Opens embedded PGlite (with pgvector) in `dir`, or in memory when `dir` is undefined. */
@@ -39,7 +41,8 @@ export async function openPgliteDatabase(dir: string | undefined): Promise<Datab
     if (dir !== undefined) {
       mkdirSync(dir, { recursive: true });
       if (!existsSync(join(dir, 'PG_VERSION'))) {
-        if (existsSync(join(CLUSTER_TEMPLATE_DIR, 'PG_VERSION'))) cpSync(CLUSTER_TEMPLATE_DIR, dir, { recursive: true });
+        if (existsSync(join(CLUSTER_TEMPLATE_DIR, 'PG_VERSION')))
+          cpSync(CLUSTER_TEMPLATE_DIR, dir, { recursive: true });
         else await initializeCluster(dir);
       }
     }
