@@ -23,8 +23,6 @@ async function finds(host: LanHost, text: string): Promise<boolean> {
 export const partitionHeal: Scenario = {
   name: 'partition',
   title: 'Partition and heal: shared memories written on both sides converge',
-  pending:
-    'shared spaces do not sync between running nodes yet: daemon.ts gives the memory service no mesh transport (memory/sync-transport.ts is not wired)',
   home: () => DEFAULT_HOME.map((h) => ({ ...h })),
   timeoutMs: () => 180_000,
   async run(ctx) {
