@@ -260,6 +260,11 @@ export interface SyncMessageMessage {
   space: string;
   /** Base64 (RFC 4648, with padding) of the Automerge sync message bytes. */
   data: string;
+  /**
+   * The space document's epoch (0 when absent). It increases when a space's history is purged;
+   * a receiver at a lower epoch replaces its document instead of merging (packages/memory-sync).
+   */
+  epoch?: number;
 }
 
 /** The sender will not sync this space with the receiver. */

@@ -133,6 +133,7 @@ const schemas: { [K in MessageType]: Schema<Extract<Message, { type: K }>> } = {
     type: typed('sync-message'),
     space: spaceName,
     data: base64,
+    epoch: opt(count),
   }) as Schema<SyncMessageMessage>,
   'sync-refused': obj({
     type: typed('sync-refused'),
