@@ -216,6 +216,9 @@ class Libp2pMesh implements Mesh {
   private timers: NodeJS.Timeout[] = [];
   private updateTimer: NodeJS.Timeout | undefined;
   private tick = 0;
+  private lastTickAt: number | undefined;
+  /** This process's recent event-loop lateness at heartbeat ticks, decaying, in ms. */
+  private recentLag = 0;
   private seq = 0;
   private current: CardMessage | undefined;
   private lastPublishedAt = 0;
@@ -245,6 +248,8 @@ class Libp2pMesh implements Mesh {
       await this.hardware().catch(() => undefined);
       await this.startNode();
       this.running = true;
+      this.lastTickAt = undefined;
+      this.recentLag = 0;
       this.timers.push(setInterval(() => this.onTick(), this.heartbeatMs));
       this.timers.push(setInterval(() => this.cardChanged(), CARD_REFRESH_MS));
       this.log.info(
@@ -747,9 +752,16 @@ class Libp2pMesh implements Mesh {
     const heartbeat = { type: 'heartbeat' as const, seq: this.tick, sentAt: Date.now() };
     for (const [peer, s] of this.outbound) void this.send(peer, s, heartbeat);
     const now = Date.now();
+    // When this process itself was starved (a busy mini-PC), peers' heartbeats may be waiting
+    // unread in our buffers: silence is then measured against our own lateness too, so a loaded
+    // node does not declare healthy peers gone and make the mesh flap.
+    const lag = this.lastTickAt === undefined ? 0 : Math.max(0, now - this.lastTickAt - this.heartbeatMs);
+    this.lastTickAt = now;
+    this.recentLag = Math.max(lag, this.recentLag * 0.8);
+    const silenceAllowed = this.heartbeatMs * HEARTBEAT_MISS_THRESHOLD + this.recentLag;
     for (const state of this.peerStates.values()) {
       const silent = now - state.lastSeen;
-      if (state.status === 'online' && silent > this.heartbeatMs * HEARTBEAT_MISS_THRESHOLD) {
+      if (state.status === 'online' && silent > silenceAllowed) {
         this.markGone(state.id, 'heartbeat-timeout');
       }
       const id = peerIdFromString(state.id);
