@@ -94,3 +94,36 @@ export async function stop(child: ChildProcess): Promise<void> {
   await exited;
   clearTimeout(timer);
 }
+
+/** Time to the first chunk of a streamed /api/chat, and tokens/s over the rest of the stream. */
+export async function streamChat(
+  baseUrl: string,
+  model: string,
+  numPredict: number,
+): Promise<{ ttftMs: number; tokensPerSecond: number }> {
+  const started = performance.now();
+  const response = await fetch(`${baseUrl}/api/chat`, {
+    method: 'POST',
+    body: JSON.stringify({
+      model,
+      messages: [{ role: 'user', content: 'bench' }],
+      options: { num_predict: numPredict },
+    }),
+  });
+  if (!response.ok) throw new Error(`${baseUrl}: ${response.status} ${await response.text()}`);
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let ttftMs = Number.NaN;
+  let buffered = '';
+  let tokens = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (Number.isNaN(ttftMs)) ttftMs = performance.now() - started;
+    buffered += decoder.decode(value, { stream: true });
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const line of lines) if (line.includes('"done":false')) tokens += 1;
+  }
+  return { ttftMs, tokensPerSecond: tokens / ((performance.now() - started - ttftMs) / 1000) };
+}

@@ -6,44 +6,13 @@
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { NODE_CLI, startNodeProcess, startSimProcess, stop } from './_processes.js';
+import { NODE_CLI, startNodeProcess, startSimProcess, stop, streamChat } from './_processes.js';
 import { percentile, report } from './_report.js';
 
 const MODEL = 'llama3.2:3b';
 const TTFT_TRIALS = Number(process.env.BENCH_TTFT_TRIALS ?? 300);
 const THROUGHPUT_TRIALS = Number(process.env.BENCH_THROUGHPUT_TRIALS ?? 6);
 const THROUGHPUT_TOKENS = 4_000;
-
-async function streamChat(
-  baseUrl: string,
-  numPredict: number,
-): Promise<{ ttftMs: number; tokensPerSecond: number }> {
-  const started = performance.now();
-  const response = await fetch(`${baseUrl}/api/chat`, {
-    method: 'POST',
-    body: JSON.stringify({
-      model: MODEL,
-      messages: [{ role: 'user', content: 'bench' }],
-      options: { num_predict: numPredict },
-    }),
-  });
-  if (!response.ok) throw new Error(`${baseUrl}: ${response.status} ${await response.text()}`);
-  const reader = response.body!.getReader();
-  const decoder = new TextDecoder();
-  let ttftMs = Number.NaN;
-  let buffered = '';
-  let tokens = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (Number.isNaN(ttftMs)) ttftMs = performance.now() - started;
-    buffered += decoder.decode(value, { stream: true });
-    const lines = buffered.split('\n');
-    buffered = lines.pop() ?? '';
-    for (const line of lines) if (line.includes('"done":false')) tokens += 1;
-  }
-  return { ttftMs, tokensPerSecond: tokens / ((performance.now() - started - ttftMs) / 1000) };
-}
 
 const simB = await startSimProcess(['--profile', 'fast', '--models', MODEL, '--preload', MODEL]);
 const simA = await startSimProcess(['--profile', 'fast', '--models', 'all-minilm:latest']);
@@ -71,20 +40,20 @@ try {
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   for (let i = 0; i < 20; i += 1) {
-    await streamChat(b.url, 4);
-    await streamChat(a.url, 4);
+    await streamChat(b.url, MODEL, 4);
+    await streamChat(a.url, MODEL, 4);
   }
   const local: number[] = [];
   const hop: number[] = [];
   for (let i = 0; i < TTFT_TRIALS; i += 1) {
-    local.push((await streamChat(b.url, 4)).ttftMs);
-    hop.push((await streamChat(a.url, 4)).ttftMs);
+    local.push((await streamChat(b.url, MODEL, 4)).ttftMs);
+    hop.push((await streamChat(a.url, MODEL, 4)).ttftMs);
   }
   const localRate: number[] = [];
   const hopRate: number[] = [];
   for (let i = 0; i < THROUGHPUT_TRIALS; i += 1) {
-    localRate.push((await streamChat(b.url, THROUGHPUT_TOKENS)).tokensPerSecond);
-    hopRate.push((await streamChat(a.url, THROUGHPUT_TOKENS)).tokensPerSecond);
+    localRate.push((await streamChat(b.url, MODEL, THROUGHPUT_TOKENS)).tokensPerSecond);
+    hopRate.push((await streamChat(a.url, MODEL, THROUGHPUT_TOKENS)).tokensPerSecond);
   }
   const p50 = (values: number[]) => percentile(values, 50);
   report(

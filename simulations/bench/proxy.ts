@@ -3,7 +3,7 @@
  * side in one run. Requests alternate between the two paths so that machine noise hits both.
  */
 import { rmSync } from 'node:fs';
-import { rssMb, startNodeProcess, startSimProcess, stop } from './_processes.js';
+import { rssMb, startNodeProcess, startSimProcess, stop, streamChat } from './_processes.js';
 import { percentile, report } from './_report.js';
 
 const MODEL = 'llama3.2:3b';
@@ -12,57 +12,25 @@ const THROUGHPUT_TRIALS = Number(process.env.BENCH_THROUGHPUT_TRIALS ?? 6);
 const THROUGHPUT_TOKENS = 4_000;
 const STARTUP_TRIALS = 5;
 
-/** Time to the first content chunk of a streamed chat, and tokens/s over the whole stream. */
-async function streamChat(
-  baseUrl: string,
-  numPredict: number,
-): Promise<{ ttftMs: number; tokensPerSecond: number }> {
-  const started = performance.now();
-  const response = await fetch(`${baseUrl}/api/chat`, {
-    method: 'POST',
-    body: JSON.stringify({
-      model: MODEL,
-      messages: [{ role: 'user', content: 'bench' }],
-      options: { num_predict: numPredict },
-    }),
-  });
-  const reader = response.body!.getReader();
-  const decoder = new TextDecoder();
-  let ttftMs = Number.NaN;
-  let buffered = '';
-  let tokens = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (Number.isNaN(ttftMs)) ttftMs = performance.now() - started;
-    buffered += decoder.decode(value, { stream: true });
-    const lines = buffered.split('\n');
-    buffered = lines.pop() ?? '';
-    for (const line of lines) if (line.includes('"done":false')) tokens += 1;
-  }
-  const seconds = (performance.now() - started - ttftMs) / 1000;
-  return { ttftMs, tokensPerSecond: tokens / seconds };
-}
-
 const sim = await startSimProcess(['--profile', 'fast', '--models', MODEL, '--preload', MODEL]);
 const node = await startNodeProcess(sim.url);
 try {
   // Warm both paths (connection pools, JIT) before measuring.
   for (let i = 0; i < 20; i += 1) {
-    await streamChat(sim.url, 4);
-    await streamChat(node.url, 4);
+    await streamChat(sim.url, MODEL, 4);
+    await streamChat(node.url, MODEL, 4);
   }
   const direct: number[] = [];
   const proxied: number[] = [];
   for (let i = 0; i < TTFT_TRIALS; i += 1) {
-    direct.push((await streamChat(sim.url, 4)).ttftMs);
-    proxied.push((await streamChat(node.url, 4)).ttftMs);
+    direct.push((await streamChat(sim.url, MODEL, 4)).ttftMs);
+    proxied.push((await streamChat(node.url, MODEL, 4)).ttftMs);
   }
   const directRate: number[] = [];
   const proxiedRate: number[] = [];
   for (let i = 0; i < THROUGHPUT_TRIALS; i += 1) {
-    directRate.push((await streamChat(sim.url, THROUGHPUT_TOKENS)).tokensPerSecond);
-    proxiedRate.push((await streamChat(node.url, THROUGHPUT_TOKENS)).tokensPerSecond);
+    directRate.push((await streamChat(sim.url, MODEL, THROUGHPUT_TOKENS)).tokensPerSecond);
+    proxiedRate.push((await streamChat(node.url, MODEL, THROUGHPUT_TOKENS)).tokensPerSecond);
   }
   await new Promise((resolve) => setTimeout(resolve, 2_000));
   const idleRss = rssMb(node.child.pid!);
