@@ -1,0 +1,56 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseJoinCode } from '../src/mesh/index.js';
+import { type NodeProcess, startNodeProcess } from './helpers/node-process.js';
+import { startTestNode, type TestNode, waitFor } from './helpers/test-node.js';
+
+const CLI = join(import.meta.dirname, '..', 'dist', 'cli.js');
+const run = (...args: string[]) => promisify(execFile)(process.execPath, [CLI, ...args], { timeout: 30_000 });
+
+describe('cli: pair and peers', () => {
+  let alice: TestNode;
+  let bob: NodeProcess;
+
+  beforeAll(async () => {
+    alice = await startTestNode({ name: 'alice', sim: { profile: 'fast', models: ['llama3.2:3b'] } });
+    bob = await startNodeProcess({
+      name: 'bob',
+      ollamaUrl: alice.sim!.url,
+      meshKeyFile: join(alice.dataDir, 'mesh.key'),
+      bootstrap: alice.node.mesh.mesh.addresses(),
+    });
+    await waitFor(
+      () => alice.node.mesh.peers().some((p) => p.name === 'bob' && p.status === 'online'),
+      30_000,
+      'bob',
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    await bob?.stop();
+    await alice?.teardown();
+  });
+
+  it("should print the home's join code, which carries the mesh key", async () => {
+    const { stdout } = await run('pair', '--data-dir', alice.dataDir);
+    expect(stdout.trim()).toMatch(/^ALRC-/);
+    expect(parseJoinCode(stdout.trim())).toHaveLength(32);
+  });
+
+  it('should list the peers of the running node, as a table and as JSON', async () => {
+    const table = await run('peers', '--data-dir', bob.dataDir);
+    expect(table.stdout).toContain('alice');
+    const json = JSON.parse((await run('peers', '--data-dir', bob.dataDir, '--json')).stdout) as Array<{
+      name: string;
+    }>;
+    expect(json.map((p) => p.name)).toEqual(['alice']);
+  });
+
+  it('should say clearly when no node runs on a data dir', async () => {
+    await expect(run('peers', '--data-dir', join(alice.dataDir, 'nowhere'))).rejects.toThrow(
+      /no running node/,
+    );
+  });
+});
