@@ -127,6 +127,26 @@ describe('router: the mesh as one Ollama (alice has no 8B model; bob and charlie
     for (const entry of route) expect(entry.reason.length).toBeGreaterThan(5);
   });
 
+  it('should pin a request to a named node, from either API', async () => {
+    for (const target of ['bob', 'charlie']) {
+      const messages = ask(`pin to ${target}`);
+      const ollamaAnswer = (await (
+        await fetch(`${alice.node.url}/api/chat`, {
+          method: 'POST',
+          body: JSON.stringify({ model: BIG, messages, stream: false, allerac: { node: target } }),
+        })
+      ).json()) as { allerac: { node: string } };
+      expect(ollamaAnswer.allerac.node).toBe(target);
+      const openaiAnswer = (await (
+        await fetch(`${alice.node.url}/v1/chat/completions`, {
+          method: 'POST',
+          body: JSON.stringify({ model: BIG, messages, allerac: { node: target } }),
+        })
+      ).json()) as { allerac: { node: string } };
+      expect(openaiAnswer.allerac.node).toBe(target);
+    }
+  });
+
   it('should answer a model found nowhere with 404 listing what the mesh has', async () => {
     const response = await fetch(`${alice.node.url}/api/chat`, {
       method: 'POST',

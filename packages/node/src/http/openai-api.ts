@@ -50,6 +50,8 @@ export function registerOpenAiApi(app: FastifyInstance, ctx: GenerationContext):
         options: toOllamaOptions(body),
         ...formatOf(body),
         ...toolsOf(body),
+        // Allerac's own options (routing policy, memories opt-out) pass through to the gateway.
+        ...(typeof body.allerac === 'object' && body.allerac !== null ? { allerac: body.allerac } : {}),
       },
       stream: body.stream === true,
       record: {
