@@ -62,8 +62,18 @@ const CARD_REFRESH_MS = 5_000;
 const REDIAL_FIRST_MS = 250;
 const REDIAL_MAX_MS = 30_000;
 const REDIAL_ATTEMPTS = 10;
-/** A dial that failed (wrong key, unreachable) is not retried on discovery before this. */
+/** A dial that failed (wrong key, unreachable) is not retried before this; doubles per failure. */
 const DIAL_FAILURE_BACKOFF_MS = 5_000;
+/**
+ * Cap of the doubling dial back-off. The heartbeat tick keeps redialling every known, unconnected
+ * peer at this pace at most: libp2p announces an mDNS peer only once (when it is new to the peer
+ * store), so a first dial lost in a start-up storm would otherwise never be retried.
+ */
+const DIAL_FAILURE_BACKOFF_MAX_MS = 15_000;
+/** Timeout of a dial to a discovered or known peer; generous because a busy host upgrades slowly. */
+const DIAL_TIMEOUT_MS = 10_000;
+/** An `opening` entry older than this belongs to a card-stream attempt that hung; it is ignored. */
+const OPENING_STALE_MS = 30_000;
 
 /** Options of the mesh. */
 export interface MeshInit {
@@ -205,11 +215,16 @@ class Libp2pMesh implements Mesh {
   private lifecycle: Promise<void> = Promise.resolve();
   private readonly peerStates = new Map<string, PeerState>();
   private readonly outbound = new Map<string, FramedStream>();
-  private readonly opening = new Set<string>();
+  /** Card streams being opened, with when the attempt started. */
+  private readonly opening = new Map<string, number>();
   private readonly handlers = new Map<string, MeshStreamHandler>();
   private readonly listeners = new Map<keyof MeshEvents, Set<(view: PeerView) => void>>();
   private readonly backoff = new Map<string, { until: number; strikes: number }>();
-  private readonly dialFailures = new Map<string, number>();
+  private readonly dialFailures = new Map<string, { at: number; count: number }>();
+  /** Peers found by discovery or met on a connection: redialled by the tick until connected. */
+  private readonly known = new Set<string>();
+  /** Peers with a dial of ours in flight, so the tick does not stack dials. */
+  private readonly dialing = new Set<string>();
   private readonly redials = new Map<string, { attempt: number; timer: NodeJS.Timeout }>();
   private readonly streamOpens = new Map<string, number[]>();
   private readonly concurrent = new Map<string, number>();
@@ -334,6 +349,7 @@ class Libp2pMesh implements Mesh {
     if (!this.state.blocked.includes(peerId)) this.state.blocked.push(peerId);
     await saveMeshState(this.init.dataDir, this.state);
     this.peerStates.delete(peerId);
+    this.known.delete(peerId);
     await node.hangUp(peerIdFromString(peerId)).catch(() => undefined);
     const key = generateMeshKey();
     const epoch = this.state.epoch + 1;
@@ -540,15 +556,37 @@ class Libp2pMesh implements Mesh {
     if (node === undefined || !this.running || this.isDenied(peer)) return;
     const state = this.peerStates.get(peer);
     if (state !== undefined) state.left = false;
-    if (node.getConnections(id).length > 0) return;
-    const failedAt = this.dialFailures.get(peer);
-    if (failedAt !== undefined && Date.now() - failedAt < DIAL_FAILURE_BACKOFF_MS) return;
+    this.known.add(peer);
+    await this.dialKnown(node, peer, 'discovery', addresses);
+  }
+
+  /** Dials a peer unless connected, already dialling or backing off after a failed dial. */
+  private async dialKnown(node: Libp2p<Services>, peer: string, reason: string, addresses?: string[]) {
+    const id = peerIdFromString(peer);
+    if (this.dialing.has(peer) || node.getConnections(id).length > 0) return;
+    const failed = this.dialFailures.get(peer);
+    if (failed !== undefined && Date.now() - failed.at < dialBackoffMs(failed.count)) return;
+    this.dialing.add(peer);
     try {
-      await node.dial(id, { signal: AbortSignal.timeout(10_000) });
+      await node.dial(id, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) });
       this.dialFailures.delete(peer);
     } catch (err) {
-      this.dialFailures.set(peer, Date.now());
-      this.log.debug({ event: 'dial-failed', peer, addresses, err: String(err) }, 'dial failed');
+      const count = (this.dialFailures.get(peer)?.count ?? 0) + 1;
+      this.dialFailures.set(peer, { at: Date.now(), count });
+      this.log.debug(
+        {
+          event: 'dial-failed',
+          peer,
+          reason,
+          failures: count,
+          addresses,
+          err: String(err),
+          causes: err instanceof AggregateError ? err.errors.map(String) : undefined,
+        },
+        'dial failed',
+      );
+    } finally {
+      this.dialing.delete(peer);
     }
   }
 
@@ -559,6 +597,7 @@ class Libp2pMesh implements Mesh {
       this.redials.delete(peer);
     }
     this.dialFailures.delete(peer);
+    this.known.add(peer);
     void this.openCardStream(peer);
   }
 
@@ -628,14 +667,17 @@ class Libp2pMesh implements Mesh {
 
   private async openCardStream(peer: string): Promise<void> {
     const node = this.node;
-    if (node === undefined || this.outbound.has(peer) || this.opening.has(peer)) return;
-    this.opening.add(peer);
+    if (node === undefined || this.outbound.has(peer)) return;
+    const openingSince = this.opening.get(peer);
+    if (openingSince !== undefined && Date.now() - openingSince < OPENING_STALE_MS) return;
+    const started = Date.now();
+    this.opening.set(peer, started);
     try {
       const stream = await node.dialProtocol(peerIdFromString(peer), CARD_PROTOCOL, {
         signal: AbortSignal.timeout(10_000),
       });
       const framed = new FramedStream(stream, { protocol: CARD_PROTOCOL });
-      await framed.write(await this.currentCard());
+      await framed.write(await this.currentCard(), { signal: AbortSignal.timeout(10_000) });
       if (this.node !== node) {
         stream.abort(new Error('transport restarted'));
         return;
@@ -651,7 +693,7 @@ class Libp2pMesh implements Mesh {
     } catch (err) {
       this.log.debug({ event: 'card-stream-failed', peer, err: String(err) }, 'could not open card stream');
     } finally {
-      this.opening.delete(peer);
+      if (this.opening.get(peer) === started) this.opening.delete(peer);
     }
   }
 
@@ -784,6 +826,13 @@ class Libp2pMesh implements Mesh {
       const peer = conn.remotePeer.toString();
       if (!this.outbound.has(peer) && !this.peerStates.has(peer)) void this.openCardStream(peer);
     }
+    // Never give up on a peer that is reachable and not blocked: discovery fires once per peer and
+    // the redial budget after a disconnect is bounded, so the tick redials whatever is missing
+    // (paced by the dial back-off). Gracefully left peers wait until they dial or are found again.
+    for (const peer of this.known) {
+      if (this.isDenied(peer) || this.redials.has(peer) || this.peerStates.get(peer)?.left === true) continue;
+      void this.dialKnown(node, peer, 'tick');
+    }
   }
 
   // --- key rotation -----------------------------------------------------------------------------
@@ -867,6 +916,11 @@ class Libp2pMesh implements Mesh {
       }
     }
   }
+}
+
+/** Back-off after `failures` failed dials: DIAL_FAILURE_BACKOFF_MS doubling, capped. */
+function dialBackoffMs(failures: number): number {
+  return Math.min(DIAL_FAILURE_BACKOFF_MAX_MS, DIAL_FAILURE_BACKOFF_MS * 2 ** Math.max(0, failures - 1));
 }
 
 /**
