@@ -7,12 +7,16 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { createOllamaBackend } from '../../src/backend/ollama-backend.js';
-import { LocalGateway } from '../../src/inference/local-gateway.js';
+import { LocalLoad } from '../../src/inference/local-load.js';
+import { LocalModels } from '../../src/inference/local-models.js';
+import { PeerMeasurements } from '../../src/inference/measurements.js';
+import { MeshGateway } from '../../src/inference/mesh-gateway.js';
 import { createMemoryService, type MemoryService } from '../../src/memory/memory-service.js';
 import { bindSpaceSyncToMesh, type SpaceSyncTransport } from '../../src/memory/sync-transport.js';
 import { createMesh, type Mesh } from '../../src/mesh/index.js';
 import { openPgliteDatabase } from '../../src/store/pglite-database.js';
 import { createStore, type Store } from '../../src/store/store.js';
+import { createHardwareProbe } from '../../src/system/hardware.js';
 
 /** One frame a peer sent. */
 export interface SentFrame {
@@ -46,7 +50,18 @@ export async function startMemoryPeer(options: {
   const store = await createStore(await openPgliteDatabase(join(dataDir, 'db')));
   const backend = createOllamaBackend({ url: options.ollamaUrl }, { logger });
   await backend.start();
-  const gateway = new LocalGateway(backend, () => options.name);
+  // The gateway is not attached to the mesh: embeddings are this peer's own, as the tests expect.
+  const gateway = new MeshGateway(
+    { nodeName: () => options.name, specializations: () => [], defaultPolicy: () => ({ kind: 'auto' }) },
+    {
+      backend,
+      localModels: new LocalModels(backend),
+      load: new LocalLoad(),
+      measurements: new PeerMeasurements(),
+      hardware: createHardwareProbe({ dataDir }),
+      logger,
+    },
+  );
   const mesh = createMesh(
     {
       name: options.name,
