@@ -6,7 +6,6 @@ import type { Backend } from './backend/backend.js';
 import { createOllamaBackend } from './backend/ollama-backend.js';
 import { registerBackupApi } from './backup/backup-api.js';
 import { BackupService } from './backup/backup-service.js';
-import { Reembedder } from './backup/reembed.js';
 import { removeRuntimeFile, writeRuntimeFile } from './backup/runtime-file.js';
 import type { NodeConfig } from './config.js';
 import { HttpError } from './http/errors.js';
@@ -140,10 +139,6 @@ export async function startNode(flags: NodeConfig, options: { logger?: Logger } 
     { dataDir: config.dataDir, meshKeyFile: config.meshKeyFile },
     { sql: store.db, settings: store.settings, logger: logger.child({ component: 'backup' }) },
   );
-  const reembedder = new Reembedder(
-    {},
-    { sql: store.db, backend, logger: logger.child({ component: 'reembed' }) },
-  );
   const ui = createWebUi({
     config,
     store,
@@ -215,7 +210,6 @@ export async function startNode(flags: NodeConfig, options: { logger?: Logger } 
   const host = config.httpHost.includes(':') ? `[${config.httpHost}]` : config.httpHost;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   await backups.start();
-  reembedder.start();
   // Tells the CLI that this process holds the data dir (backup and update commands ask it over HTTP).
   writeRuntimeFile(config.dataDir, {
     pid: process.pid,
@@ -252,7 +246,6 @@ export async function startNode(flags: NodeConfig, options: { logger?: Logger } 
       await step('memory', () => memory.stop());
       removeRuntimeFile(config.dataDir);
       await step('backups', () => backups.stop());
-      await step('reembedder', () => reembedder.stop());
       await step('backend', () => backend.stop());
       await step('store', () => store.close());
       logger.info('stopped');

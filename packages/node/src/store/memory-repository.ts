@@ -85,6 +85,13 @@ interface MemoryRow {
 const COLUMNS =
   'id, text, tags, source, author_node, space, created_at, updated_at, embedding_model, embedding_dims';
 
+/**
+ * Rows that still need a vector from model $1: none from it, live or pending. A restored memory
+ * names its model but carries no vector (archives hold none), so it counts as lacking one too.
+ */
+const LACKS_VECTOR_FROM_MODEL =
+  '(embedding IS NULL OR embedding_model IS DISTINCT FROM $1) AND next_embedding_model IS DISTINCT FROM $1';
+
 /** pgvector's text form, which both drivers accept for a `$n::vector` parameter. */
 export const toVectorLiteral = (vector: readonly number[]): string => `[${vector.join(',')}]`;
 
@@ -328,7 +335,7 @@ export class MemoryRepository {
   async needingEmbedding(model: string, limit: number): Promise<Array<{ id: string; text: string }>> {
     return this.sql.query<{ id: string; text: string }>(
       `SELECT id, text FROM memories
-       WHERE embedding_model IS DISTINCT FROM $1 AND next_embedding_model IS DISTINCT FROM $1
+       WHERE ${LACKS_VECTOR_FROM_MODEL}
        ORDER BY created_at, id LIMIT $2`,
       [model, limit],
     );
@@ -349,8 +356,7 @@ export class MemoryRepository {
   async promoteEmbeddings(model: string): Promise<boolean> {
     return this.sql.transaction(async (tx) => {
       const [missing] = await tx.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM memories
-         WHERE embedding_model IS DISTINCT FROM $1 AND next_embedding_model IS DISTINCT FROM $1`,
+        `SELECT count(*)::int AS n FROM memories WHERE ${LACKS_VECTOR_FROM_MODEL}`,
         [model],
       );
       if ((missing?.n ?? 0) > 0) return false;
