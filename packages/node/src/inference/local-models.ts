@@ -1,5 +1,6 @@
 import type { ModelInfo } from '@allerac/protocol';
 import type { Backend, BackendModel } from '../backend/backend.js';
+import { capabilitiesOf } from '../backend/model-capabilities.js';
 
 /** How long a listing of the local backend's models is reused before asking again. */
 const MODELS_TTL_MS = 3_000;
@@ -61,15 +62,4 @@ export class LocalModels {
       this.cached = { at: Date.now(), models: [], raw: [] };
     }
   }
-}
-
-/**
- * /api/tags does not list capabilities; embedding models are recognised by family (bert, nomic-bert)
- * or name, which is what Ollama's own library uses for them.
- */
-function capabilitiesOf(model: BackendModel): string[] {
-  const family = `${model.details?.family ?? ''} ${(model.details?.families ?? []).join(' ')}`.toLowerCase();
-  const name = model.name.toLowerCase();
-  if (/bert/.test(family) || /embed|minilm|bge|e5-/.test(name)) return ['embedding'];
-  return ['completion'];
 }

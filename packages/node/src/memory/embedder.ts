@@ -1,17 +1,8 @@
 import type { BackendModel } from '../backend/backend.js';
 import { BackendProtocolError } from '../backend/errors.js';
+import { isEmbeddingModel } from '../backend/model-capabilities.js';
 import type { InferenceGateway } from '../inference/gateway.js';
 import { DEFAULT_EMBEDDING_MODEL } from './constants.js';
-
-/** Families and name fragments of embedding-only models (Ollama lists no capability in /api/tags). */
-const EMBEDDING_FAMILIES = ['bert', 'nomic-bert', 'xlm-roberta'];
-const EMBEDDING_NAME = /embed|minilm|bge|gte|e5-|arctic-embed|mxbai/i;
-
-/** True when a listed model looks like an embedding model. */
-export function isEmbeddingModel(model: Pick<BackendModel, 'name' | 'details'>): boolean {
-  const family = model.details?.family ?? '';
-  return EMBEDDING_FAMILIES.includes(family) || EMBEDDING_NAME.test(model.name);
-}
 
 /**
  * Picks the embedding model when none is configured: all-minilm when anyone in the mesh has it,

@@ -4,7 +4,7 @@
  */
 export { memberMayUse, registerAccessPolicy, requireAdmin } from './access-policy.js';
 export { fitsTier, type ModelRecommendation, type ModelTier, recommendModels } from './recommendation.js';
-export { isEmbeddingModel, SETTING_KEYS, SPECIALIZATIONS } from './setup-routes.js';
+export { SETTING_KEYS, SPECIALIZATIONS } from './setup-routes.js';
 export { HISTORY_LENGTH, SAMPLE_INTERVAL_MS, type SystemSample, SystemSampler } from './system-sampler.js';
 export { createWebUi, type UiComponents, type WebUi } from './ui.js';
 export { resolveWebDist, SPA_ROUTES, UI_NOT_BUILT_MESSAGE } from './web-assets.js';

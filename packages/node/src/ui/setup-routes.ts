@@ -2,6 +2,7 @@ import { totalmem } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { AccountService } from '../accounts/account-service.js';
 import type { Backend } from '../backend/backend.js';
+import { isEmbeddingModel } from '../backend/model-capabilities.js';
 import { BadRequestError } from '../http/errors.js';
 import type { SettingsRepository } from '../store/settings-repository.js';
 import { requireAdmin } from './access-policy.js';
@@ -43,7 +44,7 @@ export function registerSetupRoutes(app: FastifyInstance, deps: SetupRoutesDeps)
         size: model.size,
         parameterSize: model.details.parameter_size ?? null,
         family: model.details.family ?? null,
-        embedding: isEmbeddingModel(model.name, model.details.family),
+        embedding: isEmbeddingModel(model),
         fits: fitsTier(model.details.parameter_size, recommendation.tier),
       })),
     };
@@ -96,9 +97,4 @@ export function registerSetupRoutes(app: FastifyInstance, deps: SetupRoutesDeps)
     }
     return { joined: false, restartRequired: true };
   });
-}
-
-/** Embedding models are told apart by name or family, as Ollama has no flag for it. */
-export function isEmbeddingModel(name: string, family?: string): boolean {
-  return /embed|minilm|bge|e5-|gte/i.test(name) || /bert/i.test(family ?? '');
 }
