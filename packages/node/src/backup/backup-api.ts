@@ -1,13 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { requireAdmin } from '../http/access-policy.js';
 import { BadRequestError, HttpError } from '../http/errors.js';
 import type { BackupSchedule, BackupService } from './backup-service.js';
 import { CronSyntaxError } from './cron.js';
 import { BackupError } from './errors.js';
-
-/** Backups change and expose the whole node's data, so only admins may touch them. */
-function requireAdmin(request: FastifyRequest): void {
-  if (request.principal?.role !== 'admin') throw new HttpError(403, 'backups need an admin token or session');
-}
 
 function asBadRequest(error: unknown): never {
   if (error instanceof BackupError || error instanceof CronSyntaxError)

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { TokenVerifier } from '../auth/api-tokens.js';
+import { registerAccessPolicy } from './access-policy.js';
 import { type Authenticator, registerAuth } from './auth.js';
 import { BadRequestError, errorBody, flavorOf, HttpError, toHttpError } from './errors.js';
 import type { GenerationContext } from './generation.js';
@@ -66,6 +67,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   registerAuth(app, deps.tokens, deps.authenticators ?? []);
+  registerAccessPolicy(app);
 
   app.setErrorHandler(async (error, request, reply) => {
     const httpError = toHttpError(error);

@@ -2,6 +2,7 @@ import type { Policy } from '@allerac/router';
 import type { FastifyInstance } from 'fastify';
 import type { Backend } from '../backend/backend.js';
 import type { NodeConfig } from '../config.js';
+import { requireAdmin } from '../http/access-policy.js';
 import { BadRequestError, HttpError } from '../http/errors.js';
 import type { MeshGateway } from '../inference/mesh-gateway.js';
 import type { MeshRuntime } from '../mesh-runtime.js';
@@ -44,7 +45,7 @@ export function registerManagementApi(app: FastifyInstance, deps: ManagementDeps
   app.get('/allerac/v1/peers', async () => deps.mesh.peers());
 
   app.delete<{ Params: { id: string } }>('/allerac/v1/peers/:id', async (request) => {
-    requireAdmin(request.principal?.role);
+    requireAdmin(request);
     const peer = deps.mesh.peers().find((p) => p.id === request.params.id || p.name === request.params.id);
     if (peer === undefined) throw new HttpError(404, `no peer ${request.params.id}`);
     await deps.mesh.removePeer(peer.id);
@@ -52,12 +53,12 @@ export function registerManagementApi(app: FastifyInstance, deps: ManagementDeps
   });
 
   app.get('/allerac/v1/pairing/code', async (request) => {
-    requireAdmin(request.principal?.role);
+    requireAdmin(request);
     return { code: await deps.mesh.joinCode() };
   });
 
   app.post('/allerac/v1/pairing/join', async (request) => {
-    requireAdmin(request.principal?.role);
+    requireAdmin(request);
     const code = (request.body as { code?: unknown } | undefined)?.code;
     if (typeof code !== 'string' || code.trim() === '')
       throw new BadRequestError('code must be a join code string');
@@ -96,8 +97,4 @@ export function registerManagementApi(app: FastifyInstance, deps: ManagementDeps
       }));
     },
   );
-}
-
-function requireAdmin(role: string | undefined): void {
-  if (role !== 'admin') throw new HttpError(403, 'this needs an admin account or token', 'permission_error');
 }

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { AccountService } from '../accounts/account-service.js';
 import { generateToken, hashToken } from '../auth/api-tokens.js';
+import { requireAdmin } from '../http/access-policy.js';
 import { BadRequestError, HttpError } from '../http/errors.js';
 import type { TokenRepository } from '../store/token-repository.js';
-import { requireAdmin } from './access-policy.js';
 import { languageField, objectBody, stringField } from './body.js';
 
 /** What the account routes need. */

@@ -3,9 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import type { AccountService } from '../accounts/account-service.js';
 import type { Backend } from '../backend/backend.js';
 import { isEmbeddingModel } from '../backend/model-capabilities.js';
+import { requireAdmin } from '../http/access-policy.js';
 import { BadRequestError } from '../http/errors.js';
 import type { SettingsRepository } from '../store/settings-repository.js';
-import { requireAdmin } from './access-policy.js';
 import { languageField, objectBody, optionalString, stringField } from './body.js';
 import { fitsTier, recommendModels } from './recommendation.js';
 

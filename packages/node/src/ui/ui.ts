@@ -8,7 +8,6 @@ import type { NodeConfig } from '../config.js';
 import type { Authenticator } from '../http/auth.js';
 import type { Store } from '../store/store.js';
 import { SOFTWARE_VERSION } from '../version.js';
-import { registerAccessPolicy } from './access-policy.js';
 import { registerAccountRoutes } from './account-routes.js';
 import { registerAuthRoutes } from './auth-routes.js';
 import { registerConversationRoutes } from './conversation-routes.js';
@@ -52,7 +51,6 @@ export function createWebUi(components: UiComponents): WebUi {
       await app.register(fastifyCookie);
       const sampler = new SystemSampler(config.dataDir, logger.child({ component: 'system-sampler' }));
       app.addHook('onClose', async () => sampler.stop());
-      registerAccessPolicy(app);
       registerAuthRoutes(app, {
         accounts,
         settings: store.settings,

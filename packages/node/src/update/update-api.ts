@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { requireAdmin } from '../http/access-policy.js';
 import { BadRequestError, HttpError } from '../http/errors.js';
 import type { SettingsRepository } from '../store/settings-repository.js';
 import { SOFTWARE_VERSION } from '../version.js';
@@ -19,10 +20,6 @@ export interface UpdateApiDeps {
   /** The native install this node runs from; undefined in Docker or a checkout. */
   layout: InstallLayout | undefined;
   fetch?: typeof fetch;
-}
-
-function requireAdmin(request: FastifyRequest): void {
-  if (request.principal?.role !== 'admin') throw new HttpError(403, 'updates need an admin token or session');
 }
 
 /**
