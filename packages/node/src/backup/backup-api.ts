@@ -1,6 +1,6 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { requireAdmin } from '../http/access-policy.js';
-import { BadRequestError, HttpError } from '../http/errors.js';
+import { BadRequestError } from '../http/errors.js';
 import type { BackupSchedule, BackupService } from './backup-service.js';
 import { CronSyntaxError } from './cron.js';
 import { BackupError } from './errors.js';

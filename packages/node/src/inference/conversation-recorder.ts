@@ -48,7 +48,7 @@ export class ConversationRecorder {
     const start = () => {
       chain ??= this.track(
         (async () => {
-          if (conversationId !== undefined && (await this.exists(conversationId))) {
+          if (conversationId !== undefined && (await this.conversations.exists(conversationId))) {
             const last = messages.at(-1);
             if (last !== undefined) await this.conversations.append(conversationId, last);
           } else {
@@ -83,10 +83,6 @@ export class ConversationRecorder {
   /** Resolves once every queued write has been attempted. */
   async flush(): Promise<void> {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
-  }
-
-  private async exists(id: string): Promise<boolean> {
-    return (await this.conversations.messages(id)).length > 0;
   }
 
   private track(promise: Promise<unknown>): Promise<unknown> {

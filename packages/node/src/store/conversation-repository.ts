@@ -121,6 +121,11 @@ export class ConversationRepository {
     }));
   }
 
+  /** Whether a conversation with this id exists. */
+  async exists(conversationId: string): Promise<boolean> {
+    return (await this.sql.query('SELECT 1 FROM conversations WHERE id = $1', [conversationId])).length > 0;
+  }
+
   /** Deletes a conversation and its messages; false when it did not exist. */
   async delete(conversationId: string): Promise<boolean> {
     const rows = await this.sql.query('DELETE FROM conversations WHERE id = $1 RETURNING id', [
