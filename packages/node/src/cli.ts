@@ -9,6 +9,7 @@ import { ConfigError, DEFAULTS, type RawStartOptions, resolveStartConfig } from 
 import { startNode } from './daemon.js';
 import { registerMemoryCommands } from './memory/memory-cli.js';
 import { registerMeshCommands } from './mesh/mesh-cli.js';
+import { installProcessGuard } from './process-guard.js';
 import { registerUpdateCommands } from './update/update-cli.js';
 import { SOFTWARE_VERSION } from './version.js';
 
@@ -78,7 +79,14 @@ program
   )
   .action(async (options: RawStartOptions) => {
     const config = resolveStartConfig(options);
-    const node = await startNode(config);
+    const node = await startNode(config, {
+      // Printed for the person at the terminal, like Jupyter's token; never written to the log.
+      onSetupCode: (code, url) =>
+        process.stderr.write(
+          `\n  This node is not set up yet. Open ${url}/setup on this machine,\n  or from another machine enter the setup code: ${code}\n\n`,
+        ),
+    });
+    installProcessGuard(node.logger);
     let signals = 0;
     const stop = (signal: string) => {
       signals += 1;

@@ -28,6 +28,10 @@ export interface NodeConfig {
   bootstrap: string[];
   /** What this agent is for (env ALLERAC_SPECIALIZATIONS, comma-separated); the setup wizard can set them too. */
   specializations: string[];
+  /** Web origins allowed to call the Ollama and OpenAI APIs besides Ollama's defaults (env ALLERAC_ORIGINS, comma-separated, `*` wildcards). */
+  origins: string[];
+  /** Host names this node answers to besides its own and home-network names (env ALLERAC_HOSTS, comma-separated). */
+  hosts: string[];
 }
 
 /** Thrown for a flag or environment value that cannot be used; the message names it. */
@@ -111,5 +115,7 @@ export function resolveStartConfig(raw: RawStartOptions, env: NodeJS.ProcessEnv 
     mdns: !/^(off|false|0|no)$/i.test(raw.mdns ?? env.ALLERAC_MDNS ?? 'on'),
     bootstrap: list(raw.bootstrap ?? env.ALLERAC_BOOTSTRAP),
     specializations: list(raw.specializations ?? env.ALLERAC_SPECIALIZATIONS),
+    origins: list(env.ALLERAC_ORIGINS),
+    hosts: list(env.ALLERAC_HOSTS),
   };
 }

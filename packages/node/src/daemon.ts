@@ -69,7 +69,14 @@ export interface RunningNode {
 }
 
 /** Starts a node: store, backend, HTTP API. */
-export async function startNode(flags: NodeConfig, options: { logger?: Logger } = {}): Promise<RunningNode> {
+export async function startNode(
+  flags: NodeConfig,
+  options: {
+    logger?: Logger;
+    /** Shows the one-time setup code of an unclaimed node to the person at the terminal (never logged). */
+    onSetupCode?: (code: string, url: string) => void;
+  } = {},
+): Promise<RunningNode> {
   mkdirSync(flags.dataDir, { recursive: true });
   const startedAt = Date.now();
 
@@ -173,6 +180,7 @@ export async function startNode(flags: NodeConfig, options: { logger?: Logger } 
       shutdownSignal: shutdown.signal,
       chatContext: chatMemoryHook(memory),
       authenticators: [ui.authenticator],
+      browser: { origins: config.origins, hosts: config.hosts },
       health: async () => {
         const backendHealth = backend.health();
         return {
@@ -218,6 +226,14 @@ export async function startNode(flags: NodeConfig, options: { logger?: Logger } 
     startedAt: new Date(startedAt).toISOString(),
   });
   logger.info({ url, startupMs: Date.now() - startedAt, version: SOFTWARE_VERSION }, 'allerac node started');
+  if (!(await ui.accounts.setupState()).adminCreated) {
+    const code = ui.setupCode.ensure();
+    options.onSetupCode?.(code, url);
+    logger.info(
+      { url: `${url}/setup`, setupCodeFile: ui.setupCode.file },
+      'not set up yet: open the web UI on this machine, or enter the setup code from another one',
+    );
+  }
 
   let closing: Promise<void> | undefined;
   const close = (graceMs = SHUTDOWN_GRACE_MS) => {

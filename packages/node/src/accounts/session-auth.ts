@@ -1,7 +1,7 @@
 import { fastifyCookie } from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../auth/api-tokens.js';
-import type { Authenticator } from '../http/auth.js';
+import type { Authenticator } from '../http/route-access.js';
 import { type AccountService, type NewSession, SESSION_TTL_MS, sameToken } from './account-service.js';
 import { CsrfError } from './errors.js';
 

@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import { requireAdmin } from '../http/access-policy.js';
 import { BadRequestError } from '../http/errors.js';
 import type { BackupSchedule, BackupService } from './backup-service.js';
 import { CronSyntaxError } from './cron.js';
@@ -23,19 +22,16 @@ const optionalString = (body: Record<string, unknown>, key: string): string | un
  * Restore is not here: it needs the node stopped (`allerac backup restore`).
  */
 export function registerBackupApi(app: FastifyInstance, backups: BackupService): void {
-  app.get('/allerac/v1/backups/status', async (request) => {
-    requireAdmin(request);
+  app.get('/allerac/v1/backups/status', { config: { access: 'admin' } }, async (_request) => {
     return backups.status();
   });
 
-  app.get('/allerac/v1/backups', async (request) => {
-    requireAdmin(request);
+  app.get('/allerac/v1/backups', { config: { access: 'admin' } }, async (request) => {
     const dir = (request.query as Record<string, string | undefined>).dir;
     return { backups: backups.list(dir) };
   });
 
-  app.post('/allerac/v1/backups', async (request, reply) => {
-    requireAdmin(request);
+  app.post('/allerac/v1/backups', { config: { access: 'admin' } }, async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
     if (typeof body !== 'object' || Array.isArray(body))
       throw new BadRequestError('the body must be a JSON object');
@@ -49,8 +45,7 @@ export function registerBackupApi(app: FastifyInstance, backups: BackupService):
     return reply.status(201).send(info);
   });
 
-  app.put('/allerac/v1/backups/schedule', async (request) => {
-    requireAdmin(request);
+  app.put('/allerac/v1/backups/schedule', { config: { access: 'admin' } }, async (request) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
     const schedule: BackupSchedule = {
       cron: optionalString(body, 'cron') ?? '',
@@ -64,8 +59,7 @@ export function registerBackupApi(app: FastifyInstance, backups: BackupService):
     return backups.status();
   });
 
-  app.delete('/allerac/v1/backups/schedule', async (request) => {
-    requireAdmin(request);
+  app.delete('/allerac/v1/backups/schedule', { config: { access: 'admin' } }, async (_request) => {
     await backups.setSchedule(null);
     return backups.status();
   });

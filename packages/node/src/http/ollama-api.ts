@@ -20,13 +20,13 @@ export function registerOllamaApi(
   ctx: GenerationContext,
   softwareVersion: string,
 ): void {
-  app.get('/api/version', async () => ({ version: softwareVersion }));
+  app.get('/api/version', { config: { access: 'local-or-token' } }, async () => ({ version: softwareVersion }));
 
-  app.get('/api/tags', async () => ({ models: await ctx.gateway.models() }));
+  app.get('/api/tags', { config: { access: 'local-or-token' } }, async () => ({ models: await ctx.gateway.models() }));
 
-  app.get('/api/ps', async () => ({ models: await ctx.gateway.loaded() }));
+  app.get('/api/ps', { config: { access: 'local-or-token' } }, async () => ({ models: await ctx.gateway.loaded() }));
 
-  app.post('/api/show', async (request) => {
+  app.post('/api/show', { config: { access: 'local-or-token' } }, async (request) => {
     const body = requireObject(request.body);
     // Older clients send `name` instead of `model`.
     const model = body.model ?? body.name;
@@ -34,7 +34,7 @@ export function registerOllamaApi(
     return ctx.gateway.show({ ...body, model });
   });
 
-  app.post('/api/chat', async (request, reply) => {
+  app.post('/api/chat', { config: { access: 'local-or-token' } }, async (request, reply) => {
     const body = requireObject(request.body);
     const model = requireModel(body);
     const messages = requireMessages(body);
@@ -55,7 +55,7 @@ export function registerOllamaApi(
     });
   });
 
-  app.post('/api/generate', async (request, reply) => {
+  app.post('/api/generate', { config: { access: 'local-or-token' } }, async (request, reply) => {
     const body = requireObject(request.body);
     const model = requireModel(body);
     optional(body, 'prompt', 'string');
@@ -76,7 +76,7 @@ export function registerOllamaApi(
     });
   });
 
-  app.post('/api/embed', async (request, reply) => {
+  app.post('/api/embed', { config: { access: 'local-or-token' } }, async (request, reply) => {
     const body = requireObject(request.body);
     requireModel(body);
     requireInput(body);
@@ -86,7 +86,7 @@ export function registerOllamaApi(
   });
 
   // The legacy single-prompt endpoint, still used by older clients (LangChain's OllamaEmbeddings).
-  app.post('/api/embeddings', async (request, reply) => {
+  app.post('/api/embeddings', { config: { access: 'local-or-token' } }, async (request, reply) => {
     const body = requireObject(request.body);
     requireModel(body);
     if (typeof body.prompt !== 'string') throw new BadRequestError('prompt must be a string');

@@ -13,12 +13,12 @@ const completionId = () => `chatcmpl-${randomBytes(12).toString('hex')}`;
 
 /** OpenAI-compatible routes: /v1/models, /v1/chat/completions, /v1/embeddings. */
 export function registerOpenAiApi(app: FastifyInstance, ctx: GenerationContext): void {
-  app.get('/v1/models', async () => ({
+  app.get('/v1/models', { config: { access: 'local-or-token' } }, async () => ({
     object: 'list',
     data: (await ctx.gateway.models()).map(toOpenAiModel),
   }));
 
-  app.get<{ Params: { model: string } }>('/v1/models/:model', async (request) => {
+  app.get<{ Params: { model: string } }>('/v1/models/:model', { config: { access: 'local-or-token' } }, async (request) => {
     const model = (await ctx.gateway.models()).find((m) => m.name === request.params.model);
     if (model === undefined) {
       throw new HttpError(
@@ -31,7 +31,7 @@ export function registerOpenAiApi(app: FastifyInstance, ctx: GenerationContext):
     return toOpenAiModel(model);
   });
 
-  app.post('/v1/chat/completions', async (request, reply) => {
+  app.post('/v1/chat/completions', { config: { access: 'local-or-token' } }, async (request, reply) => {
     const body = requireObject(request.body);
     const model = requireModel(body);
     const messages = requireMessages(body);
@@ -64,7 +64,7 @@ export function registerOpenAiApi(app: FastifyInstance, ctx: GenerationContext):
     });
   });
 
-  app.post('/v1/embeddings', async (request, reply) => {
+  app.post('/v1/embeddings', { config: { access: 'local-or-token' } }, async (request, reply) => {
     const body = requireObject(request.body);
     const model = requireModel(body);
     const input = requireInput(body);

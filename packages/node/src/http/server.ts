@@ -1,19 +1,29 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { TokenVerifier } from '../auth/api-tokens.js';
-import { registerAccessPolicy } from './access-policy.js';
-import { type Authenticator, registerAuth } from './auth.js';
+import { type BrowserGuardInit, BrowserPolicy, registerBrowserGuard } from './browser-guard.js';
+import { registerConnectionLimits } from './connection-limits.js';
 import { BadRequestError, errorBody, flavorOf, HttpError, toHttpError } from './errors.js';
 import type { GenerationContext } from './generation.js';
 import type { NodeMetrics } from './metrics.js';
 import { registerOllamaApi } from './ollama-api.js';
 import { registerOpenAiApi } from './openai-api.js';
+import { type Authenticator, registerRouteAccess } from './route-access.js';
 
 /**
  * The largest request body accepted: 32 MiB, enough for a chat with several base64 images,
  * small enough that a runaway client cannot exhaust a mini-PC's memory.
  */
 export const MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+/**
+ * How long a client may take to send a whole request (headers and body): 32 MiB at a slow
+ * 1 MB/s fits; a client trickling a body to pin a connection does not. Responses (long streams)
+ * are not bounded by it.
+ */
+export const REQUEST_TIMEOUT_MS = 60_000;
+/** How long a client may take to send the headers. */
+export const HEADERS_TIMEOUT_MS = 15_000;
 
 /** What the HTTP server needs. */
 export interface ServerDeps extends GenerationContext {
@@ -28,6 +38,8 @@ export interface ServerDeps extends GenerationContext {
   /** Registers more routes (management API, web UI) on the same instance. */
   extraRoutes?: ReadonlyArray<(app: FastifyInstance) => void | Promise<void>>;
   bodyLimit?: number;
+  /** Extra origins and host names the browser rules accept (ALLERAC_ORIGINS, ALLERAC_HOSTS). */
+  browser?: BrowserGuardInit;
 }
 
 /** Builds the node's HTTP server (not yet listening). */
@@ -36,8 +48,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.bodyLimit ?? MAX_BODY_BYTES,
-    // Streams can be long; the node's own deadlines bound them, not the socket.
-    requestTimeout: 0,
+    // Bounds receiving a request, never a streamed response: the node's own deadlines bound those.
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    http: { headersTimeout: HEADERS_TIMEOUT_MS },
     forceCloseConnections: 'idle',
     return503OnClosing: true,
   });
@@ -66,8 +79,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     });
   });
 
-  registerAuth(app, deps.tokens, deps.authenticators ?? []);
-  registerAccessPolicy(app);
+  registerConnectionLimits(app, deps.logger);
+  registerBrowserGuard(app, new BrowserPolicy(deps.browser));
+  registerRouteAccess(app, deps.tokens, deps.authenticators ?? []);
 
   app.setErrorHandler(async (error, request, reply) => {
     const httpError = toHttpError(error);
@@ -78,7 +92,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     }
     if (httpError.retryAfterSeconds !== undefined)
       reply.header('Retry-After', String(httpError.retryAfterSeconds));
-    return reply.status(httpError.status).send(errorBody(flavorOf(request.url), httpError));
+    return reply
+      .status(httpError.status)
+      .send(errorBody(flavorOf(request.routeOptions.url ?? request.url), httpError));
   });
 
   app.setNotFoundHandler(async (request, reply) => {
@@ -89,18 +105,24 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     return reply.status(404).send(errorBody(flavorOf(request.url), error));
   });
 
-  app.get('/health', async (_request, reply) => {
+  app.get('/health', { config: { access: 'public' } }, async (_request, reply) => {
     const body = await deps.health();
     return reply.status(200).send(body);
   });
 
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', { config: { access: 'local-or-token' } }, async (_request, reply) => {
     reply.header('Content-Type', deps.metrics.registry.contentType);
     return deps.metrics.registry.metrics();
   });
 
   // Ollama answers these on its root, and some clients probe them to detect a server.
-  app.get('/', async (_request, reply) => reply.type('text/plain').send('Ollama is running'));
+  app.get('/', { config: { access: 'public' } }, async (_request, reply) =>
+    reply.type('text/plain').send('Ollama is running'),
+  );
+  // CORS preflights for the client APIs; the browser guard answers them before this runs.
+  for (const path of ['/', '/api/*', '/v1/*']) {
+    app.options(path, { config: { access: 'public' } }, async (_request, reply) => reply.status(204).send());
+  }
 
   registerOllamaApi(app, deps, deps.softwareVersion);
   registerOpenAiApi(app, deps);

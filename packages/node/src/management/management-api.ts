@@ -2,7 +2,6 @@ import type { Policy } from '@allerac/router';
 import type { FastifyInstance } from 'fastify';
 import type { Backend } from '../backend/backend.js';
 import type { NodeConfig } from '../config.js';
-import { requireAdmin } from '../http/access-policy.js';
 import { BadRequestError, HttpError } from '../http/errors.js';
 import type { MeshGateway } from '../inference/mesh-gateway.js';
 import type { MeshRuntime } from '../mesh-runtime.js';
@@ -20,7 +19,7 @@ export interface ManagementDeps {
 
 /** /allerac/v1/*: this node, its peers, routing explanations, pairing. Every route needs a token or a session. */
 export function registerManagementApi(app: FastifyInstance, deps: ManagementDeps): void {
-  app.get('/allerac/v1/node', async () => {
+  app.get('/allerac/v1/node', { config: { access: 'admin' } }, async () => {
     const card = await deps.mesh.mesh.localCard().catch(() => undefined);
     return {
       id: card?.peerId ?? null,
@@ -42,23 +41,24 @@ export function registerManagementApi(app: FastifyInstance, deps: ManagementDeps
     };
   });
 
-  app.get('/allerac/v1/peers', async () => deps.mesh.peers());
+  app.get('/allerac/v1/peers', { config: { access: 'admin' } }, async () => deps.mesh.peers());
 
-  app.delete<{ Params: { id: string } }>('/allerac/v1/peers/:id', async (request) => {
-    requireAdmin(request);
-    const peer = deps.mesh.peers().find((p) => p.id === request.params.id || p.name === request.params.id);
-    if (peer === undefined) throw new HttpError(404, `no peer ${request.params.id}`);
-    await deps.mesh.removePeer(peer.id);
-    return { removed: peer.id, name: peer.name, keyRotated: true };
-  });
+  app.delete<{ Params: { id: string } }>(
+    '/allerac/v1/peers/:id',
+    { config: { access: 'admin' } },
+    async (request) => {
+      const peer = deps.mesh.peers().find((p) => p.id === request.params.id || p.name === request.params.id);
+      if (peer === undefined) throw new HttpError(404, `no peer ${request.params.id}`);
+      await deps.mesh.removePeer(peer.id);
+      return { removed: peer.id, name: peer.name, keyRotated: true };
+    },
+  );
 
-  app.get('/allerac/v1/pairing/code', async (request) => {
-    requireAdmin(request);
+  app.get('/allerac/v1/pairing/code', { config: { access: 'admin' } }, async (_request) => {
     return { code: await deps.mesh.joinCode() };
   });
 
-  app.post('/allerac/v1/pairing/join', async (request) => {
-    requireAdmin(request);
+  app.post('/allerac/v1/pairing/join', { config: { access: 'admin' } }, async (request) => {
     const code = (request.body as { code?: unknown } | undefined)?.code;
     if (typeof code !== 'string' || code.trim() === '')
       throw new BadRequestError('code must be a join code string');
@@ -73,6 +73,7 @@ export function registerManagementApi(app: FastifyInstance, deps: ManagementDeps
 
   app.get<{ Querystring: { model?: string; policy?: string; node?: string; specialization?: string } }>(
     '/allerac/v1/route',
+    { config: { access: 'admin' } },
     async (request) => {
       const { model, policy, node, specialization } = request.query;
       if (model === undefined || model === '')

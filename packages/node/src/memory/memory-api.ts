@@ -99,6 +99,7 @@ export function registerMemoryApi(app: FastifyInstance, memory: MemoryService): 
 
   app.post(
     `${base}/memories`,
+    { config: { access: 'signed-in' } },
     guarded(async (request, reply) => {
       const body = requireObject(request.body);
       const created = await memory.add({
@@ -112,6 +113,7 @@ export function registerMemoryApi(app: FastifyInstance, memory: MemoryService): 
 
   app.get(
     `${base}/memories`,
+    { config: { access: 'signed-in' } },
     guarded(async (request) => {
       const query = request.query as Record<string, unknown>;
       const limitRaw = optionalString(query.limit, 'limit');
@@ -138,11 +140,13 @@ export function registerMemoryApi(app: FastifyInstance, memory: MemoryService): 
 
   app.get(
     `${base}/memories/:id`,
+    { config: { access: 'signed-in' } },
     guarded(async (request) => memoryView(await memory.get((request.params as { id: string }).id))),
   );
 
   app.patch(
     `${base}/memories/:id`,
+    { config: { access: 'signed-in' } },
     guarded(async (request) => {
       const body = requireObject(request.body);
       if (body.text === undefined && body.tags === undefined)
@@ -157,6 +161,7 @@ export function registerMemoryApi(app: FastifyInstance, memory: MemoryService): 
 
   app.delete(
     `${base}/memories/:id`,
+    { config: { access: 'signed-in' } },
     guarded(async (request, reply) => {
       await memory.delete((request.params as { id: string }).id);
       return reply.status(204).send();
@@ -165,6 +170,7 @@ export function registerMemoryApi(app: FastifyInstance, memory: MemoryService): 
 
   app.post(
     `${base}/memories/search`,
+    { config: { access: 'signed-in' } },
     guarded(async (request) => {
       const body = requireObject(request.body);
       if (typeof body.query !== 'string' || body.query.trim() === '') {
@@ -193,6 +199,7 @@ export function registerMemoryApi(app: FastifyInstance, memory: MemoryService): 
 
   app.post(
     `${base}/memories/:id/share`,
+    { config: { access: 'signed-in' } },
     guarded(async (request) => {
       const body = requireObject(request.body);
       const space = optionalString(body.space, 'space');
@@ -203,16 +210,19 @@ export function registerMemoryApi(app: FastifyInstance, memory: MemoryService): 
 
   app.post(
     `${base}/memories/:id/unshare`,
+    { config: { access: 'signed-in' } },
     guarded(async (request) => memoryView(await memory.unshare((request.params as { id: string }).id))),
   );
 
   app.get(
     `${base}/memory/settings`,
+    { config: { access: 'admin' } },
     guarded(async () => ({ chat: memory.chatSettings(), embedding: await memory.embeddingStatus() })),
   );
 
   app.patch(
     `${base}/memory/settings`,
+    { config: { access: 'admin' } },
     guarded(async (request) => {
       const body = requireObject(request.body);
       if (body.chat !== undefined) await memory.setChatSettings(requireObject(body.chat));
@@ -223,11 +233,13 @@ export function registerMemoryApi(app: FastifyInstance, memory: MemoryService): 
 
   app.get(
     `${base}/spaces`,
+    { config: { access: 'signed-in' } },
     guarded(async () => ({ spaces: memory.listSpaces() })),
   );
 
   app.post(
     `${base}/spaces`,
+    { config: { access: 'admin' } },
     guarded(async (request, reply) => {
       const body = requireObject(request.body);
       const name = validateSpaceName(body.name);
@@ -238,6 +250,7 @@ export function registerMemoryApi(app: FastifyInstance, memory: MemoryService): 
 
   app.post(
     `${base}/spaces/:name/leave`,
+    { config: { access: 'admin' } },
     guarded(async (request) => {
       const { name } = request.params as { name: string };
       await memory.leaveSpace(name);
@@ -247,6 +260,7 @@ export function registerMemoryApi(app: FastifyInstance, memory: MemoryService): 
 
   app.post(
     `${base}/spaces/:name/purge-history`,
+    { config: { access: 'admin' } },
     guarded(async (request) => memory.purgeHistory((request.params as { name: string }).name)),
   );
 }

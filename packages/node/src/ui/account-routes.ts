@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { AccountService } from '../accounts/account-service.js';
 import { generateToken, hashToken } from '../auth/api-tokens.js';
-import { requireAdmin } from '../http/access-policy.js';
 import { BadRequestError, HttpError } from '../http/errors.js';
 import type { TokenRepository } from '../store/token-repository.js';
 import { languageField, objectBody, stringField } from './body.js';
@@ -21,9 +20,11 @@ const roleField = (body: Record<string, unknown>) => {
 
 /** /allerac/v1/me, /users and /tokens: the signed-in user, accounts (admin) and API tokens (admin). */
 export function registerAccountRoutes(app: FastifyInstance, deps: AccountRoutesDeps): void {
-  app.get('/allerac/v1/me', async (request) => ({ principal: request.principal ?? null }));
+  app.get('/allerac/v1/me', { config: { access: 'signed-in' } }, async (request) => ({
+    principal: request.principal ?? null,
+  }));
 
-  app.patch('/allerac/v1/me', async (request) => {
+  app.patch('/allerac/v1/me', { config: { access: 'signed-in' } }, async (request) => {
     const body = objectBody(request.body);
     const principal = request.principal;
     if (principal?.kind !== 'session' || principal.id === undefined)
@@ -33,7 +34,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AccountRoutesD
     return { ok: true };
   });
 
-  app.post('/allerac/v1/me/password', async (request, reply) => {
+  app.post('/allerac/v1/me/password', { config: { access: 'signed-in' } }, async (request, reply) => {
     const body = objectBody(request.body);
     const principal = request.principal;
     if (principal?.kind !== 'session' || principal.id === undefined)
@@ -46,13 +47,11 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AccountRoutesD
     return reply.status(204).send();
   });
 
-  app.get('/allerac/v1/users', async (request) => {
-    requireAdmin(request);
+  app.get('/allerac/v1/users', { config: { access: 'admin' } }, async (_request) => {
     return { users: await deps.accounts.listUsers() };
   });
 
-  app.post('/allerac/v1/users', async (request, reply) => {
-    requireAdmin(request);
+  app.post('/allerac/v1/users', { config: { access: 'admin' } }, async (request, reply) => {
     const body = objectBody(request.body);
     const user = await deps.accounts.createUser(
       stringField(body, 'username', 64),
@@ -63,22 +62,23 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AccountRoutesD
     return reply.status(201).send({ user });
   });
 
-  app.delete<{ Params: { id: string } }>('/allerac/v1/users/:id', async (request, reply) => {
-    requireAdmin(request);
-    if (request.principal?.id === request.params.id)
-      throw new BadRequestError('you cannot remove your own account');
-    if (!(await deps.accounts.deleteUser(request.params.id))) throw new HttpError(404, 'no such user');
-    return reply.status(204).send();
-  });
+  app.delete<{ Params: { id: string } }>(
+    '/allerac/v1/users/:id',
+    { config: { access: 'admin' } },
+    async (request, reply) => {
+      if (request.principal?.id === request.params.id)
+        throw new BadRequestError('you cannot remove your own account');
+      if (!(await deps.accounts.deleteUser(request.params.id))) throw new HttpError(404, 'no such user');
+      return reply.status(204).send();
+    },
+  );
 
-  app.get('/allerac/v1/tokens', async (request) => {
-    requireAdmin(request);
+  app.get('/allerac/v1/tokens', { config: { access: 'admin' } }, async (_request) => {
     return { tokens: await deps.tokens.list() };
   });
 
   // The secret is shown once, in this response; only its hash is kept.
-  app.post('/allerac/v1/tokens', async (request, reply) => {
-    requireAdmin(request);
+  app.post('/allerac/v1/tokens', { config: { access: 'admin' } }, async (request, reply) => {
     const body = objectBody(request.body);
     const token = generateToken();
     const id = randomUUID();
@@ -88,10 +88,13 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AccountRoutesD
     return reply.status(201).send({ id, name, role, token });
   });
 
-  app.delete<{ Params: { id: string } }>('/allerac/v1/tokens/:id', async (request, reply) => {
-    requireAdmin(request);
-    if (!(await deps.tokens.revoke(request.params.id)))
-      throw new HttpError(404, 'no live token with this id');
-    return reply.status(204).send();
-  });
+  app.delete<{ Params: { id: string } }>(
+    '/allerac/v1/tokens/:id',
+    { config: { access: 'admin' } },
+    async (request, reply) => {
+      if (!(await deps.tokens.revoke(request.params.id)))
+        throw new HttpError(404, 'no live token with this id');
+      return reply.status(204).send();
+    },
+  );
 }

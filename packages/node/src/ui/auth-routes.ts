@@ -6,7 +6,10 @@ import {
   sessionTokenOf,
   setSessionCookies,
 } from '../accounts/session-auth.js';
+import type { SetupCode } from '../accounts/setup-code.js';
 import type { User } from '../accounts/user-repository.js';
+import { isLoopback } from '../auth/api-tokens.js';
+import { HttpError } from '../http/errors.js';
 import type { SettingsRepository } from '../store/settings-repository.js';
 import { languageField, objectBody, stringField } from './body.js';
 
@@ -16,6 +19,21 @@ export interface AuthRoutesDeps {
   settings: SettingsRepository;
   nodeName: string;
   version: string;
+  /** The one-time code that claims this node from another machine. */
+  setupCode: SetupCode;
+}
+
+/** Thrown when a claim of a fresh node comes from the network without the setup code. */
+export class SetupCodeRequiredError extends HttpError {
+  override name = 'SetupCodeRequiredError';
+  constructor(file: string) {
+    super(
+      403,
+      `to set up this node from another machine, enter the setup code printed in the terminal where the node started (also in ${file})`,
+      'permission_error',
+      'setup_code_required',
+    );
+  }
 }
 
 const publicUser = (user: Pick<User, 'id' | 'username' | 'role' | 'language'>) => ({
@@ -30,12 +48,18 @@ const publicUser = (user: Pick<User, 'id' | 'username' | 'role' | 'language'>) =
  * that prefix always needs a credential, and these are how one is obtained.
  */
 export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): void {
-  app.get('/auth/state', async (request, reply) => {
+  app.get('/auth/state', { config: { access: 'public' } }, async (request, reply) => {
     reply.header('Cache-Control', 'no-store');
     const token = sessionTokenOf(request);
     const session = token === undefined ? undefined : await deps.accounts.session(token);
+    const setup = await deps.accounts.setupState();
     return {
-      setup: await deps.accounts.setupState(),
+      setup: {
+        ...setup,
+        // The wizard asks for the code only when this caller needs it, and says where it is.
+        codeRequired: !setup.adminCreated && !isLoopback(request.socket.remoteAddress),
+        codeFile: setup.adminCreated ? null : deps.setupCode.file,
+      },
       user:
         session === undefined
           ? null
@@ -50,21 +74,29 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): 
     };
   });
 
-  // Creates the first admin and logs them in; refused with 409 once an admin exists.
-  app.post('/auth/setup', async (request, reply) => {
+  // Creates the first admin and logs them in; refused with 409 once an admin exists. From another
+  // machine it needs the one-time setup code, so a web page or a LAN host cannot claim the node.
+  app.post('/auth/setup', { config: { access: 'public' } }, async (request, reply) => {
     const body = objectBody(request.body);
+    if (!isLoopback(request.socket.remoteAddress)) {
+      const code = body.setupCode;
+      if (typeof code !== 'string' || !deps.setupCode.matches(code)) {
+        throw new SetupCodeRequiredError(deps.setupCode.file);
+      }
+    }
     const language = languageField(body) ?? 'en';
     const user = await deps.accounts.createFirstAdmin(
       stringField(body, 'username', 64),
       stringField(body, 'password', 1024),
       language,
     );
+    deps.setupCode.consume();
     await deps.settings.set('ui.language', language);
     setSessionCookies(reply, await deps.accounts.openSession(user));
     return reply.status(201).send({ user: publicUser(user) });
   });
 
-  app.post('/auth/login', async (request, reply) => {
+  app.post('/auth/login', { config: { access: 'public' } }, async (request, reply) => {
     const body = objectBody(request.body);
     const session = await deps.accounts.login(
       stringField(body, 'username', 256),
@@ -75,7 +107,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): 
     return { user: publicUser(session.user) };
   });
 
-  app.post('/auth/logout', async (request, reply) => {
+  app.post('/auth/logout', { config: { access: 'public' } }, async (request, reply) => {
     const token = sessionTokenOf(request);
     if (token !== undefined) {
       const session = await deps.accounts.session(token);

@@ -56,6 +56,7 @@ export function registerConversationRoutes(
 
   app.get<{ Querystring: { limit?: string; offset?: string } }>(
     '/allerac/v1/conversations',
+    { config: { access: 'signed-in' } },
     async (request) => {
       const limit = Math.min(200, Math.max(1, Number(request.query.limit ?? 50) || 50));
       const offset = Math.max(0, Number(request.query.offset ?? 0) || 0);
@@ -67,17 +68,25 @@ export function registerConversationRoutes(
     },
   );
 
-  app.get<{ Params: { id: string } }>('/allerac/v1/conversations/:id/messages', async (request) => {
-    await assertMayRead(request, request.params.id);
-    const messages = await deps.store.conversations.messages(request.params.id);
-    if (messages.length === 0) throw new HttpError(404, 'no such conversation');
-    return { id: request.params.id, messages };
-  });
+  app.get<{ Params: { id: string } }>(
+    '/allerac/v1/conversations/:id/messages',
+    { config: { access: 'signed-in' } },
+    async (request) => {
+      await assertMayRead(request, request.params.id);
+      const messages = await deps.store.conversations.messages(request.params.id);
+      if (messages.length === 0) throw new HttpError(404, 'no such conversation');
+      return { id: request.params.id, messages };
+    },
+  );
 
-  app.delete<{ Params: { id: string } }>('/allerac/v1/conversations/:id', async (request, reply) => {
-    await assertMayRead(request, request.params.id);
-    if (!(await deps.store.conversations.delete(request.params.id)))
-      throw new HttpError(404, 'no such conversation');
-    return reply.status(204).send();
-  });
+  app.delete<{ Params: { id: string } }>(
+    '/allerac/v1/conversations/:id',
+    { config: { access: 'signed-in' } },
+    async (request, reply) => {
+      await assertMayRead(request, request.params.id);
+      if (!(await deps.store.conversations.delete(request.params.id)))
+        throw new HttpError(404, 'no such conversation');
+      return reply.status(204).send();
+    },
+  );
 }

@@ -3,7 +3,6 @@ import type { FastifyInstance } from 'fastify';
 import type { AccountService } from '../accounts/account-service.js';
 import type { Backend } from '../backend/backend.js';
 import { isEmbeddingModel } from '../backend/model-capabilities.js';
-import { requireAdmin } from '../http/access-policy.js';
 import { BadRequestError } from '../http/errors.js';
 import type { SettingsRepository } from '../store/settings-repository.js';
 import { languageField, objectBody, optionalString, stringField } from './body.js';
@@ -33,8 +32,7 @@ export interface SetupRoutesDeps {
 
 /** /allerac/v1/setup/*: steps 2-5 of the wizard, run by the admin the first step created. */
 export function registerSetupRoutes(app: FastifyInstance, deps: SetupRoutesDeps): void {
-  app.get('/allerac/v1/setup/recommendation', async (request) => {
-    requireAdmin(request);
+  app.get('/allerac/v1/setup/recommendation', { config: { access: 'admin' } }, async (_request) => {
     const recommendation = recommendModels(totalmem());
     const installed = deps.backend.health().state === 'up' ? await deps.backend.list().catch(() => []) : [];
     return {
@@ -50,8 +48,7 @@ export function registerSetupRoutes(app: FastifyInstance, deps: SetupRoutesDeps)
     };
   });
 
-  app.post('/allerac/v1/setup/complete', async (request) => {
-    requireAdmin(request);
+  app.post('/allerac/v1/setup/complete', { config: { access: 'admin' } }, async (request) => {
     const body = objectBody(request.body);
     const agentName = stringField(body, 'agentName', 64).trim();
     const specializations = body.specializations ?? [];
@@ -74,15 +71,13 @@ export function registerSetupRoutes(app: FastifyInstance, deps: SetupRoutesDeps)
     return { ok: true };
   });
 
-  app.get('/allerac/v1/settings', async (request) => {
-    requireAdmin(request);
+  app.get('/allerac/v1/settings', { config: { access: 'admin' } }, async (_request) => {
     const all = await deps.settings.all();
     return Object.fromEntries(Object.entries(all).filter(([key]) => key !== SETTING_KEYS.meshJoinCode));
   });
 
   // Joining adopts the other mesh's key; without a live hook it takes effect at the next start.
-  app.post('/allerac/v1/setup/join', async (request) => {
-    requireAdmin(request);
+  app.post('/allerac/v1/setup/join', { config: { access: 'admin' } }, async (request) => {
     const code = stringField(objectBody(request.body), 'code', 4096).trim();
     await deps.settings.set(SETTING_KEYS.meshJoinCode, code);
     if (deps.joinMesh !== undefined) {

@@ -2,7 +2,6 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import si from 'systeminformation';
 import type { Backend } from '../backend/backend.js';
-import { requireAdmin } from '../http/access-policy.js';
 import { HttpError } from '../http/errors.js';
 import type { Store } from '../store/store.js';
 import { objectBody, stringField } from './body.js';
@@ -55,13 +54,11 @@ export function registerSystemRoutes(app: FastifyInstance, deps: SystemRoutesDep
     return hardware;
   };
 
-  app.get('/allerac/v1/system/history', async (request) => {
-    requireAdmin(request);
+  app.get('/allerac/v1/system/history', { config: { access: 'admin' } }, async (_request) => {
     return { samples: deps.sampler.recent() };
   });
 
-  app.get('/allerac/v1/dashboard', async (request) => {
-    requireAdmin(request);
+  app.get('/allerac/v1/dashboard', { config: { access: 'admin' } }, async (_request) => {
     const health = deps.backend.health();
     const up = health.state === 'up';
     const [models, loaded, version, counts, memories, sizeBytes, hw] = await Promise.all([
@@ -98,7 +95,7 @@ export function registerSystemRoutes(app: FastifyInstance, deps: SystemRoutesDep
     };
   });
 
-  app.get('/allerac/v1/events', async (request, reply) => {
+  app.get('/allerac/v1/events', { config: { access: 'admin' } }, async (request, reply) => {
     const admin = request.principal?.role === 'admin';
     const stream = openSse(request, reply, streams);
     const headers = credentialHeaders(request);
@@ -125,8 +122,7 @@ export function registerSystemRoutes(app: FastifyInstance, deps: SystemRoutesDep
   });
 
   // Streams Ollama's own pull progress ({status, total, completed}) to the browser as SSE.
-  app.post('/allerac/v1/models/pull', async (request, reply) => {
-    requireAdmin(request);
+  app.post('/allerac/v1/models/pull', { config: { access: 'admin' } }, async (request, reply) => {
     const model = stringField(objectBody(request.body), 'model', 200).trim();
     const stream = openSse(request, reply, streams);
     try {
@@ -141,13 +137,16 @@ export function registerSystemRoutes(app: FastifyInstance, deps: SystemRoutesDep
     }
   });
 
-  app.delete<{ Params: { name: string } }>('/allerac/v1/models/:name', async (request, reply) => {
-    requireAdmin(request);
-    await deps.backend.delete(decodeURIComponent(request.params.name));
-    return reply.status(204).send();
-  });
+  app.delete<{ Params: { name: string } }>(
+    '/allerac/v1/models/:name',
+    { config: { access: 'admin' } },
+    async (request, reply) => {
+      await deps.backend.delete(decodeURIComponent(request.params.name));
+      return reply.status(204).send();
+    },
+  );
 
-  app.get('/allerac/v1/backend', async () => {
+  app.get('/allerac/v1/backend', { config: { access: 'admin' } }, async () => {
     const health = deps.backend.health();
     if (health.state !== 'up') throw new HttpError(503, `Ollama is ${health.state} at ${health.url}`);
     return health;

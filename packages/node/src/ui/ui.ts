@@ -3,9 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { AccountService } from '../accounts/account-service.js';
 import { createSessionAuthenticator } from '../accounts/session-auth.js';
+import { SetupCode } from '../accounts/setup-code.js';
 import type { Backend } from '../backend/backend.js';
 import type { NodeConfig } from '../config.js';
-import type { Authenticator } from '../http/auth.js';
+import type { Authenticator } from '../http/route-access.js';
 import type { Store } from '../store/store.js';
 import { SOFTWARE_VERSION } from '../version.js';
 import { registerAccountRoutes } from './account-routes.js';
@@ -35,6 +36,8 @@ export interface WebUi {
   readonly accounts: AccountService;
   /** Recognises session cookies on /allerac/*, /api/* and /v1/*. */
   readonly authenticator: Authenticator;
+  /** The one-time code that claims a fresh node from another machine. */
+  readonly setupCode: SetupCode;
   /** Registers the SPA, /auth/* and the UI's /allerac/v1/* routes. */
   register(app: FastifyInstance): Promise<void>;
 }
@@ -43,8 +46,10 @@ export interface WebUi {
 export function createWebUi(components: UiComponents): WebUi {
   const { config, store, backend, logger } = components;
   const accounts = new AccountService(store.users, store.sessions, store.settings);
+  const setupCode = new SetupCode(config.dataDir);
   return {
     accounts,
+    setupCode,
     authenticator: createSessionAuthenticator(accounts),
     async register(app) {
       // Also loads the cookie codec that the session authenticator's parse/serialize use.
@@ -56,6 +61,7 @@ export function createWebUi(components: UiComponents): WebUi {
         settings: store.settings,
         nodeName: config.name,
         version: SOFTWARE_VERSION,
+        setupCode,
       });
       registerAccountRoutes(app, { accounts, tokens: store.tokens });
       registerSetupRoutes(app, {

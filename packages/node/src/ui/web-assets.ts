@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { asPublicRoutes } from '../http/route-access.js';
 
 /** The SPA's client-side routes; each answers with index.html. */
 export const SPA_ROUTES = [
@@ -59,25 +60,28 @@ export async function registerWebAssets(app: FastifyInstance, distDir: string | 
   };
 
   app.addHook('onRequest', async (request, reply) => {
-    if (request.method === 'GET' && request.url === '/' && wantsHtml(request.headers.accept)) {
+    if (request.method === 'GET' && request.routeOptions.url === '/' && wantsHtml(request.headers.accept)) {
       return sendIndex(reply);
     }
   });
-  for (const route of SPA_ROUTES) app.get(route, async (_request, reply) => sendIndex(reply));
+  for (const route of SPA_ROUTES)
+    app.get(route, { config: { access: 'public' } }, async (_request, reply) => sendIndex(reply));
 
   if (distDir === undefined) return;
   const assets = join(distDir, 'assets');
   if (existsSync(assets)) {
-    await app.register(fastifyStatic, {
-      root: assets,
-      prefix: '/assets/',
-      decorateReply: false,
-      immutable: true,
-      maxAge: 365 * 24 * 60 * 60_000,
+    await asPublicRoutes(app, async (child) => {
+      await child.register(fastifyStatic, {
+        root: assets,
+        prefix: '/assets/',
+        decorateReply: false,
+        immutable: true,
+        maxAge: 365 * 24 * 60 * 60_000,
+      });
     });
   }
   for (const file of ['favicon.svg']) {
-    app.get(`/${file}`, async (_request, reply) => {
+    app.get(`/${file}`, { config: { access: 'public' } }, async (_request, reply) => {
       const path = join(distDir, file);
       if (!existsSync(path)) return reply.callNotFound();
       return reply

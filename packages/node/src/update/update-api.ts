@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import { requireAdmin } from '../http/access-policy.js';
 import { BadRequestError, HttpError } from '../http/errors.js';
 import type { SettingsRepository } from '../store/settings-repository.js';
 import { SOFTWARE_VERSION } from '../version.js';
@@ -27,8 +26,7 @@ export interface UpdateApiDeps {
  * update restarts this process, so it is done by `allerac update apply`, not from inside.
  */
 export function registerUpdateApi(app: FastifyInstance, deps: UpdateApiDeps): void {
-  app.get('/allerac/v1/update/status', async (request) => {
-    requireAdmin(request);
+  app.get('/allerac/v1/update/status', { config: { access: 'admin' } }, async (_request) => {
     const settings = await readUpdateSettings(deps.settings);
     const state = deps.layout === undefined ? undefined : readUpdateState(deps.layout);
     const stored = (await deps.settings.get<UpdateCheck>(UPDATE_SETTINGS.lastCheck)) ?? null;
@@ -59,8 +57,7 @@ export function registerUpdateApi(app: FastifyInstance, deps: UpdateApiDeps): vo
     };
   });
 
-  app.put('/allerac/v1/update/settings', async (request) => {
-    requireAdmin(request);
+  app.put('/allerac/v1/update/settings', { config: { access: 'admin' } }, async (request) => {
     const body = (request.body ?? {}) as { enabled?: unknown; source?: unknown };
     if (body.enabled !== undefined) {
       if (typeof body.enabled !== 'boolean') throw new BadRequestError('enabled must be true or false');
@@ -77,8 +74,7 @@ export function registerUpdateApi(app: FastifyInstance, deps: UpdateApiDeps): vo
     return readUpdateSettings(deps.settings);
   });
 
-  app.post('/allerac/v1/update/check', async (request) => {
-    requireAdmin(request);
+  app.post('/allerac/v1/update/check', { config: { access: 'admin' } }, async (_request) => {
     try {
       const check = await checkForUpdate(
         await readUpdateSettings(deps.settings),
