@@ -23,3 +23,16 @@ export class MemoryStateError extends HttpError {
     super(409, message, 'invalid_request_error', 'memory_state');
   }
 }
+
+/** A member tried to change or share a memory someone else wrote. */
+export class MemoryNotYoursError extends HttpError {
+  override name = 'MemoryNotYoursError';
+  constructor(id: string) {
+    super(
+      403,
+      `memory "${id.slice(0, 128)}" was written by someone else; you can change and share only your own`,
+      'permission_error',
+      'memory_not_yours',
+    );
+  }
+}

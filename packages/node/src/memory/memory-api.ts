@@ -1,6 +1,7 @@
 /**
  * /allerac/v1/memories and /allerac/v1/spaces: the memory API of the interface contract. Every
- * route needs a token or a session (the auth hook enforces it for /allerac/*).
+ * route needs a token or a session; a member sees shared memories and its own private ones, and
+ * changes or shares only its own (docs/security.md has the matrix).
  */
 import {
   InvalidSpaceInputError,
@@ -15,7 +16,17 @@ import { BadRequestError, HttpError } from '../http/errors.js';
 import { requireObject } from '../http/validate.js';
 import { InvalidCursorError, type MemoryHit, type MemoryRecord } from '../store/memory-repository.js';
 import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from './constants.js';
-import type { MemoryService } from './memory-service.js';
+import type { MemoryAccess, MemoryService } from './memory-service.js';
+
+/** The owner key of a member principal: memories it writes carry it, and it sees only those privately. */
+export function memberKey(request: FastifyRequest): string | undefined {
+  const principal = request.principal;
+  if (principal?.role !== 'member' || principal.id === undefined) return undefined;
+  return `${principal.kind === 'session' ? 'user' : 'token'}:${principal.id}`;
+}
+
+/** The view a request takes of the memories. */
+export const accessOf = (request: FastifyRequest): MemoryAccess => ({ member: memberKey(request) });
 
 /** A memory as the API shows it. */
 export function memoryView(memory: MemoryRecord) {
@@ -106,6 +117,7 @@ export function registerMemoryApi(app: FastifyInstance, memory: MemoryService): 
         text: body.text as string,
         tags: tagList(body.tags),
         space: optionalString(body.space, 'space') ?? null,
+        owner: memberKey(request) ?? null,
       });
       return reply.status(201).send(memoryView(created));
     }),
@@ -133,6 +145,7 @@ export function registerMemoryApi(app: FastifyInstance, memory: MemoryService): 
         },
         limit,
         optionalString(query.cursor, 'cursor'),
+        accessOf(request),
       );
       return { memories: page.memories.map(memoryView), nextCursor: page.nextCursor };
     }),
@@ -141,7 +154,9 @@ export function registerMemoryApi(app: FastifyInstance, memory: MemoryService): 
   app.get(
     `${base}/memories/:id`,
     { config: { access: 'signed-in' } },
-    guarded(async (request) => memoryView(await memory.get((request.params as { id: string }).id))),
+    guarded(async (request) =>
+      memoryView(await memory.get((request.params as { id: string }).id, accessOf(request))),
+    ),
   );
 
   app.patch(
@@ -151,10 +166,14 @@ export function registerMemoryApi(app: FastifyInstance, memory: MemoryService): 
       const body = requireObject(request.body);
       if (body.text === undefined && body.tags === undefined)
         throw new BadRequestError('send text and/or tags');
-      const updated = await memory.update((request.params as { id: string }).id, {
-        text: body.text === undefined ? undefined : (body.text as string),
-        tags: tagList(body.tags),
-      });
+      const updated = await memory.update(
+        (request.params as { id: string }).id,
+        {
+          text: body.text === undefined ? undefined : (body.text as string),
+          tags: tagList(body.tags),
+        },
+        accessOf(request),
+      );
       return memoryView(updated);
     }),
   );
@@ -163,7 +182,7 @@ export function registerMemoryApi(app: FastifyInstance, memory: MemoryService): 
     `${base}/memories/:id`,
     { config: { access: 'signed-in' } },
     guarded(async (request, reply) => {
-      await memory.delete((request.params as { id: string }).id);
+      await memory.delete((request.params as { id: string }).id, accessOf(request));
       return reply.status(204).send();
     }),
   );
@@ -183,16 +202,19 @@ export function registerMemoryApi(app: FastifyInstance, memory: MemoryService): 
         throw new BadRequestError('threshold must be a number');
       }
       const space = optionalString(body.space, 'space');
-      const hits = await memory.search({
-        query: body.query,
-        k: body.k as number | undefined,
-        threshold: body.threshold as number | undefined,
-        space: space === undefined ? undefined : space === 'private' ? null : space,
-        tags: tagList(body.tags),
-        author: optionalString(body.author, 'author'),
-        since: optionalDate(body.since, 'since'),
-        until: optionalDate(body.until, 'until'),
-      });
+      const hits = await memory.search(
+        {
+          query: body.query,
+          k: body.k as number | undefined,
+          threshold: body.threshold as number | undefined,
+          space: space === undefined ? undefined : space === 'private' ? null : space,
+          tags: tagList(body.tags),
+          author: optionalString(body.author, 'author'),
+          since: optionalDate(body.since, 'since'),
+          until: optionalDate(body.until, 'until'),
+        },
+        accessOf(request),
+      );
       return { results: hits.map(hitView) };
     }),
   );
@@ -204,14 +226,16 @@ export function registerMemoryApi(app: FastifyInstance, memory: MemoryService): 
       const body = requireObject(request.body);
       const space = optionalString(body.space, 'space');
       if (space === undefined) throw new BadRequestError('space is required');
-      return memoryView(await memory.share((request.params as { id: string }).id, space));
+      return memoryView(await memory.share((request.params as { id: string }).id, space, accessOf(request)));
     }),
   );
 
   app.post(
     `${base}/memories/:id/unshare`,
     { config: { access: 'signed-in' } },
-    guarded(async (request) => memoryView(await memory.unshare((request.params as { id: string }).id))),
+    guarded(async (request) =>
+      memoryView(await memory.unshare((request.params as { id: string }).id, accessOf(request))),
+    ),
   );
 
   app.get(

@@ -31,7 +31,7 @@ import {
   SETTINGS,
 } from './constants.js';
 import { embedTexts, pickEmbeddingModel } from './embedder.js';
-import { MemoryNotFoundError, MemoryStateError, MemoryTooLargeError } from './errors.js';
+import { MemoryNotFoundError, MemoryNotYoursError, MemoryStateError, MemoryTooLargeError } from './errors.js';
 
 /** A new memory. */
 export interface NewMemory {
@@ -40,6 +40,16 @@ export interface NewMemory {
   /** A space to put it in at once; absent or null means private. */
   space?: string | null | undefined;
   source?: MemorySource | undefined;
+  /** The member account writing it; see MemoryRecord.owner. */
+  owner?: string | null | undefined;
+}
+
+/**
+ * Whose view a call takes. A member (`member` set to its owner key) sees shared memories and its
+ * own private ones, and changes only its own; without one, the call is an admin's or the node's.
+ */
+export interface MemoryAccess {
+  member?: string | undefined;
 }
 
 /** A search request. */
@@ -183,30 +193,42 @@ export class MemoryService {
       createdAt: now,
       updatedAt: now,
       embedding,
+      owner: input.owner ?? null,
     });
     this.indexed++;
     if (embedding === null || this.active !== this.target) this.kickEmbedding();
     return (await this.components.store.memories.get(id))!;
   }
 
-  /** One memory. */
-  async get(id: string): Promise<MemoryRecord> {
+  /** One memory; another person's private memory is, to a member, one that does not exist. */
+  async get(id: string, access: MemoryAccess = {}): Promise<MemoryRecord> {
     const memory = await this.components.store.memories.get(id);
     if (memory === undefined) throw new MemoryNotFoundError(id);
+    if (access.member !== undefined && memory.space === null && memory.owner !== access.member) {
+      throw new MemoryNotFoundError(id);
+    }
+    return memory;
+  }
+
+  /** A memory the caller may change: a member changes only what it wrote. */
+  private async getOwn(id: string, access: MemoryAccess): Promise<MemoryRecord> {
+    const memory = await this.get(id, access);
+    if (access.member !== undefined && memory.owner !== access.member) throw new MemoryNotYoursError(id);
     return memory;
   }
 
   /** A page of memories, newest first. */
-  list(filter: MemoryFilter, limit: number, cursor?: string): Promise<MemoryPage> {
-    return this.components.store.memories.list(filter, limit, cursor);
+  list(filter: MemoryFilter, limit: number, cursor?: string, access: MemoryAccess = {}): Promise<MemoryPage> {
+    return this.components.store.memories.list({ ...filter, visibleTo: access.member }, limit, cursor);
   }
 
   /** Changes a memory's text and/or tags; a shared one changes in its space for every peer. */
   async update(
     id: string,
     change: { text?: string | undefined; tags?: string[] | undefined },
+    access: MemoryAccess = {},
   ): Promise<MemoryRecord> {
-    const current = await this.get(id);
+    const current = await this.getOwn(id, access);
     const text = change.text === undefined ? undefined : checkText(change.text);
     const tags = change.tags === undefined ? undefined : checkTags(change.tags);
     if (current.space !== null) {
@@ -232,8 +254,8 @@ export class MemoryService {
   }
 
   /** Deletes a memory; a shared one is removed from its space on every peer. */
-  async delete(id: string): Promise<void> {
-    const current = await this.get(id);
+  async delete(id: string, access: MemoryAccess = {}): Promise<void> {
+    const current = await this.getOwn(id, access);
     if (current.space !== null && this.components.spaces.has(current.space)) {
       await this.components.spaces.remove(current.space, id);
     }
@@ -242,8 +264,8 @@ export class MemoryService {
   }
 
   /** Moves a private memory into a space. */
-  async share(id: string, space: string): Promise<MemoryRecord> {
-    const current = await this.get(id);
+  async share(id: string, space: string, access: MemoryAccess = {}): Promise<MemoryRecord> {
+    const current = await this.getOwn(id, access);
     if (!this.components.spaces.has(space)) throw new UnknownSpaceError(space);
     if (current.space === space) return current;
     if (current.space !== null) {
@@ -263,8 +285,8 @@ export class MemoryService {
   }
 
   /** Takes a memory out of its space: every peer drops it; here it becomes private again. */
-  async unshare(id: string): Promise<MemoryRecord> {
-    const current = await this.get(id);
+  async unshare(id: string, access: MemoryAccess = {}): Promise<MemoryRecord> {
+    const current = await this.getOwn(id, access);
     if (current.space === null) return current;
     if (this.components.spaces.has(current.space)) await this.components.spaces.remove(current.space, id);
     await this.components.store.memories.setSpace(id, null);
@@ -272,7 +294,7 @@ export class MemoryService {
   }
 
   /** Vector search with filters, threshold and exact-match boost. */
-  async search(query: MemoryQuery): Promise<MemoryHit[]> {
+  async search(query: MemoryQuery, access: MemoryAccess = {}): Promise<MemoryHit[]> {
     const text = query.query;
     if (typeof text !== 'string' || text.trim() === '')
       throw new InvalidSpaceInputError('query must be a non-empty string');
@@ -286,6 +308,7 @@ export class MemoryService {
       await this.components.store.memories.ensureVectorIndex(vector!.length);
       const hits = await this.components.store.memories.search({
         ...query,
+        visibleTo: access.member,
         vector: vector!,
         model,
         text,
@@ -301,14 +324,17 @@ export class MemoryService {
   }
 
   /** Memories for a chat, or [] when memory-aware chat is off or nothing is indexed. Never throws. */
-  async forChat(question: string): Promise<MemoryHit[]> {
+  async forChat(question: string, access: MemoryAccess = {}): Promise<MemoryHit[]> {
     if (!this.chat.enabled || this.indexed === 0 || question.trim() === '') return [];
     try {
-      return await this.search({
-        query: question.slice(0, 4_000),
-        k: this.chat.k,
-        threshold: this.chat.threshold,
-      });
+      return await this.search(
+        {
+          query: question.slice(0, 4_000),
+          k: this.chat.k,
+          threshold: this.chat.threshold,
+        },
+        access,
+      );
     } catch (error) {
       this.components.logger.warn(
         { err: error },

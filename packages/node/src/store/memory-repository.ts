@@ -12,6 +12,8 @@ export interface MemoryRecord {
   updatedAt: Date;
   embeddingModel: string | null;
   embeddingDims: number | null;
+  /** The member account that wrote it (`user:<id>` or `token:<id>`); null for the node's admins and peers. */
+  owner: string | null;
 }
 
 /** A memory to write, with its embedding when one is available. */
@@ -25,6 +27,8 @@ export interface MemoryInput {
   createdAt?: Date;
   updatedAt?: Date;
   embedding?: { model: string; vector: readonly number[] } | null;
+  /** Set once, when the memory is created; see MemoryRecord.owner. */
+  owner?: string | null;
 }
 
 /** A nearest-neighbour hit: the memory and its cosine similarity in [-1, 1]. */
@@ -44,6 +48,8 @@ export interface MemoryFilter {
   since?: Date | undefined;
   /** Created before this time. */
   until?: Date | undefined;
+  /** Only what this member may see: shared memories and the member's own private ones. */
+  visibleTo?: string | undefined;
 }
 
 /** A page of memories, newest first, and the cursor of the next page. */
@@ -79,11 +85,12 @@ interface MemoryRow {
   updated_at: Date | string;
   embedding_model: string | null;
   embedding_dims: number | null;
+  owner: string | null;
   score?: number;
 }
 
 const COLUMNS =
-  'id, text, tags, source, author_node, space, created_at, updated_at, embedding_model, embedding_dims';
+  'id, text, tags, source, author_node, space, created_at, updated_at, embedding_model, embedding_dims, owner';
 
 /**
  * Rows that still need a vector from model $1: none from it, live or pending. A restored memory
@@ -106,11 +113,12 @@ const toRecord = (row: MemoryRow): MemoryRecord => ({
   updatedAt: new Date(row.updated_at),
   embeddingModel: row.embedding_model,
   embeddingDims: row.embedding_dims,
+  owner: row.owner ?? null,
 });
 
 const UPSERT_SQL = `INSERT INTO memories (id, text, tags, source, author_node, space, created_at, updated_at,
-                             embedding, embedding_model, embedding_dims)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::vector, $10, $11)
+                             embedding, embedding_model, embedding_dims, owner)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::vector, $10, $11, $12)
        ON CONFLICT (id) DO UPDATE SET text = EXCLUDED.text, tags = EXCLUDED.tags, source = EXCLUDED.source,
          space = EXCLUDED.space, updated_at = EXCLUDED.updated_at, embedding = EXCLUDED.embedding,
          embedding_model = EXCLUDED.embedding_model, embedding_dims = EXCLUDED.embedding_dims,
@@ -130,6 +138,7 @@ function upsertParams(memory: MemoryInput): unknown[] {
     embedding === null ? null : toVectorLiteral(embedding.vector),
     embedding?.model ?? null,
     embedding?.vector.length ?? null,
+    memory.owner ?? null,
   ];
 }
 
@@ -392,6 +401,10 @@ function addFilters(filter: MemoryFilter, where: string[], params: unknown[]): v
   if (filter.author !== undefined) {
     params.push(filter.author);
     where.push(`author_node = $${params.length}`);
+  }
+  if (filter.visibleTo !== undefined) {
+    params.push(filter.visibleTo);
+    where.push(`(space IS NOT NULL OR owner = $${params.length})`);
   }
   if (filter.since !== undefined) {
     params.push(filter.since.toISOString());

@@ -136,4 +136,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX memories_tags_idx ON memories USING gin (tags);
     `,
   },
+  {
+    version: 4,
+    name: 'memory-owners',
+    sql: `
+      -- Which member account wrote a memory; null for the node's admins (and for memories that
+      -- arrive from peers' spaces). Members see shared memories and their own private ones only.
+      ALTER TABLE memories ADD COLUMN owner text;
+      CREATE INDEX memories_owner_idx ON memories (owner) WHERE owner IS NOT NULL;
+    `,
+  },
 ];
