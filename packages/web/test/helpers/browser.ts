@@ -27,7 +27,9 @@ export function ensureWebBuilt(): void {
 }
 
 /** A headless Chromium with a throwaway profile; `close()` removes the profile. */
-export async function launchBrowser(): Promise<{ browser: Browser; close(): Promise<void> }> {
+export async function launchBrowser(
+  extraArgs: readonly string[] = [],
+): Promise<{ browser: Browser; close(): Promise<void> }> {
   const missing = chromiumMissing();
   if (missing !== undefined) throw new Error(missing);
   mkdirSync(SCREENSHOTS, { recursive: true });
@@ -46,6 +48,7 @@ export async function launchBrowser(): Promise<{ browser: Browser; close(): Prom
       '--disable-sync',
       '--no-first-run',
       '--disable-quic',
+      ...extraArgs,
     ],
     timeout: 60_000,
     env: { ...process.env, TMPDIR: profile },
