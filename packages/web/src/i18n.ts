@@ -44,6 +44,9 @@ const en = {
   'setup.account.username': 'Admin username',
   'setup.account.password': 'Password',
   'setup.account.passwordHelp': 'At least 8 characters.',
+  'setup.account.code': 'Setup code',
+  'setup.account.codeHelp':
+    'You are setting up this node from another machine. Enter the code printed in the terminal where the node started (it is also in {file} on that machine).',
   'setup.account.create': 'Create account',
   'setup.language.title': 'Choose the language',
   'setup.language.help': 'You can change it later in Settings.',
@@ -229,6 +232,9 @@ const pt: Dictionary = {
   'setup.account.username': 'Nome de utilizador do administrador',
   'setup.account.password': 'Palavra-passe',
   'setup.account.passwordHelp': 'Pelo menos 8 caracteres.',
+  'setup.account.code': 'Código de configuração',
+  'setup.account.codeHelp':
+    'Você está configurando este nó a partir de outra máquina. Digite o código mostrado no terminal onde o nó foi iniciado (ele também está em {file} nessa máquina).',
   'setup.account.create': 'Criar conta',
   'setup.language.title': 'Escolha o idioma',
   'setup.language.help': 'Pode mudá-lo mais tarde nas Definições.',
@@ -411,6 +417,9 @@ const es: Dictionary = {
   'setup.account.username': 'Usuario administrador',
   'setup.account.password': 'Contraseña',
   'setup.account.passwordHelp': 'Al menos 8 caracteres.',
+  'setup.account.code': 'Código de configuración',
+  'setup.account.codeHelp':
+    'Estás configurando este nodo desde otra máquina. Escribe el código que aparece en la terminal donde se inició el nodo (también está en {file} en esa máquina).',
   'setup.account.create': 'Crear cuenta',
   'setup.language.title': 'Elige el idioma',
   'setup.language.help': 'Puedes cambiarlo después en Ajustes.',

@@ -12,7 +12,8 @@ export interface SessionUser {
 
 /** What GET /auth/state answers. */
 export interface AuthState {
-  setup: { adminCreated: boolean; complete: boolean };
+  /** `codeRequired`: this caller is on another machine and must enter the one-time setup code. */
+  setup: { adminCreated: boolean; complete: boolean; codeRequired: boolean; codeFile: string | null };
   user: SessionUser | null;
   node: { name: string; version: string };
   language: string | null;

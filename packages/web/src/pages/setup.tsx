@@ -199,6 +199,11 @@ function AccountStep(props: { onDone: () => void }) {
   const lang = useSignal(language);
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
+  const [setupCode, setSetupCode] = useState(
+    () => new URLSearchParams(window.location.search).get('code') ?? '',
+  );
+  const setup = useSignal(authState)?.setup;
+  const codeRequired = setup?.codeRequired === true;
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
   const submit = async (event: Event) => {
@@ -206,7 +211,9 @@ function AccountStep(props: { onDone: () => void }) {
     setBusy(true);
     setError(undefined);
     try {
-      await api('/auth/setup', { body: { username, password, language: lang } });
+      await api('/auth/setup', {
+        body: { username, password, language: lang, ...(codeRequired ? { setupCode } : {}) },
+      });
       await refreshAuth();
       props.onDone();
     } catch (caught) {
@@ -246,6 +253,25 @@ function AccountStep(props: { onDone: () => void }) {
       <small id="password-help" class="muted field-help">
         {t('setup.account.passwordHelp')}
       </small>
+      {codeRequired && (
+        <>
+          <label class="field">
+            <span>{t('setup.account.code')}</span>
+            <input
+              name="setupCode"
+              autocomplete="off"
+              required
+              spellcheck={false}
+              value={setupCode}
+              aria-describedby="setup-code-help"
+              onInput={(e) => setSetupCode(e.currentTarget.value)}
+            />
+          </label>
+          <small id="setup-code-help" class="muted field-help">
+            {t('setup.account.codeHelp', { file: setup?.codeFile ?? 'setup-code' })}
+          </small>
+        </>
+      )}
       {error !== undefined && (
         <p class="alert alert-error" role="alert">
           {error}
