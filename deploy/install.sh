@@ -1023,6 +1023,10 @@ RestartSec=5
 TimeoutStopSec=30
 $user_line
 NoNewPrivileges=true
+# Open files: connections, the embedded database and the mesh; the node caps HTTP connections
+# at half of this, so a flood of slow clients cannot starve the rest.
+LimitNOFILE=65536
+UMask=0077
 
 [Install]
 WantedBy=$([[ $EUID_NOW == 0 ]] && echo multi-user.target || echo default.target)
