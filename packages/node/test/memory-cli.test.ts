@@ -41,7 +41,7 @@ describe('memory and space CLI commands', () => {
   it('should report the node errors and a wrong token clearly', async () => {
     await expect(memoryShare(client, 'nope', 'household')).rejects.toThrow(MemoryCliError);
     const bad = new MemoryApiClient({ url: t.node.url, token: 'alr_wrong' });
-    await expect(memoryList(bad)).rejects.toThrow(/invalid or revoked API token/);
+    await expect(memoryList(bad)).rejects.toThrow(/invalid, expired or revoked API token/);
     const down = new MemoryApiClient({ url: 'http://127.0.0.1:9', token: 'alr_x' });
     await expect(memoryList(down)).rejects.toThrow(/cannot reach the node/);
     expect(() => new MemoryApiClient({ url: t.node.url })).toThrow(/no token/);
