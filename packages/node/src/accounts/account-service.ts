@@ -104,7 +104,8 @@ export class AccountService {
     const keys = [`user:${username.trim().toLowerCase()}`, `client:${client}`];
     const wait = this.throttle.retryAfterMs(keys);
     if (wait > 0) throw new LoginLockedError(Math.ceil(wait / 1000));
-    const found = await this.users.findWithHash(username.trim());
+    // A name no account can have is not looked up (PostgreSQL refuses a NUL even in a query).
+    const found = USERNAME.test(username.trim()) ? await this.users.findWithHash(username.trim()) : undefined;
     const ok = await verifyPassword(password, found?.passwordHash ?? (await this.dummyHash));
     if (found === undefined || !ok) {
       this.throttle.fail(keys);
@@ -160,6 +161,7 @@ export class AccountService {
 
   /** Removes an account; the last admin cannot be removed. */
   async deleteUser(id: string): Promise<boolean> {
+    if (id.includes('\u0000')) return false;
     const user = await this.users.get(id);
     if (user === undefined) return false;
     if (user.role === 'admin' && (await this.users.countAdmins()) <= 1)

@@ -19,8 +19,22 @@ export class BackendResponseError extends Error {
   constructor(
     message: string,
     readonly status: number,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
+  }
+}
+
+/**
+ * The request could not even be sent: the client library refused its input (a field of the
+ * wrong type, a value JSON cannot carry). It is the caller's 400, as Ollama would answer it, and
+ * says nothing about the backend's health. A BackendResponseError with status 400, so that every
+ * layer already treats it as the client's fault (not retried, not a failover, not "unreachable").
+ */
+export class BackendRequestError extends BackendResponseError {
+  override name = 'BackendRequestError';
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, 400, options);
   }
 }
 

@@ -1,4 +1,6 @@
-import { Ollama } from 'ollama';
+// The browser build: the Node build reads any `images` entry that names an existing file from
+// this machine's disk, and a request's images are the caller's text, never a path on this node.
+import { Ollama } from 'ollama/browser';
 import type { Logger } from 'pino';
 import type {
   Backend,
@@ -8,7 +10,13 @@ import type {
   LoadedModel,
   OllamaObject,
 } from './backend.js';
-import { BackendProtocolError, BackendResponseError, BackendUnavailableError } from './errors.js';
+import { classifyClientFailure, failureDetail } from './client-failure.js';
+import {
+  BackendProtocolError,
+  BackendRequestError,
+  BackendResponseError,
+  BackendUnavailableError,
+} from './errors.js';
 
 /** Options of the Ollama backend. */
 export interface OllamaBackendInit {
@@ -200,20 +208,25 @@ class OllamaBackend implements Backend {
     }
   }
 
+  /** Only a transport failure marks the backend unreachable; a request the client refused is a 400. */
   private translate(error: unknown): Error {
     if (isResponseError(error)) return new BackendResponseError(error.error, error.status_code);
     if (error instanceof BackendResponseError || error instanceof BackendProtocolError) return error;
     if (error instanceof Error && error.name === 'AbortError') return error;
     if (error instanceof SyntaxError)
       return new BackendProtocolError(`the backend at ${this.url} sent invalid JSON`);
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    const detail = cause?.code ?? cause?.message ?? (error as Error).message;
-    if (error instanceof TypeError || cause !== undefined) {
-      this.setHealth({ state: 'unreachable', url: this.url, error: detail, checkedAt: Date.now() });
-      this.schedule(this.retryIntervalMs);
-      return new BackendUnavailableError(this.url, detail, { cause: error });
+    switch (classifyClientFailure(error)) {
+      case 'transport': {
+        const detail = failureDetail(error);
+        this.setHealth({ state: 'unreachable', url: this.url, error: detail, checkedAt: Date.now() });
+        this.schedule(this.retryIntervalMs);
+        return new BackendUnavailableError(this.url, detail, { cause: error });
+      }
+      case 'request':
+        return new BackendRequestError(`invalid request: ${(error as Error).message}`, { cause: error });
+      default:
+        return error instanceof Error ? error : new Error(String(error));
     }
-    return error instanceof Error ? error : new Error(String(error));
   }
 
   private markUnhealthyLater(): void {

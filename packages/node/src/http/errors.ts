@@ -81,7 +81,8 @@ export function errorBody(flavor: ApiFlavor, error: HttpError): Record<string, u
       error: {
         message: error.message,
         type: error.type ?? OPENAI_TYPES[error.status] ?? 'api_error',
-        param: null,
+        // A validation error names the field at fault, as OpenAI's `param` does.
+        param: 'param' in error && typeof error.param === 'string' && error.param !== '' ? error.param : null,
         code: error.code ?? null,
       },
     };

@@ -3,7 +3,13 @@ import type { Logger } from 'pino';
 import type { OllamaObject } from '../backend/backend.js';
 import { AnswerAggregate } from '../inference/aggregate.js';
 import type { ConversationRecorder } from '../inference/conversation-recorder.js';
-import type { GenerationKind, InferenceGateway, InferenceStream, ServedBy } from '../inference/gateway.js';
+import type {
+  GenerationKind,
+  InferenceGateway,
+  InferenceStream,
+  PrepareRequest,
+  ServedBy,
+} from '../inference/gateway.js';
 import type { NewMessage } from '../store/conversation-repository.js';
 import { type ApiFlavor, errorBody, type HttpError, toHttpError } from './errors.js';
 import type { NodeMetrics } from './metrics.js';
@@ -35,14 +41,21 @@ export interface GenerationContext {
   chatContext?: ChatContextHook | undefined;
 }
 
-/**
- * Rewrites a chat request before it is served, and returns fields to add to the final object's
- * `allerac` (e.g. the memories used). Must be cheap when it has nothing to add.
- */
-export type ChatContextHook = (
-  ollamaRequest: OllamaObject,
-  request: FastifyRequest,
-) => Promise<{ request: OllamaObject; allerac?: Record<string, unknown> }>;
+/** What a chat hook decided for one request. */
+export interface ChatContext {
+  /** The request to route (its `allerac` routing options stay for the gateway). */
+  request: OllamaObject;
+  /** Fields for the final `allerac` whoever serves (e.g. the memory a "remember" message added). */
+  allerac?: Record<string, unknown>;
+  /**
+   * Adds context for the node chosen to serve, after placement and again on every retry or
+   * continuation elsewhere: what a node may be given depends on which node it is.
+   */
+  prepare?: PrepareRequest;
+}
+
+/** Looks at a chat before it is routed (memory-aware chat). Must be cheap when it has nothing to add. */
+export type ChatContextHook = (ollamaRequest: OllamaObject, request: FastifyRequest) => Promise<ChatContext>;
 
 /** One generation request, already validated and translated to Ollama's shape. */
 export interface GenerationRequest {
@@ -80,12 +93,14 @@ export async function serveGeneration(
     let extra: Record<string, unknown> | undefined;
     try {
       let ollamaRequest = generation.ollamaRequest;
+      let prepare: PrepareRequest | undefined;
       if (generation.kind === 'chat' && ctx.chatContext !== undefined) {
         const added = await ctx.chatContext(ollamaRequest, request);
         ollamaRequest = added.request;
         extra = added.allerac;
+        prepare = added.prepare;
       }
-      stream = await ctx.gateway.generate(generation.kind, ollamaRequest, signal);
+      stream = await ctx.gateway.generate(generation.kind, ollamaRequest, signal, prepare);
     } catch (error) {
       recording.finish({
         content: '',
@@ -100,7 +115,7 @@ export async function serveGeneration(
       }
       throw error;
     }
-    if (extra !== undefined && Object.keys(extra).length > 0) stream = withExtraMetadata(stream, extra);
+    stream = withExtraMetadata(stream, extra ?? {});
     // The first chunk is written in this tick; the question's database write waits for the next.
     setImmediate(() => recording.storeQuestion());
     ctx.metrics.timeToFirstToken.observe(
@@ -112,12 +127,19 @@ export async function serveGeneration(
       ? await pipeStream(reply, generation.streamFormat, stream, answer, signal)
       : await collect(stream, answer, signal);
     const served = stream.servedBy();
+    // Which memories went into the answer stays with the conversation, as the chat page shows it.
+    const { memory, memories } = stream.preparedFor();
     recording.finish({
       content: answer.content,
       model: generation.model,
       node: served.node,
       status: failure === undefined ? 'complete' : 'partial',
-      metadata: { failovers: served.failovers, ...(failure === undefined ? {} : { error: String(failure) }) },
+      metadata: {
+        failovers: served.failovers,
+        ...(memory === undefined ? {} : { memory }),
+        ...(memories === undefined ? {} : { memories }),
+        ...(failure === undefined ? {} : { error: String(failure) }),
+      },
     });
     countTokens(ctx.metrics, generation.model, served.node, answer.last);
     if (failure !== undefined && !(failure instanceof ClientGoneError)) {
@@ -135,13 +157,17 @@ export async function serveGeneration(
   }
 }
 
-/** The same stream, with more fields on the final object's `allerac` (next to node and failovers). */
+/**
+ * The same stream, with more fields on the final object's `allerac` next to node and failovers:
+ * the hook's own, and what the preparation gave the node that served (e.g. the memories used).
+ */
 function withExtraMetadata(inner: InferenceStream, extra: Record<string, unknown>): InferenceStream {
   return {
     firstChoice: inner.firstChoice,
     first: inner.first,
     rest: inner.rest,
-    servedBy: () => Object.assign({}, extra, inner.servedBy()),
+    servedBy: () => Object.assign({}, extra, inner.preparedFor(), inner.servedBy()),
+    preparedFor: () => inner.preparedFor(),
   };
 }
 

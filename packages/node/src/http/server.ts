@@ -8,6 +8,8 @@ import type { GenerationContext } from './generation.js';
 import type { NodeMetrics } from './metrics.js';
 import { registerOllamaApi } from './ollama-api.js';
 import { registerOpenAiApi } from './openai-api.js';
+import { assertJsonDepth } from './validate.js';
+import { frameworkErrorHandler } from './validation-errors.js';
 import { type Authenticator, registerRouteAccess } from './route-access.js';
 
 /**
@@ -53,6 +55,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     http: { headersTimeout: HEADERS_TIMEOUT_MS },
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    // A URL Fastify cannot decode (`/api/%zz`) gets a 400 in the API's own error shape.
+    frameworkErrors: frameworkErrorHandler,
   });
 
   // Ollama accepts a JSON body whatever the Content-Type says (curl sends form encoding), so do we.
@@ -61,8 +65,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     const text = body as string;
     if (text.trim() === '') return done(null, undefined);
     try {
-      done(null, JSON.parse(text));
+      const parsed: unknown = JSON.parse(text);
+      // Deep nesting costs every later walk of the body; routes without a schema are bounded too.
+      assertJsonDepth(parsed);
+      done(null, parsed);
     } catch (error) {
+      if (error instanceof BadRequestError) return done(error, undefined);
       done(new BadRequestError(`invalid JSON body: ${(error as Error).message}`), undefined);
     }
   });
@@ -80,6 +88,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   registerConnectionLimits(app, deps.logger);
+  // PostgreSQL text cannot hold NUL: a path or query carrying one is refused before any route.
+  app.addHook('onRequest', async (request) => {
+    if (/%00/i.test(request.url)) throw new BadRequestError('the URL contains a NUL character (%00)');
+  });
   registerBrowserGuard(app, new BrowserPolicy(deps.browser));
   registerRouteAccess(app, deps.tokens, deps.authenticators ?? []);
 

@@ -1,5 +1,69 @@
+import type { TSchema } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import type { FastifySchema, FastifySchemaCompiler } from 'fastify';
 import type { OllamaObject } from '../backend/backend.js';
 import { BadRequestError } from './errors.js';
+import { RequestValidationError, schemaFailure } from './validation-errors.js';
+
+/**
+ * How deeply a JSON body may nest. JSON.parse takes any depth, but JSON.stringify (which forwards
+ * a request to Ollama or a peer, or stores it) overflows the stack at a few thousand levels; no
+ * real request nests beyond a few dozen (Ollama's own decoder stops at 10 000).
+ */
+export const MAX_JSON_DEPTH = 512;
+
+/** The parts of a request a route schema may describe. */
+export interface RouteSchemas {
+  body?: TSchema;
+  querystring?: TSchema;
+  params?: TSchema;
+}
+
+/**
+ * Route options that have Fastify validate a request against TypeBox schemas before the handler
+ * runs, answering a mismatch with a 400 that names the field. Spread into the route's options,
+ * beside its `config`. Types are checked as they are, never coerced ("7" is not a number), as
+ * Ollama's decoder does.
+ */
+export function validatedBy<S extends RouteSchemas>(
+  schemas: S,
+): { schema: FastifySchema & S; validatorCompiler: FastifySchemaCompiler<FastifySchema> } {
+  const validators = new Map(
+    Object.entries(schemas).map(([part, schema]) => [part, compileValidator(part, schema as TSchema)]),
+  );
+  return {
+    schema: schemas,
+    validatorCompiler: ({ httpPart }) => validators.get(httpPart ?? '') ?? (() => true),
+  };
+}
+
+function compileValidator(part: string, schema: TSchema) {
+  const check = TypeCompiler.Compile(schema);
+  return (data: unknown): true | { error: Error } => {
+    // Fastify reports a validator that throws as a 500; every failure here is the request's.
+    try {
+      if (part === 'body') assertJsonDepth(data);
+      if (check.Check(data)) return true;
+      return { error: schemaFailure(schema, data, part) };
+    } catch (error) {
+      if (error instanceof BadRequestError) return { error };
+      return { error: new RequestValidationError(`${part} could not be checked`, '', 'invalid_value') };
+    }
+  };
+}
+
+/** Throws a 400 when `value` nests deeper than `max` arrays and objects; iterative, so any depth is safe. */
+export function assertJsonDepth(value: unknown, max = MAX_JSON_DEPTH): void {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop()!;
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth > max) throw new BadRequestError(`the JSON body nests deeper than ${max} levels`);
+    for (const child of Array.isArray(current) ? current : Object.values(current)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+}
 
 /** The body as a JSON object, or a 400 that says what was wrong. */
 export function requireObject(body: unknown): OllamaObject {
@@ -9,46 +73,10 @@ export function requireObject(body: unknown): OllamaObject {
   return body as OllamaObject;
 }
 
-/** The `model` field, required and non-empty. */
-export function requireModel(body: OllamaObject): string {
+/** The `model` field, required and non-empty (Ollama's own words when it is missing). */
+export function requireModel(body: { model?: unknown }): string {
   const { model } = body;
   if (model === undefined || model === null || model === '') throw new BadRequestError('model is required');
   if (typeof model !== 'string') throw new BadRequestError('model must be a string');
   return model;
-}
-
-/** Checks an optional field's type. */
-export function optional(
-  body: OllamaObject,
-  field: string,
-  type: 'string' | 'boolean' | 'number' | 'object',
-): void {
-  const value = body[field];
-  if (value === undefined || value === null) return;
-  const ok = type === 'object' ? typeof value === 'object' && !Array.isArray(value) : typeof value === type;
-  if (!ok) throw new BadRequestError(`${field} must be ${type === 'object' ? 'an object' : `a ${type}`}`);
-}
-
-/** A chat message list: an array of objects with a string role. */
-export function requireMessages(body: OllamaObject, field = 'messages'): Array<Record<string, unknown>> {
-  const messages = body[field];
-  if (messages === undefined) return [];
-  if (!Array.isArray(messages)) throw new BadRequestError(`${field} must be an array`);
-  messages.forEach((message, index) => {
-    if (typeof message !== 'object' || message === null || Array.isArray(message)) {
-      throw new BadRequestError(`${field}[${index}] must be an object`);
-    }
-    if (typeof (message as { role?: unknown }).role !== 'string') {
-      throw new BadRequestError(`${field}[${index}].role must be a string`);
-    }
-  });
-  return messages as Array<Record<string, unknown>>;
-}
-
-/** Embedding input: a string or an array of strings. */
-export function requireInput(body: OllamaObject, field = 'input'): string[] {
-  const input = body[field];
-  if (typeof input === 'string') return [input];
-  if (Array.isArray(input) && input.every((item) => typeof item === 'string')) return input as string[];
-  throw new BadRequestError(`${field} must be a string or an array of strings`);
 }

@@ -202,6 +202,8 @@ export class MemoryService {
 
   /** One memory; another person's private memory is, to a member, one that does not exist. */
   async get(id: string, access: MemoryAccess = {}): Promise<MemoryRecord> {
+    // No stored id holds NUL, and PostgreSQL refuses it even in a lookup.
+    if (id.includes(NUL)) throw new MemoryNotFoundError(id);
     const memory = await this.components.store.memories.get(id);
     if (memory === undefined) throw new MemoryNotFoundError(id);
     if (access.member !== undefined && memory.space === null && memory.owner !== access.member) {
@@ -218,7 +220,14 @@ export class MemoryService {
   }
 
   /** A page of memories, newest first. */
-  list(filter: MemoryFilter, limit: number, cursor?: string, access: MemoryAccess = {}): Promise<MemoryPage> {
+  async list(
+    filter: MemoryFilter,
+    limit: number,
+    cursor?: string,
+    access: MemoryAccess = {},
+  ): Promise<MemoryPage> {
+    checkFilter(filter);
+    if (cursor !== undefined) checkNoNul(cursor, 'cursor');
     return this.components.store.memories.list({ ...filter, visibleTo: access.member }, limit, cursor);
   }
 
@@ -301,6 +310,11 @@ export class MemoryService {
     if (utf8.encode(text).length > MAX_MEMORY_TEXT_BYTES) {
       throw new MemoryTooLargeError(`query is longer than ${MAX_MEMORY_TEXT_BYTES} bytes`);
     }
+    checkNoNul(text, 'query');
+    checkFilter(query);
+    if (query.threshold !== undefined && !Number.isFinite(query.threshold)) {
+      throw new InvalidSpaceInputError('threshold must be a finite number');
+    }
     const k = Math.min(Math.max(1, Math.trunc(query.k ?? DEFAULT_SEARCH_K)), MAX_SEARCH_K);
     for (let attempt = 0; ; attempt++) {
       const model = this.active;
@@ -323,14 +337,18 @@ export class MemoryService {
     }
   }
 
-  /** Memories for a chat, or [] when memory-aware chat is off or nothing is indexed. Never throws. */
-  async forChat(question: string, access: MemoryAccess = {}): Promise<MemoryHit[]> {
+  /**
+   * Memories for a chat, or [] when memory-aware chat is off or nothing is indexed. Never throws.
+   * `pool` asks for up to that many, for a caller that picks its k per serving node.
+   */
+  async forChat(question: string, access: MemoryAccess = {}, pool = 0): Promise<MemoryHit[]> {
     if (!this.chat.enabled || this.indexed === 0 || question.trim() === '') return [];
     try {
       return await this.search(
         {
           query: question.slice(0, 4_000),
-          k: this.chat.k,
+          // More than k when the caller picks among them per serving node (chat-memory.ts).
+          k: Math.max(this.chat.k, pool),
           threshold: this.chat.threshold,
         },
         access,
@@ -378,7 +396,7 @@ export class MemoryService {
 
   /** Chooses another embedding model: everything is re-embedded in the background, search keeps working meanwhile. */
   async setEmbeddingModel(model: string): Promise<EmbeddingStatus> {
-    if (typeof model !== 'string' || model.trim() === '' || model.length > 256) {
+    if (typeof model !== 'string' || model.trim() === '' || model.length > 256 || model.includes(NUL)) {
       throw new InvalidSpaceInputError('model must be a non-empty model name');
     }
     this.target = model;
@@ -414,7 +432,9 @@ export class MemoryService {
   }
 
   /** Creates (joins) a space. */
-  createSpace(name: string, policy: SpacePolicy): Promise<SpaceInfo> {
+  async createSpace(name: string, policy: SpacePolicy): Promise<SpaceInfo> {
+    checkNoNul(name, 'space name');
+    if (policy.peers !== 'all') for (const peer of policy.peers) checkNoNul(peer, 'a peer id');
     return this.components.spaces.createSpace(name, policy);
   }
 
@@ -606,9 +626,41 @@ export function createMemoryService(
   return new MemoryService({ nodeId }, { ...components, spaces });
 }
 
+/** PostgreSQL text (and jsonb) cannot hold U+0000: refused here, as bad input, not left to fail in the store. */
+const NUL = '\u0000';
+
+/**
+ * The times a filter may name: years 0001 to 9999. Outside them a Date's ISO form has a sign and
+ * six digits ("+099999-01-01"), which PostgreSQL refuses (and it has no year 0).
+ */
+const EARLIEST_TIME = Date.parse('0001-01-01T00:00:00.000Z');
+const LATEST_TIME = Date.parse('9999-12-31T23:59:59.999Z');
+
+function checkNoNul(text: string, what: string): void {
+  if (text.includes(NUL))
+    throw new InvalidSpaceInputError(`${what} must not contain NUL (\\u0000) characters`);
+}
+
+function checkTime(time: Date | undefined, what: string): void {
+  if (time === undefined) return;
+  const ms = time.getTime();
+  if (!(ms >= EARLIEST_TIME && ms <= LATEST_TIME)) {
+    throw new InvalidSpaceInputError(`${what} must be a time from year 0001 to 9999`);
+  }
+}
+
+function checkFilter(filter: MemoryFilter): void {
+  if (typeof filter.space === 'string') checkNoNul(filter.space, 'space');
+  if (filter.author !== undefined) checkNoNul(filter.author, 'author');
+  for (const tag of filter.tags ?? []) checkNoNul(tag, 'a tag');
+  checkTime(filter.since, 'since');
+  checkTime(filter.until, 'until');
+}
+
 function checkText(text: unknown): string {
   if (typeof text !== 'string' || text.trim() === '')
     throw new InvalidSpaceInputError('text must be a non-empty string');
+  checkNoNul(text, 'text');
   const bytes = utf8.encode(text).length;
   if (bytes > MAX_MEMORY_TEXT_BYTES) {
     throw new MemoryTooLargeError(
@@ -619,5 +671,7 @@ function checkText(text: unknown): string {
 }
 
 function checkTags(tags: unknown): string[] {
-  return validateTags(tags);
+  const valid = validateTags(tags);
+  for (const tag of valid) checkNoNul(tag, 'a tag');
+  return valid;
 }

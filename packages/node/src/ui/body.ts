@@ -13,6 +13,9 @@ export function stringField(body: Record<string, unknown>, name: string, max = 4
   if (typeof value !== 'string' || value.length === 0)
     throw new BadRequestError(`"${name}" must be a non-empty string`);
   if (value.length > max) throw new BadRequestError(`"${name}" may have at most ${max} characters`);
+  // What the UI sends is stored, and PostgreSQL text cannot hold U+0000.
+  if (value.includes('\u0000'))
+    throw new BadRequestError(`"${name}" must not contain NUL (\\u0000) characters`);
   return value;
 }
 

@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import { ForbiddenError } from '../accounts/errors.js';
 import { HttpError } from '../http/errors.js';
 import { CONVERSATION_HEADER, conversationIdOf } from '../http/ollama-api.js';
+import { ConversationListQuery, IdParams } from '../http/query-schemas.js';
+import { validatedBy } from '../http/validate.js';
 import type { Store } from '../store/store.js';
 
 /** Chat endpoints whose conversations are recorded. */
@@ -56,7 +58,7 @@ export function registerConversationRoutes(
 
   app.get<{ Querystring: { limit?: string; offset?: string } }>(
     '/allerac/v1/conversations',
-    { config: { access: 'signed-in' } },
+    { config: { access: 'signed-in' }, ...validatedBy({ querystring: ConversationListQuery }) },
     async (request) => {
       const limit = Math.min(200, Math.max(1, Number(request.query.limit ?? 50) || 50));
       const offset = Math.max(0, Number(request.query.offset ?? 0) || 0);
@@ -70,7 +72,7 @@ export function registerConversationRoutes(
 
   app.get<{ Params: { id: string } }>(
     '/allerac/v1/conversations/:id/messages',
-    { config: { access: 'signed-in' } },
+    { config: { access: 'signed-in' }, ...validatedBy({ params: IdParams }) },
     async (request) => {
       await assertMayRead(request, request.params.id);
       const messages = await deps.store.conversations.messages(request.params.id);
@@ -81,7 +83,7 @@ export function registerConversationRoutes(
 
   app.delete<{ Params: { id: string } }>(
     '/allerac/v1/conversations/:id',
-    { config: { access: 'signed-in' } },
+    { config: { access: 'signed-in' }, ...validatedBy({ params: IdParams }) },
     async (request, reply) => {
       await assertMayRead(request, request.params.id);
       if (!(await deps.store.conversations.delete(request.params.id)))

@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import si from 'systeminformation';
 import type { Backend } from '../backend/backend.js';
 import { HttpError } from '../http/errors.js';
+import { ModelNameParams } from '../http/query-schemas.js';
+import { validatedBy } from '../http/validate.js';
 import type { Store } from '../store/store.js';
 import { objectBody, stringField } from './body.js';
 import { openSse, type SseStream } from './sse.js';
@@ -139,9 +141,10 @@ export function registerSystemRoutes(app: FastifyInstance, deps: SystemRoutesDep
 
   app.delete<{ Params: { name: string } }>(
     '/allerac/v1/models/:name',
-    { config: { access: 'admin' } },
+    { config: { access: 'admin' }, ...validatedBy({ params: ModelNameParams }) },
     async (request, reply) => {
-      await deps.backend.delete(decodeURIComponent(request.params.name));
+      // The router has decoded the name once already; decoding again breaks on a literal "%".
+      await deps.backend.delete(request.params.name);
       return reply.status(204).send();
     },
   );
