@@ -1,5 +1,5 @@
 /** Defaults of the router, each with the reason for its value. */
-import type { RouterDefaults } from './types.js';
+import type { ClaimBounds, RouterDefaults } from './types.js';
 
 /**
  * A remote card older than this is stale and its node is excluded. Cards are re-sent on every
@@ -57,3 +57,21 @@ export const DEFAULT_ROUTER_DEFAULTS: RouterDefaults = {
 
 /** Bytes per parameter of a Q4_K_M model, used when only `parameterSize` is known. */
 export const BYTES_PER_PARAMETER_Q4 = 0.6;
+
+/**
+ * Ceilings on a remote card's claims. A card is signed by its peer but says whatever that peer
+ * wants: a card claiming 1,000 slots would look idle while it queues, and one claiming terabytes
+ * of VRAM would pass every memory check and steer `auto` to a model nobody here can run. The
+ * ceilings sit above any home machine: Ollama runs 1 to 4 parallel requests by default (16 is
+ * generous), a workstation holds at most 8 GPUs of at most 96 GB each (RTX PRO 6000), and the
+ * largest unified-memory desktops have 512 GB.
+ */
+export const CLAIM_BOUNDS: ClaimBounds = {
+  maxSlots: 16,
+  maxGpus: 8,
+  maxVramPerGpuBytes: 96e9,
+  maxRamBytes: 512e9,
+};
+
+/** Guessed and claimed tokens/s never exceed this: tiny models are compute- and overhead-bound. */
+export const MAX_GUESSED_TOKENS_PER_SECOND = 500;

@@ -23,18 +23,21 @@ export {
   createRoundRobinPolicy,
   mulberry32,
 } from './baselines.js';
+export { boundClaims } from './claims.js';
 export {
   BYTES_PER_PARAMETER_Q4,
   CARD_STALE_MS,
+  CLAIM_BOUNDS,
   DEFAULT_ROUTER_DEFAULTS,
   EWMA_ALPHA,
   FAILURE_HALF_LIFE_MS,
   FAILURE_PENALTY,
+  MAX_GUESSED_TOKENS_PER_SECOND,
   MEMORY_SAFETY_MARGIN,
   SPECIALIZATION_BONUS,
 } from './constants.js';
 export { AmbiguousModelError, ModelNotFoundError, UnknownNodeError } from './errors.js';
-export type { CompletionEstimate } from './estimate.js';
+export type { CompletionEstimate, TokensPerSecondSource } from './estimate.js';
 export { estimateCompletionMs, guessTokensPerSecond } from './estimate.js';
 export { Ewma, updateEwma } from './ewma.js';
 export type { MeshModel } from './model-names.js';
@@ -49,10 +52,12 @@ export {
 export { evaluateCandidate, rankCandidates } from './rank.js';
 export type {
   Candidate,
+  CandidateClaims,
   CandidateLoad,
   CandidateMeasurements,
   CandidateMemory,
   CandidateModel,
+  ClaimBounds,
   MeasuredModel,
   Placement,
   Policy,

@@ -1,4 +1,6 @@
 /** The `auto`, `local-first` and `pin` policies: rank every candidate for a task, with reasons. */
+
+import { boundClaims } from './claims.js';
 import {
   CARD_STALE_MS,
   DEFAULT_ROUTER_DEFAULTS,
@@ -21,9 +23,11 @@ import type { Candidate, Placement, RouterDefaults, RouterOptions, Task } from '
  */
 export function rankCandidates(
   task: Task,
-  candidates: readonly Candidate[],
+  claimedCandidates: readonly Candidate[],
   options: RouterOptions = {},
 ): Placement[] {
+  // Every decision below, `auto` model resolution included, sees remote cards within bounds.
+  const candidates = claimedCandidates.map((c) => boundClaims(c, options.claimBounds));
   const policy = task.policy ?? { kind: 'auto' };
   const pinned = policy.kind === 'pin' ? findNode(policy.node, candidates) : undefined;
   // `auto` on a pinned node means the best model that node can run, not the mesh's best.
@@ -84,10 +88,11 @@ function findNode(node: string, candidates: readonly Candidate[]): Candidate {
 /** Eligibility, estimate, score and reason of one node for an already-resolved model, policy aside. */
 export function evaluateCandidate(
   task: Task,
-  node: Candidate,
+  claimedNode: Candidate,
   model: string,
   options: RouterOptions = {},
 ): Placement {
+  const node = boundClaims(claimedNode, options.claimBounds);
   const defaults: RouterDefaults = { ...DEFAULT_ROUTER_DEFAULTS, ...options.defaults };
   const base = { nodeId: node.id, nodeName: node.name, model };
   const excluded = (reason: string, estimateMs = Number.NaN): Placement => ({

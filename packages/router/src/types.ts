@@ -86,6 +86,15 @@ export interface CandidateMeasurements {
   lastFailureAt?: number;
 }
 
+/**
+ * What a node says about its own speed (its card). A peer may lie, so the router uses a claim only
+ * within bounds (never faster than its guess for the hardware) and only until it has measured.
+ */
+export interface CandidateClaims {
+  /** Per model name (full name with tag). */
+  perModel: Record<string, { tokensPerSecond?: number }>;
+}
+
 /** One node of the mesh as the router sees it. */
 export interface Candidate {
   /** Stable node id (libp2p peer id). Ties break on it. */
@@ -110,6 +119,8 @@ export interface Candidate {
   specializations: string[];
   /** What this node measured. */
   measured: CandidateMeasurements;
+  /** What the node claims about itself beyond hardware and load; absent means nothing. */
+  claimed?: CandidateClaims;
 }
 
 /** One ranked entry: where the task could go, how long it should take, and why. */
@@ -168,4 +179,18 @@ export interface RouterOptions {
   failurePenalty?: number;
   /** Half-life of a failure's penalty, ms. */
   failureHalfLifeMs?: number;
+  /** Ceilings on what a remote card may claim; merged over {@link CLAIM_BOUNDS}. */
+  claimBounds?: Partial<ClaimBounds>;
+}
+
+/** The most a remote card may claim; anything beyond is cut to these values. */
+export interface ClaimBounds {
+  /** Parallel generation slots. */
+  maxSlots: number;
+  /** GPUs. */
+  maxGpus: number;
+  /** Free VRAM per claimed GPU, bytes. */
+  maxVramPerGpuBytes: number;
+  /** Free system RAM, bytes. */
+  maxRamBytes: number;
 }

@@ -123,8 +123,17 @@ export interface ChatChunk {
   allerac?: {
     node?: string;
     failovers?: number;
+    /** Which memories the serving node could be given, and how many it was. */
+    memory?: ChatMemoryUse;
     memories?: Array<{ id?: string; text: string; score?: number }>;
   };
+}
+
+/** The final chat chunk's `allerac.memory` (packages/node memory/chat-memory.ts). */
+export interface ChatMemoryUse {
+  /** `private+shared`: answered here; `shared`: by a peer, given only spaces it may hold; `none`: by a peer given none. */
+  scope: 'private+shared' | 'shared' | 'none';
+  used: number;
 }
 
 /** Streams an Ollama chat through the node; calls `onChunk` per NDJSON line. */

@@ -92,6 +92,11 @@ const en = {
   'chat.answeredBy': 'Answered by {node}',
   'chat.failovers': '{n} failover(s)',
   'chat.memoriesUsed': '{n} memories used',
+  'chat.memoryScope.private+shared': 'Answered here: private and shared memories could be used ({n} used)',
+  'chat.memoryScope.shared':
+    'Answered by {node}: only memories shared with it could be used ({n} used); private ones stayed here',
+  'chat.memoryScope.none':
+    'Answered by {node}, which holds none of your shared spaces: no memories were sent',
   'chat.remember': 'Remember this',
   'chat.remembered': 'Saved to memories.',
   'chat.memoryUnavailable': 'Memories are not available on this node yet.',
@@ -115,6 +120,12 @@ const en = {
   'agents.remove': 'Remove',
   'agents.removeConfirm': 'Remove {name} from the mesh? It will need a new join code to come back.',
   'agents.tasks': '{active} active, {queued} queued',
+  'agents.nameClash':
+    'Another agent in this home has the same name. Rename one of them (in its setup, or with --name) to tell them apart.',
+  'agents.meshOutOfDate':
+    'This node’s mesh key is out of date: the home changed its key while it was away. Join again with a fresh code from another node.',
+  'agents.meshRemoved':
+    'This node was removed from the home. It can come back only as a new node, with a fresh code.',
   'memories.title': 'Memories',
   'memories.subtitle': 'What your agent remembers, and what it shares',
   'memories.search': 'Search memories',
@@ -280,6 +291,12 @@ const pt: Dictionary = {
   'chat.answeredBy': 'Respondido por {node}',
   'chat.failovers': '{n} recurso(s) a outro nó',
   'chat.memoriesUsed': '{n} memórias usadas',
+  'chat.memoryScope.private+shared':
+    'Respondido aqui: podiam ser usadas memórias privadas e partilhadas ({n} usadas)',
+  'chat.memoryScope.shared':
+    'Respondido por {node}: só podiam ser usadas memórias partilhadas com ele ({n} usadas); as privadas ficaram aqui',
+  'chat.memoryScope.none':
+    'Respondido por {node}, que não tem nenhum dos seus espaços partilhados: não foram enviadas memórias',
   'chat.remember': 'Lembrar isto',
   'chat.remembered': 'Guardado nas memórias.',
   'chat.memoryUnavailable': 'As memórias ainda não estão disponíveis neste nó.',
@@ -303,6 +320,11 @@ const pt: Dictionary = {
   'agents.remove': 'Remover',
   'agents.removeConfirm': 'Remover {name} da rede? Precisará de um novo código para voltar.',
   'agents.tasks': '{active} ativas, {queued} em fila',
+  'agents.nameClash':
+    'Outro agente desta casa tem o mesmo nome. Renomeie um deles (na configuração dele, ou com --name) para os distinguir.',
+  'agents.meshOutOfDate':
+    'A chave da rede deste nó está desatualizada: a casa mudou a chave enquanto ele estava fora. Junte-o de novo com um código novo de outro nó.',
+  'agents.meshRemoved': 'Este nó foi removido da casa. Só pode voltar como um nó novo, com um código novo.',
   'memories.title': 'Memórias',
   'memories.subtitle': 'O que o agente lembra e o que partilha',
   'memories.search': 'Pesquisar memórias',
@@ -466,6 +488,12 @@ const es: Dictionary = {
   'chat.answeredBy': 'Respondido por {node}',
   'chat.failovers': '{n} cambio(s) de nodo',
   'chat.memoriesUsed': '{n} memorias usadas',
+  'chat.memoryScope.private+shared':
+    'Respondido aquí: se podían usar memorias privadas y compartidas ({n} usadas)',
+  'chat.memoryScope.shared':
+    'Respondido por {node}: solo se podían usar memorias compartidas con él ({n} usadas); las privadas se quedaron aquí',
+  'chat.memoryScope.none':
+    'Respondido por {node}, que no tiene ninguno de tus espacios compartidos: no se enviaron memorias',
   'chat.remember': 'Recordar esto',
   'chat.remembered': 'Guardado en memorias.',
   'chat.memoryUnavailable': 'Las memorias aún no están disponibles en este nodo.',
@@ -489,6 +517,12 @@ const es: Dictionary = {
   'agents.remove': 'Quitar',
   'agents.removeConfirm': '¿Quitar {name} de la red? Necesitará un código nuevo para volver.',
   'agents.tasks': '{active} activas, {queued} en cola',
+  'agents.nameClash':
+    'Otro agente de esta casa tiene el mismo nombre. Cambia el nombre de uno de ellos (en su configuración, o con --name) para distinguirlos.',
+  'agents.meshOutOfDate':
+    'La clave de red de este nodo está desactualizada: la casa cambió su clave mientras estaba fuera. Únelo de nuevo con un código nuevo de otro nodo.',
+  'agents.meshRemoved':
+    'Este nodo fue eliminado de la casa. Solo puede volver como un nodo nuevo, con un código nuevo.',
   'memories.title': 'Memorias',
   'memories.subtitle': 'Lo que tu agente recuerda y lo que comparte',
   'memories.search': 'Buscar memorias',

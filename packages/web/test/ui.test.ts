@@ -232,6 +232,19 @@ describe.skipIf(skipBrowser)(suiteName, () => {
     await shot(page, 'memories');
   });
 
+  it('should note under an answer which memories this node could use, and list the ones it did', async () => {
+    await page.getByRole('link', { name: 'Chat' }).click();
+    await page.waitForURL('**/chat');
+    await page.getByRole('button', { name: /New/ }).click();
+    await page.getByLabel('Message').fill('When was the dishwasher filter changed?');
+    await page.getByRole('button', { name: 'Send' }).click();
+    const note = page.getByTestId('memory-note');
+    await note.waitFor({ timeout: 30_000 });
+    expect(await note.getAttribute('data-scope')).toBe('private+shared');
+    expect(await note.textContent()).toMatch(/Answered here: .*\(1 used\)/);
+    expect(await page.locator('.memories-used').textContent()).toContain('dishwasher filter');
+  });
+
   it('should create and revoke an API token in settings', async () => {
     await page.getByRole('link', { name: 'Settings' }).click();
     await page.getByLabel('Token name').fill('open-webui');

@@ -24,6 +24,7 @@ Options:
   --error-rate R            fail this fraction (0..1) of inference requests
   --error-status S          HTTP status of injected errors (default 500)
   --fail-next-requests N    fail the next N inference requests
+  --record-requests         keep a log of the API requests received (GET /_sim/requests)
   --help                    show this help
 `;
 
@@ -61,6 +62,7 @@ async function main(): Promise<void> {
       'error-rate': { type: 'string' },
       'error-status': { type: 'string' },
       'fail-next-requests': { type: 'string' },
+      'record-requests': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -102,6 +104,7 @@ async function main(): Promise<void> {
       ...(models !== undefined ? { models } : {}),
       ...(values.preload !== undefined ? { preload: list(values.preload) ?? [] } : {}),
       ...(values.version !== undefined ? { version: values.version } : {}),
+      ...(values['record-requests'] === true ? { recordRequests: true } : {}),
       faults,
     },
     // The fault stands for a crashed server: exit at once, no cleanup, like a killed process.

@@ -19,6 +19,15 @@ export { MODEL_CATALOG } from './catalog.js';
 export { embedText } from './embedding.js';
 export { OllamaApiError } from './errors.js';
 export { PROFILES } from './profiles.js';
+export { MAX_RECORDED_REQUESTS } from './request-log.js';
 export { startOllamaSim } from './server.js';
 export { expectedAnswer } from './text.js';
-export type { FaultPlan, HardwareProfile, OllamaSim, OllamaSimOptions, SimModel, SimStats } from './types.js';
+export type {
+  FaultPlan,
+  HardwareProfile,
+  OllamaSim,
+  OllamaSimOptions,
+  RecordedRequest,
+  SimModel,
+  SimStats,
+} from './types.js';

@@ -8,6 +8,7 @@ import { watchClient } from './client-watch.js';
 import { OllamaApiError } from './errors.js';
 import { type JsonObject, parseJsonObject, readBody, sendError, sendJson, sendText } from './http-util.js';
 import { resolveProfile } from './profiles.js';
+import { RequestLog } from './request-log.js';
 import { SimState } from './state.js';
 import type { FaultPlan, OllamaSim, OllamaSimOptions } from './types.js';
 
@@ -18,6 +19,12 @@ export const DEFAULT_VERSION = '0.12.0';
 export interface SimHooks {
   /** Replaces the default crash (drop every socket and stop listening), e.g. with process.exit. */
   onCrash?: () => void;
+}
+
+/** The simulator's state with its request log. */
+interface Sim {
+  state: SimState;
+  log: RequestLog;
 }
 
 type BodyHandler = (
@@ -74,14 +81,19 @@ const KNOWN_PATHS = new Set([
   '/_sim/stats',
   '/_sim/faults',
   '/_sim/reset',
+  '/_sim/requests',
   ...Object.keys(POST_ROUTES),
 ]);
 
-async function route(state: SimState, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function route({ state, log }: Sim, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const startedAt = performance.now();
   const path = (req.url ?? '/').split('?')[0]!;
   const method = req.method ?? 'GET';
-  if (!path.startsWith('/_sim/')) state.counters.requests++;
+  if (!path.startsWith('/_sim/')) {
+    state.counters.requests++;
+    // Bodies are recorded where they are read; requests without one are recorded here.
+    if (method !== 'POST' && method !== 'DELETE') log.record(method, path, '');
+  }
 
   if (path === '/' && (method === 'GET' || method === 'HEAD')) return sendText(res, 200, 'Ollama is running');
   if (path === '/api/version' && (method === 'GET' || method === 'HEAD')) {
@@ -90,11 +102,14 @@ async function route(state: SimState, req: IncomingMessage, res: ServerResponse)
   if (path === '/api/tags' && (method === 'GET' || method === 'HEAD')) return handleTags(state, res);
   if (path === '/api/ps' && method === 'GET') return handlePs(state, res);
   if (path === '/api/delete' && method === 'DELETE') {
-    return handleDelete(state, res, parseJsonObject(await readBody(req), 'DeleteRequest'));
+    const raw = await readBody(req);
+    log.record(method, path, raw);
+    return handleDelete(state, res, parseJsonObject(raw, 'DeleteRequest'));
   }
   const post = POST_ROUTES[path];
   if (post !== undefined && method === 'POST') {
     const raw = await readBody(req);
+    log.record(method, path, raw);
     if (post.inference) {
       const fault = state.faults.nextError();
       if (fault !== undefined) throw fault;
@@ -107,11 +122,13 @@ async function route(state: SimState, req: IncomingMessage, res: ServerResponse)
     state.faults.set(parseJsonObject(await readBody(req), 'FaultPlan') as FaultPlan);
     return sendJson(res, 200, state.faults.plan);
   }
+  if (path === '/_sim/requests' && method === 'GET') return sendJson(res, 200, { requests: log.list() });
   if (path === '/_sim/reset' && method === 'POST') {
     await readBody(req);
     state.counters = { requests: 0, completed: 0, cancelled: 0, rejected: 0, tokens: 0 };
     state.faults.set({});
     state.resetModels();
+    log.clear();
     return sendJson(res, 200, state.stats());
   }
   // gin's defaults: 405 for a known path with another method, 404 otherwise.
@@ -152,6 +169,7 @@ export async function createOllamaSim(
     hooks.onCrash ?? (() => void close()),
   );
   if (options.faults !== undefined) state.faults.set(options.faults);
+  const log = new RequestLog(options.recordRequests === true);
 
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
@@ -162,7 +180,7 @@ export async function createOllamaSim(
       res.destroy();
       return;
     }
-    route(state, req, res).catch((error: unknown) => {
+    route({ state, log }, req, res).catch((error: unknown) => {
       if (res.destroyed) return;
       if (error instanceof OllamaApiError) sendError(res, error.status, error.message);
       else sendError(res, 500, error instanceof Error ? error.message : String(error));
@@ -185,6 +203,7 @@ export async function createOllamaSim(
     port,
     setFaults: (faults: FaultPlan) => state.faults.set(faults),
     stats: () => state.stats(),
+    requests: () => log.list(),
     close,
   };
 }

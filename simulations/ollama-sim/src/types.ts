@@ -74,6 +74,20 @@ export interface OllamaSimOptions {
   preload?: string[];
   /** Version reported by /api/version; default "0.12.0". */
   version?: string;
+  /** Keep a log of the API requests received (see `requests()`); off by default. */
+  recordRequests?: boolean;
+}
+
+/** One API request as the simulator received it (outside /_sim). */
+export interface RecordedRequest {
+  /** HTTP method, e.g. `POST`. */
+  method: string;
+  /** Path without the query string, e.g. `/api/chat`. */
+  path: string;
+  /** The body exactly as sent ('' when there was none). */
+  body: string;
+  /** When it arrived, milliseconds since the Unix epoch. */
+  receivedAt: number;
 }
 
 /** Counters exposed by `stats()` and `GET /_sim/stats`. */
@@ -104,6 +118,8 @@ export interface OllamaSim {
   setFaults(faults: FaultPlan): void;
   /** Current counters. */
   stats(): SimStats;
+  /** The API requests received so far, oldest first; empty unless `recordRequests` is on. */
+  requests(): RecordedRequest[];
   /** Stops the server and drops open streams; safe to call twice. */
   close(): Promise<void>;
 }

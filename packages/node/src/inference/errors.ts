@@ -17,3 +17,14 @@ export class RemoteInferenceError extends Error {
 export class PeerLostError extends Error {
   override name = 'PeerLostError';
 }
+
+/**
+ * This node already has as many inference streams open to a peer as the peer accepts at once
+ * (MAX_INBOUND_STREAMS); one more would only be reset. Counts as the peer being busy.
+ */
+export class PeerStreamLimitError extends Error {
+  override name = 'PeerStreamLimitError';
+  constructor(peerName: string, limit: number) {
+    super(`${peerName} is busy: ${limit} inference streams from this node are open`);
+  }
+}

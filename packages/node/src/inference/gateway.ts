@@ -13,6 +13,35 @@ export interface ServedBy {
   failovers: number;
 }
 
+/** The node an attempt is about to go to, as a request's preparation sees it. */
+export interface ServingNode {
+  /** The node's id (its libp2p peer id, which space policies name). */
+  id: string;
+  /** The node's name. */
+  name: string;
+  /** Whether it is this node, so that the request does not leave it. */
+  isLocal: boolean;
+}
+
+/** A request made ready for one node. */
+export interface PreparedRequest {
+  /** The body to send to that node. */
+  body: OllamaObject;
+  /** Fields for the final `allerac` object when that node serves the answer. */
+  allerac?: Record<string, unknown> | undefined;
+  /**
+   * Whether an answer begun on that node may be continued on `next` (which is then sent the
+   * partial answer). Absent means anywhere. An answer drawn from private memories is not.
+   */
+  mayContinueOn?: ((next: ServingNode) => boolean) | undefined;
+}
+
+/**
+ * Prepares a request for the node that will serve it. The gateway calls it after placement, once
+ * per attempt (a retry or a continuation on another node is prepared again, for that node).
+ */
+export type PrepareRequest = (body: OllamaObject, node: ServingNode) => Promise<PreparedRequest>;
+
 /** A started generation: the first chunk has arrived, so the HTTP status can be committed. */
 export interface InferenceStream {
   /** The node chosen first, known before any byte is sent to the client. */
@@ -23,6 +52,8 @@ export interface InferenceStream {
   readonly rest: AsyncIterable<OllamaObject>;
   /** Who served in the end (it can change when a peer fails mid-stream). */
   servedBy(): ServedBy;
+  /** The `allerac` fields the preparation gave for the node that served in the end. */
+  preparedFor(): Record<string, unknown>;
 }
 
 /** The kind of generation: Ollama's /api/chat or /api/generate. */
@@ -36,8 +67,23 @@ export interface InferenceGateway {
   loaded(): Promise<LoadedModel[]>;
   /** Ollama's /api/show for a model. */
   show(request: OllamaObject): Promise<OllamaObject>;
-  /** Starts a generation; resolves once the first chunk arrived, rejects with a typed error before that. */
-  generate(kind: GenerationKind, request: OllamaObject, signal: AbortSignal): Promise<InferenceStream>;
+  /**
+   * Starts a generation; resolves once the first chunk arrived, rejects with a typed error before
+   * that. `prepare`, when given, shapes the body for each node chosen to serve it.
+   */
+  generate(
+    kind: GenerationKind,
+    request: OllamaObject,
+    signal: AbortSignal,
+    prepare?: PrepareRequest,
+  ): Promise<InferenceStream>;
   /** Computes embeddings. */
   embed(request: OllamaObject, signal: AbortSignal): Promise<{ response: OllamaObject; servedBy: ServedBy }>;
+  /** Models this node's own backend holds. */
+  localModels(): Promise<BackendModel[]>;
+  /**
+   * Computes embeddings on this node's own backend only, never a peer's: memory text (private
+   * memories above all) is embedded at home, so it never leaves the node to be indexed.
+   */
+  embedLocally(request: OllamaObject, signal: AbortSignal): Promise<OllamaObject>;
 }

@@ -28,8 +28,9 @@ export interface InferServiceComponents {
 
 /**
  * Serves INFER_PROTOCOL: runs a peer's inference on this node's backend and streams the chunks
- * back. It holds a local slot while generating, answers `busy` when the queue is full (so the
- * caller tries its next candidate), and stops generating when the caller cancels or goes away.
+ * back. It holds a local slot while generating, answers `busy` when the queue is full or the peer
+ * already holds its share of the slots and the queue (so the caller tries its next candidate),
+ * and stops generating when the caller cancels or goes away.
  */
 export function createInferHandler(components: InferServiceComponents) {
   return async (stream: Stream, peerId: string): Promise<void> => {
@@ -67,7 +68,8 @@ export function createInferHandler(components: InferServiceComponents) {
     })();
     let release: (() => void) | undefined;
     try {
-      release = await components.load.acquire(controller.signal);
+      // The peer holds at most its share of the slots and the queue (LocalLoad's peer share).
+      release = await components.load.acquire(controller.signal, peerId);
       if (request.api === 'embed') {
         const response = await components.backend.embed(request.body, controller.signal);
         await framed.write({ type: 'infer-chunk', id: request.id, chunk: response });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { HardwareInfo } from '@allerac/protocol';
+import { type HardwareInfo, INFER_PROTOCOL, MAX_INBOUND_STREAMS } from '@allerac/protocol';
 import {
   AmbiguousModelError,
   type Candidate,
@@ -17,8 +17,16 @@ import type { Backend, BackendModel, LoadedModel, OllamaObject } from '../backen
 import { BackendResponseError, BackendUnavailableError } from '../backend/errors.js';
 import { BadRequestError, HttpError } from '../http/errors.js';
 import type { Mesh, PeerView } from '../mesh/index.js';
-import { PeerLostError, RemoteInferenceError } from './errors.js';
-import type { GenerationKind, InferenceGateway, InferenceStream, ServedBy } from './gateway.js';
+import { PeerLostError, PeerStreamLimitError, RemoteInferenceError } from './errors.js';
+import type {
+  GenerationKind,
+  InferenceGateway,
+  InferenceStream,
+  PreparedRequest,
+  PrepareRequest,
+  ServedBy,
+  ServingNode,
+} from './gateway.js';
 import { tokensPerSecondOf } from './infer-service.js';
 import { type LocalLoad, NodeBusyError } from './local-load.js';
 import type { LocalModels } from './local-models.js';
@@ -33,6 +41,10 @@ export const STALL_DEADLINE_MS = 30_000;
 export const GENERATION_DEADLINE_MS = 15 * 60_000;
 /** How long the local hardware reading is reused when ranking. */
 const HARDWARE_TTL_MS = 2_000;
+/** A peer resets inference streams past this many at once from one node; never open more. */
+const PEER_STREAM_LIMIT = MAX_INBOUND_STREAMS[INFER_PROTOCOL];
+/** Retry-After, in seconds, when every node that can serve is busy or briefly unreachable. */
+const BUSY_RETRY_AFTER_S = 2;
 
 /** What the gateway needs. */
 export interface MeshGatewayComponents {
@@ -61,6 +73,8 @@ interface RequestRouting {
 /** One started attempt on one candidate. */
 interface Attempt {
   placement: Placement;
+  /** What was sent there, and what may follow from it. */
+  prepared: PreparedRequest;
   first: OllamaObject;
   rest: AsyncIterator<OllamaObject>;
   startedAt: number;
@@ -75,6 +89,8 @@ interface Attempt {
 export class MeshGateway implements InferenceGateway {
   private mesh: Mesh | undefined;
   private hardwareCache: { at: number; value: HardwareInfo } | undefined;
+  /** Generations this node has running on each peer now: a card's load is up to a second old. */
+  private readonly inflight = new Map<string, number>();
 
   constructor(
     private readonly init: MeshGatewayInit,
@@ -180,7 +196,12 @@ export class MeshGateway implements InferenceGateway {
     );
   }
 
-  async generate(kind: GenerationKind, request: OllamaObject, signal: AbortSignal): Promise<InferenceStream> {
+  async generate(
+    kind: GenerationKind,
+    request: OllamaObject,
+    signal: AbortSignal,
+    prepare?: PrepareRequest,
+  ): Promise<InferenceStream> {
     const { body, routing } = splitRouting(request, this.init.defaultPolicy());
     const ranked = await this.rank(
       { model: String(body.model), policy: routing.policy, ...pickSpecialization(routing) },
@@ -190,7 +211,7 @@ export class MeshGateway implements InferenceGateway {
     if (eligible.length === 0) throw noEligible(String(body.model), ranked, this.components.backend);
     const tried = new Set<string>();
     let failovers = 0;
-    const first = await this.firstAnswer(kind, body, eligible, tried, signal, () => failovers++);
+    const first = await this.firstAnswer(kind, body, eligible, tried, signal, () => failovers++, prepare);
     let current = first;
     if (first.first.done === true) {
       // A one-chunk answer: nothing will iterate the rest, so close the attempt now.
@@ -200,6 +221,8 @@ export class MeshGateway implements InferenceGateway {
     const served = (): ServedBy => ({ node: current.placement.nodeName, failovers });
     const gateway = this;
     let content = contentOf(kind, first.first);
+    // Every request the answer so far was drawn from: a continuation goes only where all may go.
+    const drawnFrom: PreparedRequest[] = [first.prepared];
 
     async function* rest(): AsyncGenerator<OllamaObject> {
       for (;;) {
@@ -219,11 +242,18 @@ export class MeshGateway implements InferenceGateway {
         } catch (error) {
           if (signal.aborted) throw signal.reason;
           gateway.components.measurements.recordFailure(current.placement.nodeId);
-          const others = eligible.filter((p) => !tried.has(p.nodeId) && p.model === current.placement.model);
+          const holders = eligible.filter((p) => !tried.has(p.nodeId) && p.model === current.placement.model);
+          const others = holders.filter((p) =>
+            drawnFrom.every((prepared) => prepared.mayContinueOn?.(gateway.servingNode(p)) ?? true),
+          );
           if (kind !== 'chat' || others.length === 0) {
+            const why =
+              kind === 'chat' && holders.length > 0
+                ? `the answer drew on memories that no other node holding ${current.placement.model} may see`
+                : `no other node has ${current.placement.model} to continue it`;
             throw new HttpError(
               502,
-              `${current.placement.nodeName} failed mid-answer (${(error as Error).message}) and no other node has ${current.placement.model} to continue it`,
+              `${current.placement.nodeName} failed mid-answer (${(error as Error).message}) and ${why}`,
               'api_error',
             );
           }
@@ -236,7 +266,16 @@ export class MeshGateway implements InferenceGateway {
           // Ollama continues, so the client sees no repeated text.
           const messages = Array.isArray(body.messages) ? body.messages : [];
           const continuation = { ...body, messages: [...messages, { role: 'assistant', content }] };
-          current = await gateway.firstAnswer(kind, continuation, others, tried, signal, () => failovers++);
+          current = await gateway.firstAnswer(
+            kind,
+            continuation,
+            others,
+            tried,
+            signal,
+            () => failovers++,
+            prepare,
+          );
+          drawnFrom.push(current.prepared);
           content += contentOf(kind, current.first);
           yield current.first;
           if (current.first.done === true) return;
@@ -259,7 +298,17 @@ export class MeshGateway implements InferenceGateway {
       first: first.first,
       rest: { [Symbol.asyncIterator]: () => iterator },
       servedBy: served,
+      preparedFor: () => ({ ...current.prepared.allerac }),
     };
+  }
+
+  async localModels(): Promise<BackendModel[]> {
+    return this.components.localModels.raw();
+  }
+
+  async embedLocally(request: OllamaObject, signal: AbortSignal): Promise<OllamaObject> {
+    const { body } = splitRouting(request, this.init.defaultPolicy());
+    return this.components.backend.embed(body, signal);
   }
 
   async embed(
@@ -272,6 +321,7 @@ export class MeshGateway implements InferenceGateway {
     if (eligible.length === 0) throw noEligible(String(body.model), ranked, this.components.backend);
     let failovers = 0;
     let lastError: unknown;
+    const failures = new FailureTally();
     for (const placement of eligible) {
       try {
         const request_ = { ...body, model: placement.model };
@@ -302,12 +352,13 @@ export class MeshGateway implements InferenceGateway {
       } catch (error) {
         if (signal.aborted) throw signal.reason;
         if (!isRetryable(error)) throw error;
-        this.components.measurements.recordFailure(placement.nodeId);
+        if (!isBusy(error)) this.components.measurements.recordFailure(placement.nodeId);
         lastError = error;
+        failures.add(error);
         failovers += 1;
       }
     }
-    throw noneAnswered(String(body.model), eligible, lastError, 0);
+    throw noneAnswered(String(body.model), eligible, lastError, failures);
   }
 
   /** Tries candidates in order until one sends its first chunk. */
@@ -318,22 +369,22 @@ export class MeshGateway implements InferenceGateway {
     tried: Set<string>,
     signal: AbortSignal,
     onFailover: () => void,
+    prepare: PrepareRequest | undefined,
   ): Promise<Attempt> {
     let lastError: unknown;
-    let busy = 0;
-    let attempts = 0;
+    const failures = new FailureTally();
     for (const placement of candidates) {
       if (tried.has(placement.nodeId)) continue;
       tried.add(placement.nodeId);
-      if (attempts > 0) onFailover();
-      attempts += 1;
+      if (failures.attempts > 0) onFailover();
       try {
-        return await this.attempt(kind, { ...body, model: placement.model }, placement, signal);
+        return await this.attempt(kind, { ...body, model: placement.model }, placement, signal, prepare);
       } catch (error) {
         if (signal.aborted) throw signal.reason;
         if (!isRetryable(error)) throw error;
-        if (isBusy(error)) busy += 1;
-        this.components.measurements.recordFailure(placement.nodeId);
+        failures.add(error);
+        // Busy is load, which the ranking already weighs, not ill health: no failure penalty.
+        if (!isBusy(error)) this.components.measurements.recordFailure(placement.nodeId);
         this.components.logger.info(
           { node: placement.nodeName, err: error },
           'candidate failed before its first token',
@@ -341,22 +392,23 @@ export class MeshGateway implements InferenceGateway {
         lastError = error;
       }
     }
-    throw noneAnswered(
-      String(body.model),
-      candidates,
-      lastError,
-      attempts > 0 && busy === attempts ? attempts : 0,
-    );
+    throw noneAnswered(String(body.model), candidates, lastError, failures);
   }
 
   /** Starts the generation on one candidate and waits for its first chunk. */
   private async attempt(
     kind: GenerationKind,
-    body: OllamaObject,
+    unprepared: OllamaObject,
     placement: Placement,
     signal: AbortSignal,
+    prepare: PrepareRequest | undefined,
   ): Promise<Attempt> {
     const startedAt = performance.now();
+    // What goes into the request is decided here, once the node is known: private context is
+    // added only for this node, and a retry elsewhere is prepared afresh for that node.
+    const prepared: PreparedRequest =
+      prepare === undefined ? { body: unprepared } : await prepare(unprepared, this.servingNode(placement));
+    const body = { ...prepared.body, model: placement.model };
     const controller = new AbortController();
     const onAbort = () => controller.abort(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
@@ -375,6 +427,20 @@ export class MeshGateway implements InferenceGateway {
         }
       })();
     } else {
+      const open = this.inflight.get(placement.nodeId) ?? 0;
+      if (open >= PEER_STREAM_LIMIT) {
+        signal.removeEventListener('abort', onAbort);
+        throw new PeerStreamLimitError(placement.nodeName, PEER_STREAM_LIMIT);
+      }
+      this.inflight.set(placement.nodeId, open + 1);
+      let counted = true;
+      const uncount = () => {
+        if (!counted) return;
+        counted = false;
+        const left = (this.inflight.get(placement.nodeId) ?? 1) - 1;
+        if (left <= 0) this.inflight.delete(placement.nodeId);
+        else this.inflight.set(placement.nodeId, left);
+      };
       const request = {
         type: 'infer-request' as const,
         id: randomUUID(),
@@ -391,6 +457,7 @@ export class MeshGateway implements InferenceGateway {
         try {
           return yield* inner;
         } finally {
+          uncount();
           signal.removeEventListener('abort', onAbort);
         }
       })();
@@ -399,7 +466,14 @@ export class MeshGateway implements InferenceGateway {
       const head = await source.next();
       if (head.done === true)
         throw new PeerLostError(`${placement.nodeName} ended the stream before its first chunk`);
-      return { placement, first: head.value, rest: source, startedAt, ttftMs: performance.now() - startedAt };
+      return {
+        placement,
+        prepared,
+        first: head.value,
+        rest: source,
+        startedAt,
+        ttftMs: performance.now() - startedAt,
+      };
     } catch (error) {
       controller.abort(error);
       await source.return?.(undefined);
@@ -453,6 +527,11 @@ export class MeshGateway implements InferenceGateway {
     }
   }
 
+  /** The node a placement names, as a request's preparation sees it. */
+  private servingNode(placement: Placement): ServingNode {
+    return { id: placement.nodeId, name: placement.nodeName, isLocal: placement.nodeId === this.localId() };
+  }
+
   private localId(): string {
     try {
       return this.mesh?.peerId ?? 'local';
@@ -494,12 +573,25 @@ export class MeshGateway implements InferenceGateway {
       models: peer.card.models.map(toCandidateModel),
       memory: memoryOf(peer.card.hardware),
       load: {
-        activeTasks: peer.card.load.activeTasks,
+        // What this node itself has running there is certain; the card may predate it.
+        activeTasks: Math.max(
+          peer.card.load.activeTasks,
+          (this.inflight.get(peer.id) ?? 0) - peer.card.load.queueDepth,
+        ),
         queueDepth: peer.card.load.queueDepth,
         slots: peer.card.load.slots,
       },
       specializations: peer.card.specializations,
       measured: this.components.measurements.forNode(peer.id, peer.rttMs),
+      // The peer's own speed figures: the router uses them only within bounds, until it measures.
+      claimed: {
+        perModel: Object.fromEntries(
+          Object.entries(peer.card.load.tokensPerSecond).map(([model, tps]) => [
+            model,
+            { tokensPerSecond: tps },
+          ]),
+        ),
+      },
     }));
   }
 
@@ -595,6 +687,7 @@ function contentOf(kind: GenerationKind, chunk: OllamaObject): string {
 function isBusy(error: unknown): boolean {
   return (
     error instanceof NodeBusyError ||
+    error instanceof PeerStreamLimitError ||
     (error instanceof RemoteInferenceError && error.code === 'busy') ||
     (error instanceof BackendResponseError && error.status === 503)
   );
@@ -608,23 +701,63 @@ function isRetryable(error: unknown): boolean {
   return true;
 }
 
-/** The error when no candidate answered: 503 with Retry-After when all were busy. */
+/**
+ * Whether a failure before the first token will likely pass: the node was busy, or could not be
+ * reached or lost the stream (it is then no longer a candidate, or it comes back). Anything else
+ * is a node that answered with an error of its own.
+ */
+function isTransient(error: unknown): boolean {
+  if (isBusy(error) || error instanceof PeerLostError || error instanceof BackendUnavailableError)
+    return true;
+  if (error instanceof RemoteInferenceError) return error.code !== 'internal';
+  return error instanceof BackendResponseError && error.status === 404;
+}
+
+/** How the candidates of one request failed before their first token. */
+class FailureTally {
+  attempts = 0;
+  busy = 0;
+  transient = 0;
+
+  add(error: unknown): void {
+    this.attempts += 1;
+    if (isBusy(error)) this.busy += 1;
+    if (isTransient(error)) this.transient += 1;
+  }
+}
+
+/**
+ * The error when no candidate answered. A busy mesh is a 503 with Retry-After, also when some
+ * node failed otherwise (one busy and one unreachable is still a mesh to retry shortly); a 502
+ * only when every node tried answered with an error of its own.
+ */
 function noneAnswered(
   model: string,
   candidates: readonly Placement[],
   lastError: unknown,
-  allBusy: number,
+  failures: FailureTally,
 ): Error {
   if (candidates.length === 0) {
     return new HttpError(503, `no node can serve ${model} right now`, 'service_unavailable', undefined, 5);
   }
-  if (allBusy > 0) {
+  if (failures.attempts > 0 && failures.busy === failures.attempts) {
     return new HttpError(
       503,
-      `every node that can serve ${model} is busy (${allBusy} tried); retry shortly`,
+      `every node that can serve ${model} is busy (${failures.attempts} tried); retry shortly`,
       'service_unavailable',
       undefined,
-      2,
+      BUSY_RETRY_AFTER_S,
+    );
+  }
+  // A single node's own Ollama is named as such: the message says which URL to check.
+  if (failures.attempts === 1 && lastError instanceof BackendUnavailableError) return lastError;
+  if (failures.transient > 0) {
+    return new HttpError(
+      503,
+      `every node that can serve ${model} is busy or unreachable right now (${failures.busy} busy of ${failures.attempts} tried; last: ${(lastError as Error | undefined)?.message ?? 'unknown error'}); retry shortly`,
+      'service_unavailable',
+      undefined,
+      BUSY_RETRY_AFTER_S,
     );
   }
   if (lastError instanceof BackendUnavailableError || lastError instanceof BackendResponseError)

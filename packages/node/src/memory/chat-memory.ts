@@ -1,15 +1,42 @@
 /**
- * Memory-aware chat: before a chat goes to a model, the memories closest to the user's last
- * message (private ones and those of the spaces this node holds) are added as a system message,
- * and the answer's final `allerac` field lists them. "remember ..." messages add a memory.
- * Opt out per request with `allerac: { memories: false }` in the body or `X-Allerac-Memories: off`.
+ * Memory-aware chat: the memories closest to the user's last message are added as a system
+ * message, chosen for the node that serves the chat, once the gateway has placed it (and again
+ * for each retry or continuation on another node):
+ * - this node: private memories and those of every space it holds (`scope: 'private+shared'`);
+ * - a peer: only memories of spaces whose policy names that peer, which it may hold already
+ *   (`scope: 'shared'`); none when there is no such space (`scope: 'none'`).
+ * Private memories never leave this node. The final `allerac` says what was given:
+ * `memory: { scope, used }`, and `memories: [...]` when some were used.
+ * "remember ..." messages add a memory. Opt out per request with `allerac: { memories: false }`
+ * in the body or `X-Allerac-Memories: off`.
  */
+import { mayShareWith } from '@allerac/memory-sync';
 import type { OllamaObject } from '../backend/backend.js';
 import type { ChatContextHook } from '../http/generation.js';
+import type { PreparedRequest, ServingNode } from '../inference/gateway.js';
+import type { MemoryHit } from '../store/memory-repository.js';
+import { accessOf, memberKey } from './memory-api.js';
 import type { MemoryService } from './memory-service.js';
 
 /** The header that turns memories off for one request. */
 export const MEMORIES_HEADER = 'x-allerac-memories';
+
+/**
+ * Memories searched once per chat, from which each serving node's k are picked: enough that the
+ * closest shared ones are found for a peer even when private ones score higher.
+ */
+export const CHAT_MEMORY_POOL = 50;
+
+/** Which memories the serving node could be given. */
+export type MemoryScope = 'private+shared' | 'shared' | 'none';
+
+/** The `allerac.memory` field of a chat's final object. */
+export interface ChatMemoryUse {
+  /** `private+shared`: this node served; `shared`: a peer served, given only spaces it may hold; `none`: a peer that may hold none. */
+  scope: MemoryScope;
+  /** How many memories were added to the chat. */
+  used: number;
+}
 
 /** "remember that X", "remember: X", "Remember X" at the start of a message. */
 const REMEMBER = /^\s*remember(?:\s+that)?[\s,:]+(\S[\s\S]*)$/i;
@@ -38,29 +65,83 @@ export function chatMemoryHook(memory: MemoryService): ChatContextHook {
     const extra: Record<string, unknown> = {};
     const toRemember = rememberRequest(question);
     if (toRemember !== undefined) {
-      const added = await memory.add({ text: toRemember, source: 'chat' });
+      const added = await memory.add({ text: toRemember, source: 'chat', owner: memberKey(request) ?? null });
       extra.remembered = { id: added.id, text: added.text };
     }
-    if (optOut) return { request: clean, allerac: extra };
-    const hits = toRemember === undefined ? await memory.forChat(question) : [];
-    // Listed only when some were used, so answers without memories keep their usual shape.
-    if (hits.length === 0) return { request: clean, allerac: extra };
-    extra.memories = hits.map((hit) => ({
-      id: hit.id,
-      text: hit.text,
-      score: Math.round(hit.score * 10_000) / 10_000,
-    }));
-    const context = {
-      role: 'system',
-      content:
-        'Things you remember that may help with this conversation (use them only if relevant):\n' +
-        hits.map((hit) => `- ${hit.text}`).join('\n'),
+    // Off, or a "remember" message: the answer keeps its usual shape, with no `memory` field.
+    if (optOut || toRemember !== undefined || !memory.chatSettings().enabled) {
+      return { request: clean, allerac: extra };
+    }
+    const access = accessOf(request);
+    let pool: Promise<MemoryHit[]> | undefined;
+    // Searched at most once, and only when some node may be given memories at all.
+    const closest = () => {
+      pool ??= memory.forChat(question, access, CHAT_MEMORY_POOL);
+      return pool;
     };
-    const firstNonSystem = messages.findIndex((m) => m.role !== 'system');
-    const at = firstNonSystem === -1 ? messages.length : firstNonSystem;
     return {
-      request: { ...clean, messages: [...messages.slice(0, at), context, ...messages.slice(at)] },
+      request: clean,
       allerac: extra,
+      prepare: async (prepared, node) => {
+        const visible = node.isLocal ? undefined : spacesVisibleTo(memory, node.id);
+        if (visible !== undefined && visible.size === 0) return withMemories(prepared, 'none', []);
+        const hits = (await closest())
+          .filter((hit) => visible === undefined || (hit.space !== null && visible.has(hit.space)))
+          .slice(0, memory.chatSettings().k);
+        return withMemories(prepared, node.isLocal ? 'private+shared' : 'shared', hits, (next) =>
+          mayBeGiven(memory, hits, next),
+        );
+      },
     };
+  };
+}
+
+/** The spaces whose policy lets `peerId` hold them: the only memories a chat it serves may carry. */
+function spacesVisibleTo(memory: MemoryService, peerId: string): Set<string> {
+  return new Set(
+    memory
+      .listSpaces()
+      .filter((space) => mayShareWith(space.policy, peerId))
+      .map((space) => space.name),
+  );
+}
+
+/** Whether `node` may see every one of `hits` (a partial answer drawn from them goes there). */
+function mayBeGiven(memory: MemoryService, hits: readonly MemoryHit[], node: ServingNode): boolean {
+  if (node.isLocal || hits.length === 0) return true;
+  const visible = spacesVisibleTo(memory, node.id);
+  return hits.every((hit) => hit.space !== null && visible.has(hit.space));
+}
+
+/** The body with `hits` as a system message before the conversation, and the metadata saying so. */
+function withMemories(
+  body: OllamaObject,
+  scope: MemoryScope,
+  hits: readonly MemoryHit[],
+  mayContinueOn?: (next: ServingNode) => boolean,
+): PreparedRequest {
+  const use: ChatMemoryUse = { scope, used: hits.length };
+  if (hits.length === 0) return { body, allerac: { memory: use } };
+  const messages = Array.isArray(body.messages) ? (body.messages as Array<Record<string, unknown>>) : [];
+  const context = {
+    role: 'system',
+    content:
+      'Things you remember that may help with this conversation (use them only if relevant):\n' +
+      hits.map((hit) => `- ${hit.text}`).join('\n'),
+  };
+  const firstNonSystem = messages.findIndex((m) => m.role !== 'system');
+  const at = firstNonSystem === -1 ? messages.length : firstNonSystem;
+  return {
+    body: { ...body, messages: [...messages.slice(0, at), context, ...messages.slice(at)] },
+    allerac: {
+      memory: use,
+      memories: hits.map((hit) => ({
+        id: hit.id,
+        text: hit.text,
+        score: Math.round(hit.score * 10_000) / 10_000,
+        space: hit.space,
+      })),
+    },
+    mayContinueOn,
   };
 }

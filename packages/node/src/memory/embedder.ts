@@ -5,18 +5,20 @@ import type { InferenceGateway } from '../inference/gateway.js';
 import { DEFAULT_EMBEDDING_MODEL } from './constants.js';
 
 /**
- * Picks the embedding model when none is configured: all-minilm when anyone in the mesh has it,
- * else the first embedding-capable model found, else all-minilm (which then fails clearly).
+ * Picks the embedding model when none is configured: all-minilm when this node's Ollama has it,
+ * else the first embedding-capable model there, else all-minilm (which then fails clearly).
  */
 export async function pickEmbeddingModel(gateway: InferenceGateway): Promise<string> {
-  const models = await gateway.models().catch(() => [] as BackendModel[]);
+  const models = await gateway.localModels().catch(() => [] as BackendModel[]);
   if (models.some((m) => m.name === DEFAULT_EMBEDDING_MODEL)) return DEFAULT_EMBEDDING_MODEL;
   return models.find(isEmbeddingModel)?.name ?? DEFAULT_EMBEDDING_MODEL;
 }
 
 /**
- * Embeds texts through the inference gateway, so that a node without an embedding model of its
- * own has the call served by a peer that has one.
+ * Embeds texts on this node's own Ollama. Never on a peer's: the text of a private memory must
+ * not leave the node even to be indexed, and each node embeds shared text itself, so vectors
+ * never travel either. A node without a local embedding model keeps its memories unindexed (and
+ * says so in the memory settings) until it has one.
  */
 export async function embedTexts(
   gateway: InferenceGateway,
@@ -25,7 +27,7 @@ export async function embedTexts(
   signal: AbortSignal = AbortSignal.timeout(60_000),
 ): Promise<number[][]> {
   if (texts.length === 0) return [];
-  const { response } = await gateway.embed({ model, input: [...texts] }, signal);
+  const response = await gateway.embedLocally({ model, input: [...texts] }, signal);
   const embeddings = response.embeddings;
   if (
     !Array.isArray(embeddings) ||

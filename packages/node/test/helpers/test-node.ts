@@ -16,7 +16,16 @@ export interface TestNode {
 
 /** Starts ollama-sim (unless `sim: false`) and a node pointing at it. */
 export async function startTestNode(
-  options: { name?: string; sim?: OllamaSimOptions | false; ollamaUrl?: string; bootstrap?: string[] } = {},
+  options: {
+    name?: string;
+    sim?: OllamaSimOptions | false;
+    ollamaUrl?: string;
+    bootstrap?: string[];
+    /** Another node's mesh key file, to join its home. */
+    meshKeyFile?: string;
+    /** Directories the node may write backups into (--backup-dirs). */
+    backupDirs?: string[];
+  } = {},
 ): Promise<TestNode> {
   const sim = options.sim === false ? undefined : await startOllamaSim(options.sim ?? {});
   const dataDir = mkdtempSync(join(tmpdir(), 'allerac-node-'));
@@ -33,6 +42,8 @@ export async function startTestNode(
       p2pHost: '127.0.0.1',
       mdns: 'off',
       bootstrap: (options.bootstrap ?? []).join(','),
+      ...(options.meshKeyFile !== undefined ? { meshKeyFile: options.meshKeyFile } : {}),
+      ...(options.backupDirs !== undefined ? { backupDirs: options.backupDirs.join(',') } : {}),
     },
     {},
   );

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, api, streamChat } from '../api.js';
+import { ApiError, api, type ChatMemoryUse, streamChat } from '../api.js';
 import { toast } from '../components/toast.js';
 import { t } from '../i18n.js';
 
@@ -9,6 +9,8 @@ interface ChatMessage {
   node?: string | undefined;
   failovers?: number | undefined;
   memories?: Array<{ id?: string; text: string; score?: number }> | undefined;
+  /** Which memories the serving node could be given (absent when memories were off). */
+  memory?: ChatMemoryUse | undefined;
   status?: string;
 }
 
@@ -24,7 +26,7 @@ interface StoredMessage {
   content: string;
   node: string | null;
   status: string;
-  metadata: { failovers?: number; memories?: ChatMessage['memories'] };
+  metadata: { failovers?: number; memories?: ChatMessage['memories']; memory?: ChatMemoryUse };
 }
 
 /** Chat: streamed answers, who answered, history, model picker and "remember this". */
@@ -72,6 +74,7 @@ export function ChatPage() {
           node: m.node ?? undefined,
           failovers: m.metadata.failovers,
           memories: m.metadata.memories,
+          memory: m.metadata.memory,
           status: m.status,
         })),
     );
@@ -90,8 +93,9 @@ export function ChatPage() {
     let node: string | undefined;
     let failovers: number | undefined;
     let memories: ChatMessage['memories'];
+    let memory: ChatMemoryUse | undefined;
     const update = () =>
-      setMessages([...history, { role: 'assistant', content: answer, node, failovers, memories }]);
+      setMessages([...history, { role: 'assistant', content: answer, node, failovers, memories, memory }]);
     try {
       const result = await streamChat(
         { model, messages: history.map((m) => ({ role: m.role, content: m.content })) },
@@ -102,6 +106,7 @@ export function ChatPage() {
             node = chunk.allerac.node ?? node;
             failovers = chunk.allerac.failovers;
             memories = chunk.allerac.memories;
+            memory = chunk.allerac.memory;
           }
           update();
         },
@@ -193,6 +198,19 @@ export function ChatPage() {
                 )}
               </header>
               <div class="bubble-text">{message.content}</div>
+              {message.memory !== undefined &&
+                (message.memory.scope !== 'private+shared' || message.memory.used > 0) && (
+                  <p
+                    class="memory-note muted small"
+                    data-testid="memory-note"
+                    data-scope={message.memory.scope}
+                  >
+                    {t(`chat.memoryScope.${message.memory.scope}`, {
+                      n: message.memory.used,
+                      node: message.node ?? '',
+                    })}
+                  </p>
+                )}
               {message.memories !== undefined && message.memories.length > 0 && (
                 <details class="memories-used">
                   <summary>{t('chat.memoriesUsed', { n: message.memories.length })}</summary>
