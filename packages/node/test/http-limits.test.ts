@@ -4,7 +4,7 @@ import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_CONNECTIONS_PER_CLIENT, openFileLimit } from '../src/http/connection-limits.js';
+import { connectionCaps, openFileLimit } from '../src/http/connection-limits.js';
 import { freePort } from './helpers/node-process.js';
 import { waitFor } from './helpers/test-node.js';
 
@@ -98,7 +98,7 @@ describe('connection limits and descriptor exhaustion', () => {
       Array.from({ length: SLOW_CLIENTS }, () => slowLogin(port, '127.0.0.2')),
     );
     await waitFor(
-      () => sockets.filter((s) => !s.destroyed).length <= MAX_CONNECTIONS_PER_CLIENT,
+      () => sockets.filter((s) => !s.destroyed).length <= connectionCaps(FD_LIMIT).perClient,
       10_000,
       'the node to cut the connections over the per-client cap',
     );

@@ -4,10 +4,13 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 
 /**
- * Open connections one client address may hold. Browsers open 6 per host, Open WebUI and SDKs a
- * pool of a few dozen; a client holding more is trickling requests to exhaust file descriptors.
+ * Most connections one client address may hold. Browsers open 6 per host, SDKs and Open WebUI
+ * pools of a few dozen, and a benchmark or a busy Open WebUI behind one address may hold a
+ * hundred streams; a client holding more is trickling requests to exhaust file descriptors.
  */
-export const MAX_CONNECTIONS_PER_CLIENT = 64;
+export const MAX_CONNECTIONS_PER_CLIENT = 256;
+/** Fewest connections one client address may hold, however low the descriptor limit. */
+const MIN_CONNECTIONS_PER_CLIENT = 16;
 
 /** Share of the process's file-descriptor limit that HTTP connections may take; the rest is the database's, the mesh's and the logs'. */
 const CONNECTION_SHARE_OF_FD_LIMIT = 0.5;
@@ -27,18 +30,30 @@ export function openFileLimit(limitsFile = '/proc/self/limits'): number | undefi
 }
 
 /**
+ * The caps for a descriptor limit: HTTP connections in all take half of it, and one client a
+ * quarter of those, so one client can never take the rest from everyone else.
+ */
+export function connectionCaps(fdLimit: number | undefined): {
+  total: number | undefined;
+  perClient: number;
+} {
+  if (fdLimit === undefined) return { total: undefined, perClient: MAX_CONNECTIONS_PER_CLIENT };
+  const total = Math.max(4 * MIN_CONNECTIONS_PER_CLIENT, Math.floor(fdLimit * CONNECTION_SHARE_OF_FD_LIMIT));
+  const perClient = Math.min(
+    MAX_CONNECTIONS_PER_CLIENT,
+    Math.max(MIN_CONNECTIONS_PER_CLIENT, Math.floor(total / 4)),
+  );
+  return { total, perClient };
+}
+
+/**
  * Caps connections per client address and in all (from the fd limit), so that slow or
  * abandoned connections cannot take every file descriptor the node needs to keep running.
  */
-export function registerConnectionLimits(
-  app: FastifyInstance,
-  logger: Logger,
-  perClient = MAX_CONNECTIONS_PER_CLIENT,
-): void {
+export function registerConnectionLimits(app: FastifyInstance, logger: Logger): void {
   const server = app.server;
-  const fdLimit = openFileLimit();
-  if (fdLimit !== undefined)
-    server.maxConnections = Math.max(16, Math.floor(fdLimit * CONNECTION_SHARE_OF_FD_LIMIT));
+  const { total, perClient } = connectionCaps(openFileLimit());
+  if (total !== undefined) server.maxConnections = total;
   const open = new Map<string, number>();
   let refusedSinceLog = 0;
   server.on('connection', (socket: Socket) => {
