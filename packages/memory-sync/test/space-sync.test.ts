@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   historyContains,
   InMemorySpaceStorage,
+  listMemories,
   loadSpaceDoc,
   MalformedSyncMessageError,
   SpaceExistsError,
@@ -20,11 +21,56 @@ const texts = (p: { sync: SpaceSync }, space = 'household') =>
 
 describe('SpaceSync', () => {
   it('should start and stop twice safely', async () => {
-    const sync = new SpaceSync({ nodeId: 'a' }, { storage: new InMemorySpaceStorage() });
+    const storage = new InMemorySpaceStorage();
+    const before = new SpaceSync({ nodeId: 'a' }, { storage });
+    await before.start();
+    await before.createSpace('household', { peers: 'all' });
+    await before.put('household', memory('m1', 'kept across a restart'));
+    await before.stop();
+
+    let loads = 0;
+    // Saves wait at this gate once it is closed, so a write is surely in flight during stop().
+    let gate: Promise<void> | undefined;
+    let openGate = () => {};
+    const counted = {
+      loadAll: () => {
+        loads += 1;
+        return storage.loadAll();
+      },
+      save: async (space: Parameters<typeof storage.save>[0]) => {
+        await gate;
+        await storage.save(space);
+      },
+      remove: storage.remove.bind(storage),
+    };
+    const sync = new SpaceSync({ nodeId: 'a' }, { storage: counted });
+    await Promise.all([sync.start(), sync.start()]);
     await sync.start();
-    await sync.start();
+    // Loaded once: a second start neither reloads nor duplicates the space.
+    expect(loads).toBe(1);
+    expect(sync.spaces()).toEqual([{ name: 'household', epoch: 0, policy: { peers: 'all' }, memories: 1 }]);
+
+    const sent: unknown[] = [];
+    sync.addPeer('bob', (message) => sent.push(message));
+    expect(sent).not.toEqual([]);
+    gate = new Promise((resolve) => {
+      openGate = resolve;
+    });
+    const write = sync.put('household', memory('m2', 'written while stopping'));
+    const storedWhenStopped = Promise.all([sync.stop(), sync.stop()]).then(() =>
+      listMemories(loadSpaceDoc(storage.spaces.get('household')!.doc)).map((m) => m.id),
+    );
+    // One turn of the event loop: a stop() that did not wait for the write would resolve here.
+    await new Promise((resolve) => setImmediate(resolve));
+    openGate();
+    // Stop waited for the write in flight...
+    expect((await storedWhenStopped).sort()).toEqual(['m1', 'm2']);
     await sync.stop();
-    await sync.stop();
+    await write;
+    // ...and disconnected the peer: later changes are not sent to it.
+    sent.length = 0;
+    await sync.put('household', memory('m3', 'after stop'));
+    expect(sent).toEqual([]);
   });
 
   it('should share a memory with every peer in the space', async () => {

@@ -148,6 +148,27 @@ describe.each([
     expect(await mem.count()).toBe(3);
   });
 
+  it('should store vector components as pgvector reads them: negative, tiny and exponent forms', async () => {
+    // Six dimensions, so no other test's nearest() sees this row.
+    const components = [-0.5, 1e-7, -3.4e38, 0.1, 12345.678, 2.5e-45];
+    await ctx.store.memories.upsert({
+      id: 'v-forms',
+      text: 'vector text forms',
+      authorNode: 'n',
+      embedding: { model: 'forms', vector: components },
+    });
+    const [row] = await ctx.store.db.query<{ embedding: string }>(
+      "SELECT embedding::text AS embedding FROM memories WHERE id = 'v-forms'",
+    );
+    // pgvector keeps float4: compare at that precision.
+    const stored = row!.embedding
+      .slice(1, -1)
+      .split(',')
+      .map((c) => Math.fround(Number(c)));
+    expect(stored).toEqual(components.map((c) => Math.fround(c)));
+    expect(await ctx.store.memories.delete('v-forms')).toBe(true);
+  });
+
   it('should index another dimension on demand and keep dimensions apart', async () => {
     await ctx.store.memories.ensureVectorIndex(8);
     await ctx.store.memories.ensureVectorIndex(8);

@@ -14,12 +14,22 @@ import { createServer, type Server } from 'node:http';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { quote } from 'shell-quote';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createArchive } from '../src/backup/snapshot.js';
 import { openStore } from '../src/store/store.js';
-import { UpdateIntegrityError, UpdateRolledBackError, UpdatesDisabledError } from '../src/update/errors.js';
+import {
+  UpdateError,
+  UpdateIntegrityError,
+  UpdateRolledBackError,
+  UpdatesDisabledError,
+} from '../src/update/errors.js';
 import { compareVersions, InstallLayout } from '../src/update/install-layout.js';
-import { defaultServiceControl } from '../src/update/service-control.js';
+import {
+  commandServiceControl,
+  defaultServiceControl,
+  parseServiceCommand,
+} from '../src/update/service-control.js';
 import { checkForUpdate, fetchLatestRelease } from '../src/update/update-source.js';
 import { Updater } from '../src/update/updater.js';
 
@@ -217,10 +227,89 @@ esac
     sha256 = '0'.repeat(64);
     await expect(updater.download(await fetchLatestRelease(source))).rejects.toThrow(UpdateIntegrityError);
   }, 60_000);
+});
 
+describe('version order', () => {
   it('should order versions numerically', () => {
     expect(compareVersions('1.10.0', '1.9.3')).toBe(1);
     expect(compareVersions('1.0.0-rc.1', '1.0.0')).toBe(-1);
     expect(compareVersions('2.0.0', '2.0.0')).toBe(0);
+  });
+
+  it('should order numeric pre-release parts as numbers (rc.10 after rc.9)', () => {
+    expect(compareVersions('1.0.0-rc.10', '1.0.0-rc.9')).toBe(1);
+    expect(compareVersions('1.0.0-rc.9', '1.0.0-rc.10')).toBe(-1);
+    expect(compareVersions('1.0.0-alpha', '1.0.0-alpha.1')).toBe(-1);
+    expect(compareVersions('1.0.0-alpha.beta', '1.0.0-beta')).toBe(-1);
+    expect(compareVersions('1.0.0+build.2', '1.0.0+build.1')).toBe(0);
+  });
+
+  it('should list installed versions newest first by semver, ignoring a directory that is no version', () => {
+    const prefix = mkdtempSync(join(tmpdir(), 'allerac-versions-'));
+    try {
+      for (const v of ['1.0.0-rc.9', '1.0.0-rc.10', '1.0.0', 'scratch', '0.9.0']) {
+        mkdirSync(join(prefix, 'versions', v), { recursive: true });
+      }
+      expect(new InstallLayout(prefix).versions()).toEqual([
+        '1.0.0',
+        '1.0.0-rc.10',
+        '1.0.0-rc.9',
+        '0.9.0',
+        'scratch',
+      ]);
+    } finally {
+      rmSync(prefix, { recursive: true, force: true });
+    }
+  });
+
+  it('should refuse a release manifest whose version is not a semantic version', async () => {
+    const manifest = JSON.stringify({ version: 'latest', tarball: 'a.tgz', sha256: '0'.repeat(64) });
+    const fetchManifest = (async () => new Response(manifest)) as typeof fetch;
+    await expect(
+      fetchLatestRelease({ kind: 'url', url: 'http://127.0.0.1:9/release.json' }, fetchManifest),
+    ).rejects.toThrow(/offers "latest", which is not a semantic version/);
+  });
+});
+
+describe('service commands (--restart-cmd, --stop-cmd)', () => {
+  it('should split a command like a shell, keeping quoted and escaped arguments whole', () => {
+    expect(parseServiceCommand(`sudo  systemctl restart 'allerac node'`)).toEqual([
+      'sudo',
+      'systemctl',
+      'restart',
+      'allerac node',
+    ]);
+    expect(parseServiceCommand('/opt/my\\ app/bin/svc "re start"')).toEqual([
+      '/opt/my app/bin/svc',
+      're start',
+    ]);
+  });
+
+  it('should refuse shell operators and an empty command, saying how to use a shell', () => {
+    for (const command of [
+      'systemctl restart allerac && echo ok',
+      'svc restart | tee log',
+      'svc > log',
+      'svc *',
+    ]) {
+      expect(() => parseServiceCommand(command)).toThrow(UpdateError);
+      expect(() => parseServiceCommand(command)).toThrow(/sh -c/);
+    }
+    expect(() => parseServiceCommand('   ')).toThrow(/empty/);
+  });
+
+  it('should run the parsed command with each argument intact', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'allerac-svc-'));
+    try {
+      const out = join(dir, 'argv file.json');
+      const record =
+        'require("node:fs").writeFileSync(process.argv[1], JSON.stringify(process.argv.slice(2)))';
+      const command = quote([process.execPath, '-e', record, out, 'two words', '$literal']);
+      const control = commandServiceControl(parseServiceCommand(command), parseServiceCommand('true'));
+      await control.restart();
+      expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(['two words', '$literal']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { Ollama } from 'ollama';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectedAnswer, type OllamaSim, PROFILES, startOllamaSim } from '../src/index.js';
-import { post, waitFor } from './helpers.js';
+import { post, readNdjson, waitFor } from './helpers.js';
 
 const messages = [{ role: 'user', content: 'fault test' }];
 const chatBody = { model: 'llama3.2:3b', messages, options: { num_predict: 30 } };
@@ -61,13 +61,23 @@ describe('fault injection', () => {
       if (done) throw new Error('stream ended instead of stalling');
       text += decoder.decode(value, { stream: true });
     }
-    const outcome = await Promise.race([
-      reader.read().then(() => 'data'),
-      new Promise((resolve) => setTimeout(() => resolve('stalled'), 300)),
-    ]);
-    expect(outcome).toBe('stalled');
-    expect(sim.stats().active).toBe(1);
+    let more = false;
+    const nextRead = reader.read().then(
+      () => {
+        more = true;
+      },
+      () => undefined, // the abort below ends the read
+    );
+    // A twin without the fault streams the same answer to its end. It starts after the stalled
+    // stream and runs at the same speed, so once it is done the stalled one would have been too.
+    const twin = await start({ profile: 'fast' });
+    await readNdjson(await post(`${twin.url}/api/chat`, chatBody));
+    expect(twin.stats()).toMatchObject({ completed: 1 });
+    expect(twin.stats().tokens).toBeGreaterThan(5);
+    expect(sim.stats()).toMatchObject({ tokens: 5, active: 1, completed: 0 });
+    expect(more).toBe(false);
     controller.abort();
+    await nextRead;
     await waitFor(() => sim.stats().cancelled === 1 && sim.stats().active === 0);
   });
 
@@ -108,14 +118,16 @@ describe('fault injection', () => {
     controller.abort();
     await waitFor(() => sim.stats().cancelled === 1 && sim.stats().active === 0);
     const tokensAtAbort = sim.stats().tokens;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(sim.stats().tokens).toBe(tokensAtAbort);
+    // The next answer spans ten token intervals on the one slot: an aborted generation still
+    // running would add its own tokens meanwhile.
     const next = await post(`${sim.url}/api/chat`, {
       ...chatBody,
-      options: { num_predict: 2 },
+      options: { num_predict: 10 },
       stream: false,
     });
     expect(next.status).toBe(200);
+    expect(((await next.json()) as { eval_count: number }).eval_count).toBe(10);
+    expect(sim.stats().tokens).toBe(tokensAtAbort + 10);
     expect(sim.stats().completed).toBe(1);
   });
 

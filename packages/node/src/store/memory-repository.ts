@@ -1,3 +1,4 @@
+import { toSql } from 'pgvector';
 import type { SqlClient } from './sql.js';
 
 /** A memory row as stored locally; `space` null means private to this node. */
@@ -100,7 +101,7 @@ const LACKS_VECTOR_FROM_MODEL =
   '(embedding IS NULL OR embedding_model IS DISTINCT FROM $1) AND next_embedding_model IS DISTINCT FROM $1';
 
 /** pgvector's text form, which both drivers accept for a `$n::vector` parameter. */
-export const toVectorLiteral = (vector: readonly number[]): string => `[${vector.join(',')}]`;
+export const toVectorLiteral = (vector: readonly number[]): string => toSql(vector) as string;
 
 const toRecord = (row: MemoryRow): MemoryRecord => ({
   id: row.id,

@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import semver from 'semver';
 import { NotAnInstallError, UpdateError } from './errors.js';
 
 /** Versions become directory names, so only plain version characters are accepted. */
@@ -18,19 +19,17 @@ export function assertVersionName(version: string): void {
   }
 }
 
-/** Compares dotted versions numerically (1.10.0 > 1.9.0); a pre-release sorts before its release. */
+/**
+ * Orders versions by semver precedence (1.10.0 > 1.9.0, rc.10 > rc.9, a pre-release before its
+ * release). A string that is not a version sorts before every version, so a stray directory in
+ * `versions/` is never taken for the newest.
+ */
 export function compareVersions(a: string, b: string): number {
-  const [coreA = '', preA] = a.split('-', 2);
-  const [coreB = '', preB] = b.split('-', 2);
-  const partsA = coreA.split('.').map((n) => Number.parseInt(n, 10) || 0);
-  const partsB = coreB.split('.').map((n) => Number.parseInt(n, 10) || 0);
-  for (let i = 0; i < Math.max(partsA.length, partsB.length); i += 1) {
-    const d = (partsA[i] ?? 0) - (partsB[i] ?? 0);
-    if (d !== 0) return Math.sign(d);
-  }
-  if (preA === undefined && preB !== undefined) return 1;
-  if (preA !== undefined && preB === undefined) return -1;
-  return (preA ?? '').localeCompare(preB ?? '');
+  const validA = semver.valid(a) !== null;
+  const validB = semver.valid(b) !== null;
+  if (validA && validB) return semver.compare(a, b);
+  if (validA !== validB) return validA ? 1 : -1;
+  return Math.sign(a.localeCompare(b));
 }
 
 /** One native install prefix. */

@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { parse } from 'shell-quote';
 import { UpdateError } from './errors.js';
 
 const run = promisify(execFile);
@@ -36,6 +37,27 @@ export function commandServiceControl(restart: readonly string[], stop: readonly
     restart: () => exec(restart),
     stop: () => exec(stop),
   };
+}
+
+/**
+ * Splits a `--restart-cmd`/`--stop-cmd` into argv the way a shell would (quotes, backslashes,
+ * `$VAR` from the environment). The command runs without a shell, so operators, redirections and
+ * globs are refused rather than passed on as literal arguments.
+ */
+export function parseServiceCommand(command: string, env: NodeJS.ProcessEnv = process.env): string[] {
+  const argv: string[] = [];
+  for (const entry of parse(command, (key) => env[key] ?? '')) {
+    if (typeof entry === 'string') argv.push(entry);
+    else if ('comment' in entry) break;
+    else {
+      const what = entry.op === 'glob' ? `the pattern "${entry.pattern}"` : `"${entry.op}"`;
+      throw new UpdateError(
+        `\`${command}\` is not one program and its arguments: ${what} needs a shell; use sh -c '...'`,
+      );
+    }
+  }
+  if (argv.length === 0) throw new UpdateError('the service command is empty');
+  return argv;
 }
 
 /**

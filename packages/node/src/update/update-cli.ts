@@ -11,7 +11,7 @@ import { DEFAULTS } from '../config.js';
 import { openStore } from '../store/store.js';
 import { SOFTWARE_VERSION } from '../version.js';
 import { requireInstallLayout } from './install-layout.js';
-import { commandServiceControl, defaultServiceControl } from './service-control.js';
+import { commandServiceControl, defaultServiceControl, parseServiceCommand } from './service-control.js';
 import {
   checkForUpdate,
   readUpdateSettings,
@@ -78,8 +78,8 @@ function updaterFor(
   const service =
     options.restartCmd !== undefined
       ? commandServiceControl(
-          options.restartCmd.split(' '),
-          (options.stopCmd ?? options.restartCmd).split(' '),
+          parseServiceCommand(options.restartCmd),
+          parseServiceCommand(options.stopCmd ?? options.restartCmd),
         )
       : defaultServiceControl(layout.prefix);
   const databaseUrl = options.databaseUrl ?? process.env.DATABASE_URL;
@@ -107,7 +107,7 @@ const withApply = (command: Command): Command =>
     .option('--deadline <seconds>', 'how long the new version has to become healthy', '120')
     .option(
       '--restart-cmd <cmd>',
-      'restart command (default <prefix>/bin/allerac-service restart, else systemctl)',
+      'restart command, quoted like a shell command line but run without one (default <prefix>/bin/allerac-service restart, else systemctl)',
     )
     .option('--stop-cmd <cmd>', 'stop command matching --restart-cmd');
 

@@ -2,6 +2,7 @@
  * Where updates come from, and the check. The check is opt-in (`update.enabled`, off by default):
  * nothing leaves the home unless the user allows it.
  */
+import semver from 'semver';
 import type { SettingsRepository } from '../store/settings-repository.js';
 import { UpdateError, UpdatesDisabledError } from './errors.js';
 import { compareVersions } from './install-layout.js';
@@ -83,6 +84,13 @@ async function getJson(url: string, fetchImpl: typeof fetch): Promise<Record<str
   return (await response.json()) as Record<string, unknown>;
 }
 
+/** A release is compared with the running version, so it must be one semver can order. */
+function assertReleaseVersion(version: string, from: string): void {
+  if (semver.valid(version) === null) {
+    throw new UpdateError(`${from} offers "${version}", which is not a semantic version (such as 1.4.0)`);
+  }
+}
+
 /** Asks the source for its latest release. */
 export async function fetchLatestRelease(
   source: UpdateSource,
@@ -94,6 +102,7 @@ export async function fetchLatestRelease(
     if (typeof version !== 'string' || typeof tarball !== 'string' || typeof sha256 !== 'string') {
       throw new UpdateError(`${source.url} is not a release manifest ({version, tarball, sha256})`);
     }
+    assertReleaseVersion(version, source.url);
     return { version, tarball: new URL(tarball, source.url).toString(), sha256: sha256.toLowerCase() };
   }
   const registry = (source.registry ?? 'https://registry.npmjs.org').replace(/\/$/, '');
@@ -102,6 +111,7 @@ export async function fetchLatestRelease(
   if (typeof latest.version !== 'string' || typeof dist?.tarball !== 'string') {
     throw new UpdateError(`the registry has no usable latest release of ${source.package}`);
   }
+  assertReleaseVersion(latest.version, registry);
   return {
     version: latest.version,
     tarball: dist.tarball,
