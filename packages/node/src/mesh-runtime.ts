@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import type { HardwareInfo } from '@allerac/protocol';
 import { INFER_PROTOCOL } from '@allerac/protocol';
 import type { Logger } from 'pino';
@@ -7,16 +6,17 @@ import { createInferHandler } from './inference/infer-service.js';
 import type { LocalLoad } from './inference/local-load.js';
 import type { LocalModels } from './inference/local-models.js';
 import {
+  applyJoin,
   createJoinCode,
   createMesh,
   loadOrCreateMeshKey,
   type Mesh,
   type MeshEvents,
+  type MeshKeyStatus,
   type MeshStreamHandler,
   type PeerView,
   parseJoinCode,
-  parseSwarmKey,
-  writeMeshKey,
+  RetiredJoinCodeError,
 } from './mesh/index.js';
 import { SOFTWARE_VERSION } from './version.js';
 
@@ -44,7 +44,10 @@ export interface MeshRuntimeComponents {
 /** One peer as the management API shows it. */
 export interface PeerSummary {
   id: string;
+  /** Unique among the peers and this node: a clashing name gets a short suffix of the id. */
   name: string;
+  /** True when another node publishes the same name; the UI then asks for a rename. */
+  nameClash: boolean;
   status: 'online' | 'gone';
   version: string;
   models: string[];
@@ -170,33 +173,47 @@ export class MeshRuntime {
   }
 
   /**
-   * Adopts another home's mesh key from a join code and restarts the mesh with it. A code for
-   * the key already in use changes nothing.
+   * Adopts another home's mesh key from a join code; the running mesh restarts its transport with
+   * it. A code for the key already in use changes nothing. A code for a key the home has retired
+   * throws RetiredJoinCodeError, except before start (a `--join` left in a service file), where it
+   * is ignored with a warning so the node keeps its current key.
    */
   async join(code: string): Promise<void> {
     const key = parseJoinCode(code);
-    if (sameKey(this.init.meshKeyFile, key)) return;
-    await writeMeshKey(this.init.meshKeyFile, key);
-    this.components.logger.info('adopted a new mesh key from a join code');
     if (this.current !== undefined) {
-      await this.stop();
-      await this.start();
+      await this.current.join(key);
+      return;
+    }
+    const outcome = await applyJoin(this.init.dataDir, this.init.meshKeyFile, key);
+    if (outcome === 'retired') {
+      this.components.logger.warn(
+        { event: 'join-code-out-of-date', err: new RetiredJoinCodeError().message },
+        'ignoring --join: it names a mesh key this home has retired; keeping the current key',
+      );
+    } else if (outcome === 'joined') {
+      this.components.logger.info({ event: 'mesh-joined' }, 'adopted a new mesh key from a join code');
     }
   }
 
-  /** Blocks a peer and rotates the mesh key across the others. */
+  /** Removes a peer: the admin action that rotates the mesh key across the others. */
   async removePeer(peerId: string): Promise<void> {
     await this.mesh.removePeer(peerId);
   }
-}
 
-/** Whether `file` already holds this key (so re-passing `--join` on every start is harmless). */
-function sameKey(file: string, key: Uint8Array): boolean {
-  if (!existsSync(file)) return false;
-  try {
-    return Buffer.from(parseSwarmKey(readFileSync(file))).equals(Buffer.from(key));
-  } catch {
-    return false;
+  /** Where this node stands with the home's key, with who rotated it last. */
+  keyStatus(): MeshKeyStatus | undefined {
+    return this.current?.keyStatus();
+  }
+
+  /**
+   * The key status for the public `/health`: the state and epoch only, since any LAN host may
+   * read it; who removed whom stays behind the token (logs, `keyStatus`).
+   */
+  healthStatus(): { state: MeshKeyStatus['state'] | 'stopped'; epoch: number | null } {
+    const status = this.current?.keyStatus();
+    return status === undefined
+      ? { state: 'stopped', epoch: null }
+      : { state: status.state, epoch: status.epoch };
   }
 }
 
@@ -204,6 +221,7 @@ function summarize(peer: PeerView): PeerSummary {
   return {
     id: peer.id,
     name: peer.name,
+    nameClash: peer.nameClash,
     status: peer.status,
     version: peer.card.softwareVersion,
     models: peer.card.models.map((m) => m.name),

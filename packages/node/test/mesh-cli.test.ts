@@ -48,6 +48,11 @@ describe('cli: pair and peers', () => {
     expect(json.map((p) => p.name)).toEqual(['alice']);
   });
 
+  it('should report where the node stands with the mesh key in /health, and nothing more', async () => {
+    const health = (await (await fetch(`${alice.node.url}/health`)).json()) as { mesh?: unknown };
+    expect(health.mesh).toEqual({ state: 'current', epoch: 0 });
+  });
+
   it('should say clearly when no node runs on a data dir', async () => {
     await expect(run('peers', '--data-dir', join(alice.dataDir, 'nowhere'))).rejects.toThrow(
       /no running node/,

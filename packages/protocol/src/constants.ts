@@ -5,8 +5,12 @@ export const PROTOCOL_VERSION = '1.0.0';
 
 /** Capability cards, their updates, heartbeats and leave: one long-lived stream each way per peer. */
 export const CARD_PROTOCOL = '/allerac/card/1.0.0';
-/** Mesh-key rotation: one stream per rotation, `key-rotate` answered by `key-ack`. */
-export const KEY_PROTOCOL = '/allerac/key/1.0.0';
+/**
+ * Mesh-key rotation: one stream per request (`key-rotate`, `key-check`, `key-state` or
+ * `key-notice`), each answered by one `key-ack`. Version 2 carries rotations signed by their
+ * issuer; a 1.0.0 peer (unsigned rotations) is refused at negotiation.
+ */
+export const KEY_PROTOCOL = '/allerac/key/2.0.0';
 /** Inference: one stream per request, request and cancel one way, chunks and the end the other. */
 export const INFER_PROTOCOL = '/allerac/infer/1.0.0';
 /** Shared-memory sync: one long-lived stream per peer carrying Automerge sync messages. */
@@ -20,8 +24,10 @@ export type ProtocolId = (typeof PROTOCOLS)[number];
 
 /** Largest card frame: a card lists at most a few hundred models of ~300 bytes each. */
 export const MAX_CARD_FRAME_BYTES = 64 * 1024;
-/** Largest key frame: a swarm key, an epoch and a short blocklist fit in far less. */
-export const MAX_KEY_FRAME_BYTES = 4 * 1024;
+/** Most peer ids a rotation's blocklist may hold: far more removals than a home will ever make. */
+export const MAX_BLOCKED_PEERS = 256;
+/** Largest key frame: a signed rotation with a full blocklist (256 ids of ~55 bytes) fits. */
+export const MAX_KEY_FRAME_BYTES = 16 * 1024;
 /** Largest inference frame: a chat request may carry long context and base64 images. */
 export const MAX_INFER_FRAME_BYTES = 16 * 1024 * 1024;
 /** Largest sync frame: an initial Automerge sync of a few thousand memories, base64-encoded. */
@@ -43,11 +49,12 @@ export const MAX_LENGTH_PREFIX_BYTES = 4;
 
 /**
  * Concurrent inbound streams per peer and protocol. Card and sync need one each way (two leaves
- * room for a reconnect overlapping the old stream); inference allows a household's parallel chats.
+ * room for a reconnect overlapping the old stream); key allows a rotation, its corroboration
+ * check and a state query at once; inference allows a household's parallel chats.
  */
 export const MAX_INBOUND_STREAMS: Readonly<Record<ProtocolId, number>> = {
   [CARD_PROTOCOL]: 2,
-  [KEY_PROTOCOL]: 2,
+  [KEY_PROTOCOL]: 4,
   [INFER_PROTOCOL]: 32,
   [SYNC_PROTOCOL]: 4,
 };
@@ -73,8 +80,18 @@ export const HEARTBEAT_INTERVAL_MS = 1_000;
 export const HEARTBEAT_MISS_THRESHOLD = 2.5;
 /** Load-only card changes go out at most this often. */
 export const CARD_UPDATE_MIN_INTERVAL_MS = 1_000;
-/** A `key-rotate` must be acknowledged within this, or the sender rotates without that peer. */
+/** A key request must be acknowledged within this, or the sender counts that peer as not holding. */
 export const KEY_ACK_TIMEOUT_MS = 5_000;
+/**
+ * A receiver that cannot see a rotation corroborated by a majority of its peers within this
+ * abandons it. Twice the ack timeout, so a peer that the issuer reached late still counts.
+ */
+export const KEY_ROTATION_SETTLE_MS = 2 * KEY_ACK_TIMEOUT_MS;
+/**
+ * A rotation's `issuedAt` may differ from the receiver's clock by at most this: it is delivered at
+ * once, so an old one is a replay. Generous because home machines' clocks drift without NTP.
+ */
+export const KEY_ROTATION_MAX_SKEW_MS = 10 * 60_000;
 /** First back-off of a misbehaving peer; it doubles on each repeat offence. */
 export const MISBEHAVIOUR_BACKOFF_MS = 30_000;
 /** Longest back-off of a misbehaving peer. */

@@ -59,3 +59,36 @@ export class UnexpectedMessageError extends ProtocolError {
 export class FrameTimeoutError extends ProtocolError {
   override name = 'FrameTimeoutError';
 }
+
+/**
+ * A well-formed, correctly signed key rotation that the receiver will not adopt: wrong epoch, an
+ * implausible blocklist, an untrusted issuer, a key it does not hold, or an old timestamp.
+ */
+export class KeyRotationRefusedError extends ProtocolError {
+  override name = 'KeyRotationRefusedError';
+  /** Short machine-readable reason, sent back in `key-ack.refused`. */
+  readonly reason: KeyRotationRefusal;
+  /**
+   * True when no honest implementation could have sent it (it blocks the receiver or its issuer,
+   * or adds several peers at once), so the sender is cut off as for any other protocol error.
+   */
+  readonly misbehaviour: boolean;
+  constructor(reason: KeyRotationRefusal, message: string, misbehaviour = false) {
+    super(message);
+    this.reason = reason;
+    this.misbehaviour = misbehaviour;
+  }
+}
+
+/** Why a key rotation was refused. */
+export type KeyRotationRefusal =
+  | 'not-issuer'
+  | 'not-trusted'
+  | 'wrong-key'
+  | 'epoch'
+  | 'blocklist'
+  | 'blocks-receiver'
+  | 'blocks-issuer'
+  | 'clock'
+  | 'conflict'
+  | 'out-of-date';

@@ -1,7 +1,7 @@
 /**
  * @allerac/protocol: the wire protocol of the Allerac home mesh. Versioned protocol ids, limits,
- * message types with validators and type guards, the length-prefixed JSON codec, card signing
- * and typed errors. The conformance suite lives at `@allerac/protocol/conformance`.
+ * message types with validators and type guards, the length-prefixed JSON codec, card and
+ * key-rotation signing, the rules for adopting a rotation, and typed errors. The conformance suite lives at `@allerac/protocol/conformance`.
  *
  * @example
  * ```ts
@@ -32,7 +32,10 @@ export {
   INFER_PROTOCOL,
   KEY_ACK_TIMEOUT_MS,
   KEY_PROTOCOL,
+  KEY_ROTATION_MAX_SKEW_MS,
+  KEY_ROTATION_SETTLE_MS,
   MAX_ANY_FRAME_BYTES,
+  MAX_BLOCKED_PEERS,
   MAX_CARD_FRAME_BYTES,
   MAX_FRAME_BYTES,
   MAX_INBOUND_STREAMS,
@@ -54,6 +57,8 @@ export {
   BadSignatureError,
   FrameTimeoutError,
   FrameTooLargeError,
+  type KeyRotationRefusal,
+  KeyRotationRefusedError,
   MalformedFrameError,
   ProtocolError,
   TruncatedFrameError,
@@ -62,6 +67,13 @@ export {
   ValidationError,
 } from './errors.js';
 export { FramedStream, type FramedStreamOptions } from './framed-stream.js';
+export {
+  keyRotationDigest,
+  keyRotationSigningBytes,
+  meshKeyId,
+  signKeyRotation,
+  verifyKeyRotation,
+} from './key-rotation.js';
 export type {
   BackendInfo,
   CardMessage,
@@ -80,19 +92,30 @@ export type {
   InferRequestMessage,
   InferStats,
   KeyAckMessage,
+  KeyCheckMessage,
+  KeyNoticeMessage,
   KeyProtocolMessage,
   KeyRotateMessage,
+  KeyRotation,
+  KeyStateMessage,
   LeaveMessage,
   LoadInfo,
   Message,
   MessageType,
   ModelInfo,
   NodeCard,
+  SignedKeyRotation,
   SyncHelloMessage,
   SyncMessageMessage,
   SyncProtocolMessage,
   SyncRefusedMessage,
 } from './messages.js';
+export {
+  checkKeyNotice,
+  checkKeyRotation,
+  type KeyRotateContext,
+  type KeyRotationContext,
+} from './rotation-rules.js';
 export {
   isCardMessage,
   isCardUpdateMessage,
@@ -103,11 +126,15 @@ export {
   isInferErrorMessage,
   isInferRequestMessage,
   isKeyAckMessage,
+  isKeyCheckMessage,
+  isKeyNoticeMessage,
   isKeyRotateMessage,
+  isKeyStateMessage,
   isLeaveMessage,
   isSyncHelloMessage,
   isSyncMessageMessage,
   isSyncRefusedMessage,
+  keyRotationSchema,
   MESSAGE_TYPES,
   PROTOCOL_MESSAGE_TYPES,
   validateMessage,

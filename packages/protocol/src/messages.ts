@@ -133,26 +133,82 @@ export interface LeaveMessage {
 /** Messages of CARD_PROTOCOL. */
 export type CardProtocolMessage = CardMessage | CardUpdateMessage | HeartbeatMessage | LeaveMessage;
 
-/** A new mesh key, sent over the existing encrypted connection. */
-export interface KeyRotateMessage {
-  type: 'key-rotate';
-  /** The new 32-byte pre-shared key, 64 lowercase hex digits. */
-  newKey: string;
-  /** Key epoch; increases by one with each rotation and a receiver ignores one not above its own. */
+/**
+ * A mesh-key rotation as its issuer signed it: the act of removing one peer from the home. It names
+ * the new key only by its id, so the record can be shown to a node that must not learn the key.
+ */
+export interface KeyRotation {
+  /** Peer id of the node whose admin removed a peer; its identity key signs the record. */
+  issuer: string;
+  /** The key epoch this rotation starts: exactly one above the epoch of the key it replaces. */
   epoch: number;
-  /** Peer ids removed from the mesh by this rotation; receivers block them too. */
+  /** `meshKeyId` of the new key. */
+  keyId: string;
+  /** `meshKeyId` of the key it replaces: a receiver holding another key refuses it. */
+  previousKeyId: string;
+  /** The whole blocklist after the rotation: the previous one plus exactly one peer id. */
   blocked: string[];
+  /** When the issuer made it, ms since the Unix epoch; receivers refuse one far from their clock. */
+  issuedAt: number;
 }
 
-/** Acknowledges a `key-rotate`: the receiver has stored the key. */
+/** A rotation with its issuer's signature. */
+export interface SignedKeyRotation {
+  /** The record. */
+  rotation: KeyRotation;
+  /** Base64 Ed25519 signature by the issuer's peer key over `keyRotationSigningBytes(rotation)`. */
+  signature: string;
+}
+
+/** A rotation delivered by its issuer, with the new key, over the existing encrypted connection. */
+export interface KeyRotateMessage extends SignedKeyRotation {
+  type: 'key-rotate';
+  /** The new 32-byte pre-shared key, 64 lowercase hex digits; its id must be `rotation.keyId`. */
+  newKey: string;
+}
+
+/** Asks whether the receiver holds a rotation; also tells it that the sender holds that one. */
+export interface KeyCheckMessage {
+  type: 'key-check';
+  /** Epoch of the rotation. */
+  epoch: number;
+  /** `keyRotationDigest` of the rotation the sender holds for that epoch. */
+  digest: string;
+}
+
+/** Asks for the rotation that introduced the receiver's current key (a freshly joined node catches up). */
+export interface KeyStateMessage {
+  type: 'key-state';
+}
+
+/**
+ * Tells a node still on a retired key which rotation retired it. It carries no key: the node must
+ * join again with a fresh code. Sent over a connection made with the retired key.
+ */
+export interface KeyNoticeMessage extends SignedKeyRotation {
+  type: 'key-notice';
+}
+
+/** Answers one key request. */
 export interface KeyAckMessage {
   type: 'key-ack';
-  /** The epoch that was stored (or the receiver's own, if higher). */
-  epoch: number;
+  /** The receiver's current key epoch; absent when it does not know it (freshly joined). */
+  epoch?: number;
+  /** `keyRotationDigest` of the rotation the receiver holds for the asked epoch, if any. */
+  holds?: string;
+  /** Why a `key-rotate` or `key-notice` was refused, e.g. `epoch`, `blocklist`, `not-trusted`. */
+  refused?: string;
+  /** Answer to `key-state`: the rotation that introduced the receiver's key (none at epoch 0). */
+  current?: SignedKeyRotation;
 }
 
 /** Messages of KEY_PROTOCOL. */
-export type KeyProtocolMessage = KeyRotateMessage | KeyAckMessage;
+export type KeyProtocolMessage =
+  | KeyRotateMessage
+  | KeyCheckMessage
+  | KeyStateMessage
+  | KeyNoticeMessage
+  | KeyAckMessage;
 
 /** Which Ollama API an inference request follows. */
 export type InferApi = 'chat' | 'generate' | 'embed';

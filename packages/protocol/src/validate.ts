@@ -1,5 +1,12 @@
 /** Boundary validation of every wire message, and a type guard per message. */
-import { CARD_PROTOCOL, INFER_PROTOCOL, KEY_PROTOCOL, type ProtocolId, SYNC_PROTOCOL } from './constants.js';
+import {
+  CARD_PROTOCOL,
+  INFER_PROTOCOL,
+  KEY_PROTOCOL,
+  MAX_BLOCKED_PEERS,
+  type ProtocolId,
+  SYNC_PROTOCOL,
+} from './constants.js';
 import { ValidationError } from './errors.js';
 import type {
   CardMessage,
@@ -11,7 +18,11 @@ import type {
   InferErrorMessage,
   InferRequestMessage,
   KeyAckMessage,
+  KeyCheckMessage,
+  KeyNoticeMessage,
   KeyRotateMessage,
+  KeyRotation,
+  KeyStateMessage,
   LeaveMessage,
   Message,
   MessageType,
@@ -73,6 +84,19 @@ export const nodeCardSchema: Schema<NodeCard> = obj({
 
 const signature = str({ min: 1, max: 256, pattern: /^[A-Za-z0-9+/]*={0,2}$/ });
 const typed = <T extends Message['type']>(t: T) => oneOf(t);
+/** 32 bytes as 64 lowercase hex digits: keys, key ids and digests. */
+const hex32 = str({ min: 64, max: 64, pattern: /^[0-9a-f]{64}$/ });
+const epoch = num({ int: true, min: 1 });
+
+/** Validates a KeyRotation record. */
+export const keyRotationSchema: Schema<KeyRotation> = obj({
+  issuer: peerIdStr,
+  epoch,
+  keyId: hex32,
+  previousKeyId: hex32,
+  blocked: arr(peerIdStr, MAX_BLOCKED_PEERS),
+  issuedAt: time,
+}) as Schema<KeyRotation>;
 
 const schemas: { [K in MessageType]: Schema<Extract<Message, { type: K }>> } = {
   card: obj({ type: typed('card'), card: nodeCardSchema, signature }) as Schema<CardMessage>,
@@ -85,11 +109,24 @@ const schemas: { [K in MessageType]: Schema<Extract<Message, { type: K }>> } = {
   leave: obj({ type: typed('leave'), reason: opt(shortStr) }) as Schema<LeaveMessage>,
   'key-rotate': obj({
     type: typed('key-rotate'),
-    newKey: str({ min: 64, max: 64, pattern: /^[0-9a-f]{64}$/ }),
-    epoch: count,
-    blocked: arr(peerIdStr, 1000),
+    rotation: keyRotationSchema,
+    signature,
+    newKey: hex32,
   }) as Schema<KeyRotateMessage>,
-  'key-ack': obj({ type: typed('key-ack'), epoch: count }) as Schema<KeyAckMessage>,
+  'key-check': obj({ type: typed('key-check'), epoch, digest: hex32 }) as Schema<KeyCheckMessage>,
+  'key-state': obj({ type: typed('key-state') }) as Schema<KeyStateMessage>,
+  'key-notice': obj({
+    type: typed('key-notice'),
+    rotation: keyRotationSchema,
+    signature,
+  }) as Schema<KeyNoticeMessage>,
+  'key-ack': obj({
+    type: typed('key-ack'),
+    epoch: opt(count),
+    holds: opt(hex32),
+    refused: opt(str({ min: 1, max: 64 })),
+    current: opt(obj({ rotation: keyRotationSchema, signature })),
+  }) as Schema<KeyAckMessage>,
   'infer-request': obj({
     type: typed('infer-request'),
     id,
@@ -145,7 +182,7 @@ const schemas: { [K in MessageType]: Schema<Extract<Message, { type: K }>> } = {
 /** The message types each protocol carries. */
 export const PROTOCOL_MESSAGE_TYPES: Readonly<Record<ProtocolId, readonly MessageType[]>> = {
   [CARD_PROTOCOL]: ['card', 'card-update', 'heartbeat', 'leave'],
-  [KEY_PROTOCOL]: ['key-rotate', 'key-ack'],
+  [KEY_PROTOCOL]: ['key-rotate', 'key-check', 'key-state', 'key-notice', 'key-ack'],
   [INFER_PROTOCOL]: ['infer-request', 'infer-chunk', 'infer-done', 'infer-error', 'infer-cancel'],
   [SYNC_PROTOCOL]: ['sync-hello', 'sync-message', 'sync-refused'],
 };
@@ -193,6 +230,12 @@ export const isHeartbeatMessage = guard<HeartbeatMessage>('heartbeat');
 export const isLeaveMessage = guard<LeaveMessage>('leave');
 /** True when the value is a valid `key-rotate`. */
 export const isKeyRotateMessage = guard<KeyRotateMessage>('key-rotate');
+/** True when the value is a valid `key-check`. */
+export const isKeyCheckMessage = guard<KeyCheckMessage>('key-check');
+/** True when the value is a valid `key-state`. */
+export const isKeyStateMessage = guard<KeyStateMessage>('key-state');
+/** True when the value is a valid `key-notice`. */
+export const isKeyNoticeMessage = guard<KeyNoticeMessage>('key-notice');
 /** True when the value is a valid `key-ack`. */
 export const isKeyAckMessage = guard<KeyAckMessage>('key-ack');
 /** True when the value is a valid `infer-request`. */

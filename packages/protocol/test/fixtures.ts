@@ -1,7 +1,7 @@
 /** Shared fixtures for the protocol tests: a deterministic identity and sample messages. */
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
-import type { Message, NodeCard } from '../src/index.js';
+import { type KeyRotation, type Message, meshKeyId, type NodeCard } from '../src/index.js';
 
 /** Seed of the deterministic Ed25519 identity used by the golden vectors. */
 export const VECTOR_SEED_HEX = '000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f';
@@ -48,18 +48,31 @@ export function sampleCard(peerId: string, seq = 1): NodeCard {
   };
 }
 
-/** One valid example of every message type except the signed card ones. */
+/** The blocklist of the sample rotation: one removed peer. */
+export const SAMPLE_BLOCKED = ['12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA'];
+
+/** A rotation by `issuer` from epoch 1 to 2, replacing key `a0…` by key `a1…`. */
+export function sampleRotation(issuer: string): KeyRotation {
+  return {
+    issuer,
+    epoch: 2,
+    keyId: meshKeyId(Buffer.from('a1'.repeat(32), 'hex')),
+    previousKeyId: meshKeyId(Buffer.from('a0'.repeat(32), 'hex')),
+    blocked: SAMPLE_BLOCKED,
+    issuedAt: 1767225600000,
+  };
+}
+
+/** One valid example of every message type except the signed ones (cards and rotations). */
 export const SAMPLE_MESSAGES: Message[] = [
   { type: 'heartbeat', seq: 7, sentAt: 1767225600000 },
   { type: 'leave', reason: 'shutdown' },
   { type: 'leave' },
-  {
-    type: 'key-rotate',
-    newKey: 'a1'.repeat(32),
-    epoch: 2,
-    blocked: ['12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA'],
-  },
-  { type: 'key-ack', epoch: 2 },
+  // Signed key messages (key-rotate, key-notice, key-ack with current) are made in vectors/generate.ts.
+  { type: 'key-check', epoch: 2, digest: 'b2'.repeat(32) },
+  { type: 'key-state' },
+  { type: 'key-ack', epoch: 2, holds: 'b2'.repeat(32) },
+  { type: 'key-ack', epoch: 1, refused: 'epoch' },
   {
     type: 'infer-request',
     id: 'req-1',

@@ -9,6 +9,7 @@ import {
   type Message,
   PROTOCOL_VERSION,
   verifyCardMessage,
+  verifyKeyRotation,
 } from '../src/index.js';
 
 interface Valid {
@@ -37,6 +38,21 @@ describe('golden vectors', () => {
     expect(signed.length).toBe(2);
     for (const m of signed)
       await expect(verifyCardMessage(m, valid.peerId, PROTOCOL_VERSION)).resolves.toBeDefined();
+  });
+
+  it('should verify the signed rotation vectors against their issuer', async () => {
+    const signed = valid.vectors
+      .map((v) => v.message)
+      .flatMap((m) =>
+        m.type === 'key-rotate' || m.type === 'key-notice'
+          ? [m]
+          : m.type === 'key-ack' && m.current
+            ? [m.current]
+            : [],
+      );
+    expect(signed.length).toBe(3);
+    for (const s of signed)
+      await expect(verifyKeyRotation(s)).resolves.toMatchObject({ issuer: valid.peerId });
   });
 
   it.each(invalid.vectors.map((v) => [v.name, v] as const))(

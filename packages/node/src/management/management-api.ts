@@ -3,6 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Backend } from '../backend/backend.js';
 import type { NodeConfig } from '../config.js';
 import { BadRequestError, HttpError } from '../http/errors.js';
+import { RouteQuery } from '../http/query-schemas.js';
+import { validatedBy } from '../http/validate.js';
 import type { MeshGateway } from '../inference/mesh-gateway.js';
 import type { MeshRuntime } from '../mesh-runtime.js';
 import type { Store } from '../store/store.js';
@@ -73,7 +75,7 @@ export function registerManagementApi(app: FastifyInstance, deps: ManagementDeps
 
   app.get<{ Querystring: { model?: string; policy?: string; node?: string; specialization?: string } }>(
     '/allerac/v1/route',
-    { config: { access: 'admin' } },
+    { config: { access: 'admin' }, ...validatedBy({ querystring: RouteQuery }) },
     async (request) => {
       const { model, policy, node, specialization } = request.query;
       if (model === undefined || model === '')

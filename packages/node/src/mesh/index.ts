@@ -20,9 +20,18 @@ export {
   type MeshComponents,
   type MeshEvents,
   type MeshInit,
+  type MeshKeyStatus,
   type MeshStreamHandler,
   type PeerView,
 } from './mesh.js';
+export {
+  CannotRemoveSelfError,
+  KeyRotationBusyError,
+  KeyRotationNotCorroboratedError,
+  MeshEpochUnknownError,
+  MeshKeyOutOfDateError,
+} from './mesh-errors.js';
+export { applyJoin, type JoinOutcome, RetiredJoinCodeError } from './mesh-join.js';
 export {
   formatSwarmKey,
   generateMeshKey,
@@ -32,5 +41,15 @@ export {
   parseSwarmKey,
   writeMeshKey,
 } from './mesh-key.js';
-export { loadMeshState, loadOrCreatePeerKey, type MeshState, saveMeshState } from './mesh-state.js';
+export {
+  initialMeshState,
+  loadMeshState,
+  loadOrCreatePeerKey,
+  loadRetiredKeys,
+  type MeshState,
+  type OutOfDate,
+  type RetiredKey,
+  saveMeshState,
+} from './mesh-state.js';
+export { type DisplayName, displayNames } from './peer-names.js';
 export { formatPeersTable } from './peers-table.js';

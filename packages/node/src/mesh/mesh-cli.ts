@@ -73,6 +73,7 @@ function toView(peer: PeerSummary): Parameters<typeof formatPeersTable>[0][numbe
   return {
     id: peer.id,
     name: peer.name,
+    nameClash: peer.nameClash,
     status: peer.status,
     lastSeen: Date.parse(peer.lastSeen),
     addresses: peer.addresses,

@@ -1,7 +1,8 @@
 /**
  * The mesh host: a libp2p 3 node (TCP, noise, yamux, pnet, mDNS, identify, ping) that exchanges
- * signed NodeCards with every paired peer, tracks liveness from heartbeats, cuts off misbehaving
- * peers, and rotates the mesh key when a peer is removed.
+ * signed NodeCards with every paired peer, tracks liveness from heartbeats and cuts off misbehaving
+ * peers. Key rotation (key-rotation.ts), out-of-date notices (stale-notifier.ts), joins
+ * (mesh-join.ts) and display names (peer-names.ts) live in their own modules.
  */
 import {
   CARD_PROTOCOL,
@@ -14,7 +15,6 @@ import {
   HEARTBEAT_INTERVAL_MS,
   HEARTBEAT_MISS_THRESHOLD,
   INFER_PROTOCOL,
-  KEY_ACK_TIMEOUT_MS,
   KEY_PROTOCOL,
   type LoadInfo,
   MAX_INBOUND_STREAMS,
@@ -23,10 +23,12 @@ import {
   MAX_STREAM_OPENS_PER_WINDOW,
   MISBEHAVIOUR_BACKOFF_MS,
   type ModelInfo,
+  meshKeyId,
   type NodeCard,
   PROTOCOL_VERSION,
   ProtocolError,
   type ProtocolId,
+  type SignedKeyRotation,
   STREAM_FLOOD_WINDOW_MS,
   signedCardMessage,
   UnexpectedMessageError,
@@ -41,12 +43,24 @@ import { peerIdFromString } from '@libp2p/peer-id';
 import { type Ping, ping } from '@libp2p/ping';
 import { preSharedKey } from '@libp2p/pnet';
 import { tcp } from '@libp2p/tcp';
-import { multiaddr } from '@multiformats/multiaddr';
+import { type Multiaddr, multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
 import type { Logger } from 'pino';
 import { createHardwareProbe, type HardwareProbe } from '../system/hardware.js';
-import { formatSwarmKey, generateMeshKey, loadOrCreateMeshKey, writeMeshKey } from './mesh-key.js';
-import { loadMeshState, loadOrCreatePeerKey, type MeshState, saveMeshState } from './mesh-state.js';
+import { createKeyRotation, type KeyRotationService } from './key-rotation.js';
+import { CannotRemoveSelfError, KeyRotationBusyError, MeshKeyOutOfDateError } from './mesh-errors.js';
+import { applyJoin, type JoinOutcome, RetiredJoinCodeError } from './mesh-join.js';
+import { formatSwarmKey, loadOrCreateMeshKey, writeMeshKey } from './mesh-key.js';
+import {
+  addRetiredKey,
+  loadMeshState,
+  loadOrCreatePeerKey,
+  loadRetiredKeys,
+  type MeshState,
+  saveMeshState,
+} from './mesh-state.js';
+import { displayNames } from './peer-names.js';
+import { StaleNotifier } from './stale-notifier.js';
 
 /** Our own mDNS service tag, so other libp2p software on the LAN is neither found nor dialled. */
 export const DEFAULT_MDNS_SERVICE_TAG = '_allerac-mesh._udp.local';
@@ -127,8 +141,10 @@ export interface MeshComponents {
 export interface PeerView {
   /** Peer id. */
   id: string;
-  /** Name from its card. */
+  /** Name from its card, with a short id suffix when another node publishes the same name. */
   name: string;
+  /** True when the name clashes with another node's, so the UI can ask for a rename. */
+  nameClash: boolean;
   /** `online` while connected and heard from; `gone` after leave, disconnect or silence. */
   status: 'online' | 'gone';
   /** Its last verified card. */
@@ -149,6 +165,21 @@ export interface MeshEvents {
   'peer:update': PeerView;
   /** A peer became gone. */
   'peer:leave': PeerView;
+}
+
+/** Where this node stands with the home's mesh key. */
+export interface MeshKeyStatus {
+  /**
+   * `current`; `joining` after a join until the epoch is learnt from the peers; `out-of-date` when
+   * the home rotated the key while this node was away; `removed` when that rotation removed it.
+   */
+  state: 'current' | 'joining' | 'out-of-date' | 'removed';
+  /** Key epoch; null while joining. */
+  epoch: number | null;
+  /** What to do about it, for logs, `/health` and the UI; absent when all is well. */
+  message?: string;
+  /** The rotation that introduced the current key. */
+  lastRotation?: { epoch: number; issuer: string; removed: string | undefined; issuedAt: number };
 }
 
 /** Handler of an application protocol stream. */
@@ -176,8 +207,18 @@ export interface Mesh {
   connect(address: string, signal?: AbortSignal): Promise<void>;
   /** Our listen multiaddrs, each ending in /p2p/<id>. */
   addresses(): string[];
-  /** Blocks a peer, rotates the mesh key across the others and restarts the transport. */
+  /**
+   * The admin action that removes a peer: a signed rotation that blocks it, adopted by this node
+   * and its peers once a majority of them hold it (protocol.md §9). The mesh never starts one itself.
+   */
   removePeer(peerId: string): Promise<void>;
+  /**
+   * Adopts a key from a join code and restarts the transport; the epoch is then learnt from the
+   * peers. Throws RetiredJoinCodeError for a key the home has retired. 'same' changes nothing.
+   */
+  join(key: Uint8Array): Promise<JoinOutcome>;
+  /** Where this node stands with the home's key. */
+  keyStatus(): MeshKeyStatus;
   /** Subscribes to an event. */
   on<K extends keyof MeshEvents>(event: K, listener: (view: MeshEvents[K]) => void): void;
   /** Unsubscribes from an event. */
@@ -210,7 +251,13 @@ class Libp2pMesh implements Mesh {
   private node: Libp2p<Services> | undefined;
   private privateKey: PrivateKey | undefined;
   private meshKey: Uint8Array | undefined;
-  private state: MeshState = { epoch: 0, blocked: [] };
+  private state: MeshState = { epoch: 0, blocked: [], retired: [] };
+  private rotation: KeyRotationService | undefined;
+  private notifier: StaleNotifier | undefined;
+  /** The port the transport got; kept across key restarts so peers' remembered addresses stay valid. */
+  private boundPort: number | undefined;
+  /** Peers being removed right now: refused while their rotation is under way. */
+  private readonly removing = new Set<string>();
   private running = false;
   private lifecycle: Promise<void> = Promise.resolve();
   private readonly peerStates = new Map<string, PeerState>();
@@ -245,7 +292,7 @@ class Libp2pMesh implements Mesh {
     this.hardware = components.hardware ?? createHardwareProbe({ dataDir: init.dataDir });
     this.heartbeatMs = init.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS;
     this.handlers.set(CARD_PROTOCOL, (stream, peer) => this.onCardStream(stream, peer));
-    this.handlers.set(KEY_PROTOCOL, (stream, peer) => this.onKeyStream(stream, peer));
+    this.handlers.set(KEY_PROTOCOL, (stream, peer) => this.rotation?.handle(stream, peer));
   }
 
   get peerId(): string {
@@ -258,7 +305,14 @@ class Libp2pMesh implements Mesh {
       if (this.running) return;
       this.privateKey ??= await loadOrCreatePeerKey(this.init.dataDir);
       this.meshKey = await loadOrCreateMeshKey(this.init.meshKeyFile);
-      this.state = await loadMeshState(this.init.dataDir);
+      this.state = await this.reconcileState(this.meshKey);
+      this.rotation ??= this.createRotation();
+      this.rotation.reset();
+      this.notifier ??= new StaleNotifier({
+        privateKey: this.privateKey,
+        dataDir: this.init.dataDir,
+        logger: this.log,
+      });
       // Warm the hardware cache so the first card, sent on the first connection, is not delayed.
       await this.hardware().catch(() => undefined);
       await this.startNode();
@@ -271,6 +325,7 @@ class Libp2pMesh implements Mesh {
         { event: 'mesh-started', peerId: this.peerId, addresses: this.addresses(), epoch: this.state.epoch },
         'mesh started',
       );
+      this.warnIfOutOfDate();
     });
     return this.lifecycle;
   }
@@ -294,8 +349,9 @@ class Libp2pMesh implements Mesh {
   }
 
   peers(): PeerView[] {
+    const names = this.names();
     return [...this.peerStates.values()].flatMap((p) => {
-      const view = this.view(p);
+      const view = this.view(p, names);
       return view === undefined ? [] : [view];
     });
   }
@@ -346,29 +402,65 @@ class Libp2pMesh implements Mesh {
 
   async removePeer(peerId: string): Promise<void> {
     const node = this.requireNode();
-    if (!this.state.blocked.includes(peerId)) this.state.blocked.push(peerId);
-    await saveMeshState(this.init.dataDir, this.state);
-    this.peerStates.delete(peerId);
-    this.known.delete(peerId);
-    await node.hangUp(peerIdFromString(peerId)).catch(() => undefined);
-    const key = generateMeshKey();
-    const epoch = this.state.epoch + 1;
-    const targets = [...new Set(node.getConnections().map((c) => c.remotePeer.toString()))].filter(
-      (p) => !this.state.blocked.includes(p),
-    );
-    const results = await Promise.allSettled(targets.map((p) => this.sendKey(p, key, epoch)));
-    const acked = targets.filter((_, i) => results[i]?.status === 'fulfilled');
-    this.log.info(
-      {
-        event: 'mesh-key-rotated',
-        removed: peerId,
+    const rotation = this.rotation as KeyRotationService;
+    if (peerId === this.peerId) throw new CannotRemoveSelfError();
+    if (this.state.outOfDate !== undefined) throw new MeshKeyOutOfDateError();
+    if (this.removing.size > 0) throw new KeyRotationBusyError();
+    this.removing.add(peerId);
+    try {
+      await node.hangUp(peerIdFromString(peerId)).catch(() => undefined);
+      this.markGone(peerId, 'removed');
+      await rotation.issue(peerId);
+    } finally {
+      this.removing.delete(peerId);
+    }
+  }
+
+  async join(key: Uint8Array): Promise<JoinOutcome> {
+    const outcome = await applyJoin(this.init.dataDir, this.init.meshKeyFile, key);
+    if (outcome === 'retired') throw new RetiredJoinCodeError();
+    if (outcome === 'same' || !this.running) return outcome;
+    this.state = await loadMeshState(this.init.dataDir);
+    this.log.info({ event: 'mesh-joined', keyId: this.state.keyId }, 'joined a home with a code');
+    await this.restartTransport(key);
+    return outcome;
+  }
+
+  keyStatus(): MeshKeyStatus {
+    const { epoch, outOfDate, current } = this.state;
+    if (outOfDate !== undefined) {
+      const issuer = outOfDate.issuer;
+      const by = issuer === undefined ? '' : ` by ${this.peerStates.get(issuer)?.card?.name ?? issuer}`;
+      return outOfDate.removed
+        ? {
+            state: 'removed',
+            epoch,
+            message: `this node was removed from the home${by}; it can come back only as a new node (a new data dir) with a fresh code`,
+          }
+        : {
+            state: 'out-of-date',
+            epoch,
+            message: `mesh key out of date: the home rotated its key (epoch ${outOfDate.epoch}${by}) while this node was away; join again with a fresh code from \`allerac pair\` on a current node`,
+          };
+    }
+    if (epoch === null)
+      return {
+        state: 'joining',
         epoch,
-        acked,
-        missed: targets.filter((p) => !acked.includes(p)),
+        message: 'joined with a code; learning the key epoch from the peers',
+      };
+    if (current === undefined) return { state: 'current', epoch };
+    const { rotation } = current;
+    return {
+      state: 'current',
+      epoch,
+      lastRotation: {
+        epoch: rotation.epoch,
+        issuer: rotation.issuer,
+        removed: rotation.blocked.at(-1),
+        issuedAt: rotation.issuedAt,
       },
-      'mesh key rotated',
-    );
-    await this.adoptKey(key, epoch);
+    };
   }
 
   on<K extends keyof MeshEvents>(event: K, listener: (view: MeshEvents[K]) => void): void {
@@ -392,10 +484,26 @@ class Libp2pMesh implements Mesh {
   }
 
   private async startNode(): Promise<void> {
+    if (this.boundPort !== undefined && this.boundPort !== this.init.p2pPort) {
+      try {
+        await this.startNodeOn(this.boundPort);
+        return;
+      } catch (err) {
+        this.log.warn(
+          { event: 'mesh-port-taken', port: this.boundPort, err: String(err) },
+          'previous port taken',
+        );
+        await Promise.resolve(this.node?.stop()).catch(() => undefined);
+      }
+    }
+    await this.startNodeOn(this.init.p2pPort);
+  }
+
+  private async startNodeOn(port: number): Promise<void> {
     const denied = (peer: PeerId) => this.isDenied(peer.toString());
     const node = await createLibp2p<Services>({
       privateKey: this.privateKey,
-      addresses: { listen: [`/ip4/${this.init.listenHost}/tcp/${this.init.p2pPort}`] },
+      addresses: { listen: [`/ip4/${this.init.listenHost}/tcp/${port}`] },
       transports: [tcp()],
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
@@ -434,6 +542,11 @@ class Libp2pMesh implements Mesh {
     });
     this.node = node;
     await node.start();
+    const bound = node
+      .getMultiaddrs()[0]
+      ?.getComponents()
+      .find((c) => c.name === 'tcp')?.value;
+    if (bound !== undefined) this.boundPort = Number(bound);
     for (const address of this.init.bootstrap ?? []) {
       void node.dial(multiaddr(address), { signal: AbortSignal.timeout(10_000) }).catch((err: unknown) => {
         this.log.debug(
@@ -451,21 +564,172 @@ class Libp2pMesh implements Mesh {
     await node.stop();
   }
 
-  private async adoptKey(key: Uint8Array, epoch: number): Promise<void> {
-    await writeMeshKey(this.init.meshKeyFile, key);
-    this.state.epoch = epoch;
+  /** Reads the mesh state and squares it with the key file, which may have changed outside. */
+  private async reconcileState(key: Uint8Array): Promise<MeshState> {
+    const state = await loadMeshState(this.init.dataDir);
+    const id = meshKeyId(key);
+    if (state.keyId === id) return state;
+    if (state.keyId === undefined) {
+      // A home made before key ids were recorded, or a brand-new node: this key is the known one.
+      state.keyId = id;
+    } else if (state.retired.includes(id)) {
+      // An old key put back (a copied file, a restored backup): the home has left it.
+      this.log.warn({ event: 'mesh-key-retired', keyId: id }, 'the mesh key file holds a retired key');
+      state.keyId = id;
+      state.outOfDate ??= { removed: false, epoch: (state.epoch ?? 0) + 1, at: Date.now() };
+    } else {
+      // The key file was replaced by a new key (copied, or written by a join): its epoch is learnt anew.
+      this.log.info(
+        { event: 'mesh-key-changed', keyId: id },
+        'the mesh key file changed; learning its epoch',
+      );
+      const { current: _c, outOfDate: _o, ...kept } = state;
+      const joined: MeshState = { ...kept, epoch: null, keyId: id };
+      await saveMeshState(this.init.dataDir, joined);
+      return joined;
+    }
+    await saveMeshState(this.init.dataDir, state);
+    return state;
+  }
+
+  private createRotation(): KeyRotationService {
+    const mesh = this;
+    return createKeyRotation({
+      get self() {
+        return mesh.peerId;
+      },
+      privateKey: this.privateKey as PrivateKey,
+      log: this.log,
+      state: () => this.state,
+      members: () => this.members(),
+      openStream: (peer, signal) => this.openStream(peer, KEY_PROTOCOL, signal),
+      misbehave: (peer, reason, err) => this.misbehave(peer, reason, err),
+      commit: (signed, newKey) => this.commitRotation(signed, newKey),
+      markOutOfDate: (notice, notifier, removed) => this.markOutOfDate(notice, notifier, removed),
+      caughtUp: async (epoch, current) => {
+        const { current: _previous, ...rest } = this.state;
+        this.state = {
+          ...rest,
+          epoch,
+          blocked: [...(current?.rotation.blocked ?? [])],
+          ...(current !== undefined ? { current } : {}),
+        };
+        this.forget(this.state.blocked);
+        await saveMeshState(this.init.dataDir, this.state);
+      },
+    });
+  }
+
+  /** Drops what we know of removed peers and hangs up on them. */
+  private forget(blocked: readonly string[]): void {
+    for (const b of blocked) {
+      this.peerStates.delete(b);
+      this.known.delete(b);
+      void this.node?.hangUp(peerIdFromString(b)).catch(() => undefined);
+    }
+  }
+
+  /** Members: connected and online peers with a verified card on this key, not blocked. */
+  private members(): string[] {
+    const node = this.node;
+    if (node === undefined) return [];
+    return [...this.peerStates.values()]
+      .filter(
+        (p) =>
+          p.card !== undefined &&
+          p.status === 'online' &&
+          !this.isDenied(p.id) &&
+          node.getConnections(peerIdFromString(p.id)).length > 0,
+      )
+      .map((p) => p.id);
+  }
+
+  /** Adopts a corroborated rotation: the old key is retired, the new one written, the transport restarted. */
+  private async commitRotation(signed: SignedKeyRotation, newKey: Uint8Array): Promise<void> {
+    const old = this.meshKey as Uint8Array;
+    const { rotation } = signed;
+    await addRetiredKey(this.init.dataDir, { key: old, retiredBy: signed });
+    this.state = {
+      ...this.state,
+      epoch: rotation.epoch,
+      blocked: [...rotation.blocked],
+      keyId: rotation.keyId,
+      current: signed,
+      retired: [...this.state.retired, meshKeyId(old)],
+    };
+    this.forget(rotation.blocked);
+    // The key file first: a crash before the state is written leaves a key file the state does not
+    // know, which the next start treats like a join; the other order would look like a retired key.
+    await writeMeshKey(this.init.meshKeyFile, newKey);
     await saveMeshState(this.init.dataDir, this.state);
+    await this.restartTransport(newKey);
+  }
+
+  /** The home retired our key while we were away: talk to nobody on it any more. */
+  private async markOutOfDate(notice: SignedKeyRotation, notifier: string, removed: boolean): Promise<void> {
+    const { rotation } = notice;
+    const next: MeshState = {
+      ...this.state,
+      blocked: [...new Set([...this.state.blocked, ...rotation.blocked.filter((b) => b !== this.peerId)])],
+      retired:
+        this.state.keyId === undefined ? this.state.retired : [...this.state.retired, this.state.keyId],
+      outOfDate: { removed, epoch: rotation.epoch, issuer: rotation.issuer, notifier, at: Date.now() },
+    };
+    // On disk first: a join asked for as soon as the status says "out of date" must see it too.
+    await saveMeshState(this.init.dataDir, next);
+    this.state = next;
+    this.warnIfOutOfDate();
+    const node = this.node;
+    if (node === undefined) return;
+    for (const peer of new Set(node.getConnections().map((c) => c.remotePeer.toString()))) {
+      this.markGone(peer, 'mesh-key-out-of-date');
+      // The notifier hangs up by itself once our ack is through; every other peer is cut now.
+      if (peer !== notifier) void node.hangUp(peerIdFromString(peer)).catch(() => undefined);
+    }
+  }
+
+  private warnIfOutOfDate(): void {
+    const status = this.keyStatus();
+    if (status.state !== 'out-of-date' && status.state !== 'removed') return;
+    this.log.warn({ event: 'mesh-key-out-of-date', state: status.state }, status.message);
+  }
+
+  /** Restarts libp2p with `key`, keeping the port and the addresses of known peers. */
+  private async restartTransport(key: Uint8Array): Promise<void> {
     this.lifecycle = this.lifecycle.then(async () => {
       if (!this.running) return;
+      const book = await this.addressBook();
       this.meshKey = key;
+      this.rotation?.reset();
+      this.dialFailures.clear();
       await this.stopNode();
       await this.startNode();
+      const node = this.node;
+      for (const [peer, multiaddrs] of book) {
+        await node?.peerStore.merge(peerIdFromString(peer), { multiaddrs }).catch(() => undefined);
+      }
       this.log.info(
-        { event: 'mesh-transport-restarted', epoch, addresses: this.addresses() },
+        { event: 'mesh-transport-restarted', epoch: this.state.epoch, addresses: this.addresses() },
         'transport restarted',
       );
     });
     await this.lifecycle;
+  }
+
+  /** Listen addresses of known, unblocked peers: a new transport can redial them without discovery. */
+  private async addressBook(): Promise<Map<string, Multiaddr[]>> {
+    const book = new Map<string, Multiaddr[]>();
+    for (const peer of this.known) {
+      if (this.state.blocked.includes(peer)) continue;
+      const addresses = await this.peerAddresses(peer);
+      if (addresses.length > 0) book.set(peer, addresses);
+    }
+    return book;
+  }
+
+  private async peerAddresses(peer: string): Promise<Multiaddr[]> {
+    const found = await this.node?.peerStore.get(peerIdFromString(peer)).catch(() => undefined);
+    return found?.addresses.map((a) => a.multiaddr) ?? [];
   }
 
   /** Wraps a handler with the deny list, flood detection and per-peer concurrency limits. */
@@ -521,7 +785,9 @@ class Libp2pMesh implements Mesh {
   }
 
   private isDenied(peer: string): boolean {
-    if (this.state.blocked.includes(peer)) return true;
+    // Out of date, this node's key is one that removed nodes may still hold: it talks to nobody.
+    if (this.state.outOfDate !== undefined) return true;
+    if (this.state.blocked.includes(peer) || this.removing.has(peer)) return true;
     const b = this.backoff.get(peer);
     return b !== undefined && b.until > Date.now();
   }
@@ -573,6 +839,7 @@ class Libp2pMesh implements Mesh {
     } catch (err) {
       const count = (this.dialFailures.get(peer)?.count ?? 0) + 1;
       this.dialFailures.set(peer, { at: Date.now(), count });
+      if (reachedHost(err)) void this.noticeIfStale(peer);
       this.log.debug(
         {
           event: 'dial-failed',
@@ -588,6 +855,16 @@ class Libp2pMesh implements Mesh {
     } finally {
       this.dialing.delete(peer);
     }
+  }
+
+  /**
+   * A known peer we cannot reach on the current key may still be on a retired one (it was away
+   * during a rotation): tell it, so it stops serving as a way back in for a removed node.
+   */
+  private async noticeIfStale(peer: string): Promise<void> {
+    if (this.notifier === undefined || this.isDenied(peer) || this.state.retired.length === 0) return;
+    if ((await loadRetiredKeys(this.init.dataDir)).length === 0) return;
+    await this.notifier.notify(peer, await this.peerAddresses(peer));
   }
 
   private onConnect(peer: string): void {
@@ -765,6 +1042,7 @@ class Libp2pMesh implements Mesh {
     if (!wasOnline) {
       this.log.info({ event: 'peer-joined', peer, name: card.name }, 'peer joined');
       if (!this.outbound.has(peer)) void this.openCardStream(peer);
+      void this.rotation?.catchUp(peer);
     }
   }
 
@@ -835,68 +1113,24 @@ class Libp2pMesh implements Mesh {
     }
   }
 
-  // --- key rotation -----------------------------------------------------------------------------
-
-  private async sendKey(peer: string, key: Uint8Array, epoch: number): Promise<void> {
-    const stream = await this.openStream(peer, KEY_PROTOCOL, AbortSignal.timeout(KEY_ACK_TIMEOUT_MS));
-    const framed = new FramedStream(stream, {
-      protocol: KEY_PROTOCOL,
-      firstFrameTimeoutMs: KEY_ACK_TIMEOUT_MS,
-    });
-    try {
-      await framed.write({
-        type: 'key-rotate',
-        newKey: Buffer.from(key).toString('hex'),
-        epoch,
-        blocked: this.state.blocked,
-      });
-      const ack = await framed.read();
-      if (ack?.type !== 'key-ack') throw new UnexpectedMessageError('expected key-ack');
-      await framed.close().catch(() => undefined);
-    } catch (err) {
-      framed.abort(err instanceof Error ? err : new Error(String(err)));
-      throw err;
-    }
-  }
-
-  private async onKeyStream(stream: Stream, peer: string): Promise<void> {
-    const framed = new FramedStream(stream, { protocol: KEY_PROTOCOL });
-    try {
-      const message = await framed.read();
-      if (message?.type !== 'key-rotate') throw new UnexpectedMessageError('expected key-rotate');
-      if (this.peerStates.get(peer)?.card === undefined)
-        throw new UnexpectedMessageError('key-rotate before card');
-      const adopt = message.epoch > this.state.epoch;
-      if (adopt) {
-        for (const b of message.blocked) {
-          if (b !== this.peerId && !this.state.blocked.includes(b)) this.state.blocked.push(b);
-          this.peerStates.delete(b);
-        }
-      }
-      await framed.write({ type: 'key-ack', epoch: Math.max(message.epoch, this.state.epoch) });
-      await framed.close({ signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
-      if (adopt) {
-        this.log.info(
-          { event: 'mesh-key-received', from: peer, epoch: message.epoch },
-          'adopting new mesh key',
-        );
-        await this.adoptKey(Uint8Array.from(Buffer.from(message.newKey, 'hex')), message.epoch);
-      }
-    } catch (err) {
-      if (err instanceof ProtocolError) this.misbehave(peer, 'key-stream', err);
-      framed.abort(err instanceof Error ? err : new Error(String(err)));
-    }
-  }
-
   // --- views and events ----------------------------------------------------------------------
 
-  private view(state: PeerState): PeerView | undefined {
+  /** Display names of every peer with a card, unique against each other and this node. */
+  private names() {
+    const published = new Map<string, string>();
+    for (const p of this.peerStates.values()) if (p.card !== undefined) published.set(p.id, p.card.name);
+    return displayNames(this.init.name, published);
+  }
+
+  private view(state: PeerState, names = this.names()): PeerView | undefined {
     if (state.card === undefined) return undefined;
     const addresses =
       this.node?.getConnections(peerIdFromString(state.id)).map((c) => c.remoteAddr.toString()) ?? [];
+    const display = names.get(state.id);
     return {
       id: state.id,
-      name: state.card.name,
+      name: display?.name ?? state.card.name,
+      nameClash: display?.clash ?? false,
       status: state.status,
       card: state.card,
       lastSeen: state.lastSeen,
@@ -916,6 +1150,16 @@ class Libp2pMesh implements Mesh {
       }
     }
   }
+}
+
+/**
+ * Whether a failed dial got as far as the other host: a refused, unreachable or timed-out TCP
+ * connect means it is down, whereas a handshake that breaks off is what a peer on another key gives.
+ */
+function reachedHost(err: unknown): boolean {
+  const causes = err instanceof AggregateError ? err.errors : [err];
+  const down = /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|EADDRNOTAVAIL|TimeoutError|aborted/i;
+  return causes.some((cause) => !down.test(`${(cause as Error)?.name ?? ''} ${String(cause)}`));
 }
 
 /** Back-off after `failures` failed dials: DIAL_FAILURE_BACKOFF_MS doubling, capped. */

@@ -3,6 +3,8 @@
  * `runProtocolConformanceTests(setup)` inside a vitest file; `setup` starts the implementation
  * under test on loopback and returns how to dial it. Each check dials it with a fresh libp2p
  * identity (TCP, noise, yamux, pnet with the subject's mesh key) and plays a peer, good or bad.
+ * The subject must be a fresh node (key epoch 0, nobody blocked, no other peers) that keeps its
+ * addresses across a key rotation; the key-rotation checks run last, as they change its key.
  *
  * @example
  * ```ts
@@ -12,18 +14,13 @@
  * });
  * ```
  */
-import { noise } from '@chainsafe/libp2p-noise';
-import { yamux } from '@chainsafe/libp2p-yamux';
 import { generateKeyPair } from '@libp2p/crypto/keys';
-import type { Connection, Libp2p, PrivateKey, Stream } from '@libp2p/interface';
+import type { Connection, Stream } from '@libp2p/interface';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
-import { preSharedKey } from '@libp2p/pnet';
-import { tcp } from '@libp2p/tcp';
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr';
-import { createLibp2p } from 'libp2p';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signedCardMessage, verifyCardMessage } from '../card-signing.js';
-import { encodeFrame, encodeVarint, FrameDecoder } from '../codec.js';
+import { encodeFrame, encodeVarint } from '../codec.js';
 import {
   CARD_PROTOCOL,
   FIRST_FRAME_TIMEOUT_MS,
@@ -31,7 +28,8 @@ import {
   MAX_CARD_FRAME_BYTES,
   PROTOCOL_VERSION,
 } from '../constants.js';
-import type { Message, NodeCard } from '../messages.js';
+import { registerKeyRotationChecks } from './key-rotation-checks.js';
+import { createProber, type KeyAnswer, type Prober, sampleCard, waitUntil } from './prober.js';
 
 /** How to reach the implementation under test. */
 export interface ConformanceSubject {
@@ -55,79 +53,6 @@ export interface ConformanceOptions {
   reactionTimeoutMs?: number;
 }
 
-interface Prober {
-  node: Libp2p;
-  key: PrivateKey;
-  peerId: string;
-  /** Frames received on inbound card streams, per remote peer. */
-  received: Message[];
-  stop(): Promise<void>;
-}
-
-function swarmKey(raw: Uint8Array): Uint8Array {
-  return new TextEncoder().encode(`/key/swarm/psk/1.0.0/\n/base16/\n${Buffer.from(raw).toString('hex')}\n`);
-}
-
-async function createProber(meshKey: Uint8Array): Promise<Prober> {
-  const key = await generateKeyPair('Ed25519');
-  const node = await createLibp2p({
-    privateKey: key,
-    addresses: { listen: [] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    connectionProtector: preSharedKey({ psk: swarmKey(meshKey) }),
-    connectionGater: { denyDialMultiaddr: () => false },
-  });
-  const received: Message[] = [];
-  await node.handle(CARD_PROTOCOL, (stream: Stream) => {
-    const decoder = new FrameDecoder({ maxFrameBytes: MAX_CARD_FRAME_BYTES });
-    void (async () => {
-      try {
-        for await (const chunk of stream) {
-          received.push(...decoder.push(chunk instanceof Uint8Array ? chunk : chunk.subarray()));
-        }
-      } catch {
-        // the stream ended badly; the checks look at what arrived
-      }
-    })();
-  });
-  return {
-    node,
-    key,
-    peerId: peerIdFromPrivateKey(key).toString(),
-    received,
-    stop: async () => {
-      await node.stop();
-    },
-  };
-}
-
-async function waitUntil(what: string, timeoutMs: number, predicate: () => boolean | Promise<boolean>) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await predicate()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
-
-function sampleCard(peerId: string): NodeCard {
-  return {
-    name: 'conformance-prober',
-    peerId,
-    softwareVersion: 'conformance',
-    protocolVersion: PROTOCOL_VERSION,
-    hardware: { cpuModel: 'test', cores: 1, ramTotal: 1, ramFree: 1, gpus: [], diskFree: 1 },
-    backend: { state: 'down' },
-    models: [],
-    load: { activeTasks: 0, queueDepth: 0, slots: 1, tokensPerSecond: {} },
-    specializations: [],
-    issuedAt: Date.now(),
-    seq: 1,
-  };
-}
-
 const ended = (stream: Stream) => stream.status !== 'open';
 
 /** Registers the conformance checks (vitest `describe`/`it`) against the subject from `setup`. */
@@ -142,9 +67,10 @@ export function runProtocolConformanceTests(
     let context: ConformanceSetup;
     let target: Multiaddr;
     let subjectPeer: string;
+    let meshKey: Uint8Array;
     const probers: Prober[] = [];
-    const prober = async () => {
-      const p = await createProber(context.subject.meshKey);
+    const prober = async (key: Uint8Array = meshKey, answer?: KeyAnswer) => {
+      const p = await createProber(key, answer);
       probers.push(p);
       return p;
     };
@@ -174,6 +100,7 @@ export function runProtocolConformanceTests(
 
     beforeAll(async () => {
       context = await setup();
+      meshKey = context.subject.meshKey;
       const address = context.subject.multiaddrs.find((a) => a.includes('/p2p/'));
       if (address === undefined) throw new Error('the subject has no multiaddr with /p2p/');
       target = multiaddr(address);
@@ -378,5 +305,24 @@ export function runProtocolConformanceTests(
       },
       testTimeout,
     );
+
+    registerKeyRotationChecks({
+      reaction,
+      testTimeout,
+      subjectPeer: () => subjectPeer,
+      target: () => target,
+      meshKey: () => meshKey,
+      setMeshKey: (key) => {
+        meshKey = key;
+      },
+      dropProbers: async () => {
+        await Promise.allSettled(probers.splice(0).map((p) => p.stop()));
+      },
+      prober,
+      connect,
+      cardStream,
+      expectCutOff,
+      connected,
+    });
   });
 }

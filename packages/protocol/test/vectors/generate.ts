@@ -4,13 +4,19 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeFrame, signedCardMessage } from '../../src/index.js';
-import { SAMPLE_MESSAGES, sampleCard, VECTOR_SEED_HEX, vectorIdentity } from '../fixtures.js';
+import { encodeFrame, signedCardMessage, signKeyRotation } from '../../src/index.js';
+import { SAMPLE_MESSAGES, sampleCard, sampleRotation, VECTOR_SEED_HEX, vectorIdentity } from '../fixtures.js';
 
 const { key, peerId } = await vectorIdentity();
 const card = await signedCardMessage('card', sampleCard(peerId, 1), key);
 const update = await signedCardMessage('card-update', sampleCard(peerId, 2), key);
-const valid = [card, update, ...SAMPLE_MESSAGES].map((message, i) => ({
+const rotation = await signKeyRotation(sampleRotation(peerId), key);
+const signedKeyMessages = [
+  { type: 'key-rotate' as const, ...rotation, newKey: 'a1'.repeat(32) },
+  { type: 'key-notice' as const, ...rotation },
+  { type: 'key-ack' as const, epoch: 2, current: rotation },
+];
+const valid = [card, update, ...signedKeyMessages, ...SAMPLE_MESSAGES].map((message, i) => ({
   name: `${message.type}-${i}`,
   hex: Buffer.from(encodeFrame(message)).toString('hex'),
   message,

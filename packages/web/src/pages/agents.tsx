@@ -8,7 +8,10 @@ import { useLiveEvents } from '../live.js';
 /** A peer as GET /allerac/v1/peers describes it (fields beyond the contract are optional). */
 interface Agent {
   id?: string;
+  /** Unique in the home: a name two nodes share comes with a short suffix of the id. */
   name: string;
+  /** True when another node publishes the same name; the card then asks for a rename. */
+  nameClash?: boolean;
   status?: string;
   version?: string;
   models?: Array<string | { name: string; loaded?: boolean }>;
@@ -37,12 +40,16 @@ interface NodeInfo {
 
 const modelName = (model: string | { name: string }) => (typeof model === 'string' ? model : model.name);
 
+/** This node's standing with the home's mesh key, as the public /health reports it. */
+type MeshKeyState = 'current' | 'joining' | 'out-of-date' | 'removed' | 'stopped';
+
 /** Agents: this node and every peer, live, with pairing. */
 export function AgentsPage() {
   const [self, setSelf] = useState<NodeInfo | undefined>();
   const [peers, setPeers] = useState<Agent[] | undefined>();
   const [code, setCode] = useState<string | null | undefined>();
   const [removing, setRemoving] = useState<Agent | undefined>();
+  const [meshKey, setMeshKey] = useState<MeshKeyState | undefined>();
 
   useEffect(() => {
     void api<NodeInfo>('/allerac/v1/node')
@@ -51,6 +58,9 @@ export function AgentsPage() {
     void api<Agent[]>('/allerac/v1/peers')
       .then(setPeers)
       .catch(() => setPeers([]));
+    void api<{ mesh?: { state?: MeshKeyState } }>('/health')
+      .then((health) => setMeshKey(health.mesh?.state))
+      .catch(() => {});
   }, []);
   useLiveEvents({
     peers: (data) => setPeers(Array.isArray(data) ? (data as Agent[]) : []),
@@ -95,6 +105,11 @@ export function AgentsPage() {
           <p class="muted">{t('agents.subtitle')}</p>
         </div>
       </header>
+      {(meshKey === 'out-of-date' || meshKey === 'removed') && (
+        <p class="alert alert-error" role="alert" data-testid="mesh-key-alert">
+          {t(meshKey === 'removed' ? 'agents.meshRemoved' : 'agents.meshOutOfDate')}
+        </p>
+      )}
       <div class="agents-grid">
         {selfAgent !== undefined && <AgentCard agent={selfAgent} />}
         {peers?.map((peer) => (
@@ -151,6 +166,11 @@ function AgentCard(props: { agent: Agent; onRemove?: () => void }) {
           {status}
         </span>
       </header>
+      {agent.nameClash === true && (
+        <p class="alert alert-warn" data-testid="name-clash">
+          {t('agents.nameClash')}
+        </p>
+      )}
       <dl class="facts">
         <dt>{t('agents.hardware')}</dt>
         <dd>

@@ -1,0 +1,53 @@
+/** Errors of the mesh's admin actions; the HTTP layer maps them to statuses. */
+
+/** This node's mesh key was retired by the home while it was away: it must join again. */
+export class MeshKeyOutOfDateError extends Error {
+  override name = 'MeshKeyOutOfDateError';
+  constructor() {
+    super('mesh key out of date: join again with a fresh code from `allerac pair` on a current node');
+  }
+}
+
+/** The node joined with a code and has not learnt the key epoch from its peers yet. */
+export class MeshEpochUnknownError extends Error {
+  override name = 'MeshEpochUnknownError';
+  constructor() {
+    super('this node has not learnt the home’s key epoch from its peers yet; try again once they are online');
+  }
+}
+
+/** A rotation is already under way on this node; one at a time keeps epochs in step. */
+export class KeyRotationBusyError extends Error {
+  override name = 'KeyRotationBusyError';
+  constructor() {
+    super('a key rotation is already under way; try again in a few seconds');
+  }
+}
+
+/** The peer to remove is this node itself. */
+export class CannotRemoveSelfError extends Error {
+  override name = 'CannotRemoveSelfError';
+  constructor() {
+    super('a node cannot remove itself; remove it from another node of the home');
+  }
+}
+
+/**
+ * Fewer than a majority of the connected peers took the rotation, so nobody adopts it (each
+ * receiver applies the same majority rule) and the home keeps its key and its blocklist; the
+ * admin may try again.
+ */
+export class KeyRotationNotCorroboratedError extends Error {
+  override name = 'KeyRotationNotCorroboratedError';
+  /** Peers that took it. */
+  readonly holders: number;
+  /** Peers it was sent to. */
+  readonly targets: number;
+  constructor(holders: number, targets: number) {
+    super(
+      `the key rotation reached only ${holders} of ${targets} peers; the mesh key is unchanged, try again`,
+    );
+    this.holders = holders;
+    this.targets = targets;
+  }
+}
