@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { normalizeOllamaUrl } from './backend/ollama-backend.js';
 
 /** Everything `allerac start` is configured with. */
@@ -32,6 +32,11 @@ export interface NodeConfig {
   origins: string[];
   /** Host names this node answers to besides its own and home-network names (env ALLERAC_HOSTS, comma-separated). */
   hosts: string[];
+  /**
+   * Directories the node may write backups into besides `<dataDir>/backups` (--backup-dirs, env
+   * ALLERAC_BACKUP_DIRS, comma-separated absolute paths): the API and the schedule are confined to these.
+   */
+  backupDirs: string[];
 }
 
 /** Thrown for a flag or environment value that cannot be used; the message names it. */
@@ -55,6 +60,7 @@ export interface RawStartOptions {
   mdns?: string;
   bootstrap?: string;
   specializations?: string;
+  backupDirs?: string;
 }
 
 /** Defaults of the interface contract. */
@@ -117,5 +123,14 @@ export function resolveStartConfig(raw: RawStartOptions, env: NodeJS.ProcessEnv 
     specializations: list(raw.specializations ?? env.ALLERAC_SPECIALIZATIONS),
     origins: list(env.ALLERAC_ORIGINS),
     hosts: list(env.ALLERAC_HOSTS),
+    backupDirs: backupDirs(raw.backupDirs ?? env.ALLERAC_BACKUP_DIRS),
   };
+}
+
+function backupDirs(value: string | undefined): string[] {
+  const dirs = list(value);
+  const relative = dirs.find((dir) => !isAbsolute(dir));
+  if (relative !== undefined)
+    throw new ConfigError(`--backup-dirs takes absolute paths (e.g. /media/usb/allerac), got "${relative}"`);
+  return dirs.map((dir) => resolve(dir));
 }

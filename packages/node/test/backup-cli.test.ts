@@ -47,6 +47,7 @@ describe('allerac backup (the command line)', () => {
         p2pPort: '0',
         ollamaUrl: 'http://127.0.0.1:9',
         logLevel: 'silent',
+        backupDirs: work,
       },
       {},
     );

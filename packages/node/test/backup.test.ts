@@ -112,7 +112,11 @@ describe('backup and restore of a whole node', () => {
   const headers = () => ({ authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' });
 
   beforeAll(async () => {
-    alice = await startTestNode({ name: 'alice', sim: { profile: 'fast', models: [MODEL, EMBED] } });
+    alice = await startTestNode({
+      name: 'alice',
+      sim: { profile: 'fast', models: [MODEL, EMBED] },
+      backupDirs: [work],
+    });
     adminToken = issueAdminToken(alice.dataDir, 'test');
     const { store } = alice.node;
     await store.settings.set('ui.language', 'pt');

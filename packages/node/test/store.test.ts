@@ -11,6 +11,7 @@ import { openPgliteDatabase } from '../src/store/pglite-database.js';
 import { openPostgresDatabase, redactDatabaseUrl } from '../src/store/postgres-database.js';
 import { StoreUnavailableError } from '../src/store/sql.js';
 import { createStore, type Store } from '../src/store/store.js';
+import { isDurableStoreError, StoreHealthTracker } from '../src/store/store-health.js';
 
 interface Setup {
   store: Store;
@@ -86,6 +87,42 @@ describe.each([
     expect(await ctx.store.tokens.revoke('t1')).toBe(true);
     expect(await ctx.store.tokens.revoke('t1')).toBe(false);
     expect(await ctx.store.tokens.useByHash('h1')).toBeUndefined();
+  });
+
+  it('should not accept an expired token, and list its expiry', async () => {
+    const past = new Date(Date.now() - 1000);
+    await ctx.store.tokens.insert({
+      id: 't-old',
+      name: 'old',
+      hash: 'h-old',
+      role: 'member',
+      expiresAt: past,
+    });
+    expect(await ctx.store.tokens.useByHash('h-old')).toBeUndefined();
+    expect((await ctx.store.tokens.list()).find((t) => t.id === 't-old')?.expiresAt?.getTime()).toBe(
+      past.getTime(),
+    );
+  });
+
+  it('should stay healthy after a bad statement, and run statements in a transaction apart', async () => {
+    await expect(ctx.store.db.query('SELEKT 1')).rejects.toThrow();
+    await ctx.store.settings.set('unique.k', 1);
+    await expect(
+      ctx.store.db.query("INSERT INTO settings (key, value) VALUES ('unique.k', '1')"),
+    ).rejects.toThrow();
+    expect(ctx.store.db.health().state).toBe('ok');
+    // A statement issued while a transaction runs must not land inside it.
+    let outside: Promise<unknown> | undefined;
+    await expect(
+      ctx.store.db.transaction(async (tx) => {
+        await tx.query("INSERT INTO settings (key, value) VALUES ('tx.rolled-back', '1')");
+        outside = ctx.store.settings.set('tx.outside', true);
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    await outside;
+    expect(await ctx.store.settings.get('tx.rolled-back')).toBeUndefined();
+    expect(await ctx.store.settings.get('tx.outside')).toBe(true);
   });
 
   it('should keep conversations and their messages in order', async () => {
@@ -199,16 +236,103 @@ describe.each([
   });
 });
 
+describe('store health', () => {
+  it('should tell durable failures from bad statements', () => {
+    const failure = (fields: Record<string, unknown>) => Object.assign(new Error('x'), fields);
+    for (const durable of [
+      failure({ code: '53100' }),
+      failure({ code: '58030' }),
+      failure({ code: '57P01' }),
+      failure({ code: 'ECONNREFUSED' }),
+      failure({ code: 'ENOSPC' }),
+      failure({ name: 'RuntimeError' }),
+      new StoreUnavailableError('gone'),
+    ]) {
+      expect(isDurableStoreError(durable)).toBe(true);
+    }
+    for (const statement of [
+      failure({ code: '23505' }),
+      failure({ code: '42601' }),
+      failure({ code: '40001' }),
+    ]) {
+      expect(isDurableStoreError(statement)).toBe(false);
+    }
+  });
+
+  it('should go degraded on a durable failure and back to ok on the next success', async () => {
+    const tracker = new StoreHealthTracker();
+    const changes: string[] = [];
+    tracker.onChange((health) => changes.push(health.state));
+    await expect(
+      tracker.track(async () => {
+        throw Object.assign(new Error('could not extend file: No space left on device'), { code: '53100' });
+      }),
+    ).rejects.toThrow();
+    expect(tracker.get()).toMatchObject({ state: 'degraded', reason: expect.stringMatching(/No space/) });
+    await expect(
+      tracker.track(async () => {
+        throw Object.assign(new Error('duplicate key'), { code: '23505' });
+      }),
+    ).rejects.toThrow();
+    expect(tracker.get().state).toBe('degraded');
+    await tracker.track(async () => 1);
+    expect(tracker.get().state).toBe('ok');
+    expect(changes).toEqual(['degraded', 'ok']);
+  });
+
+  it('should report a lost PostgreSQL server and recover when it is back', async () => {
+    const db = await PGlite.create({ extensions: { vector } });
+    let server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 10 });
+    await server.start();
+    const { port } = (server as unknown as { server: { address(): { port: number } } }).server.address();
+    const store = await createStore(
+      await openPostgresDatabase(`postgres://postgres:x@127.0.0.1:${port}/postgres`, 1),
+    );
+    try {
+      expect(store.db.health().state).toBe('ok');
+      await server.stop();
+      await expect(store.db.query('SELECT 1')).rejects.toThrow();
+      expect(store.db.health().state).toBe('degraded');
+      server = new PGLiteSocketServer({ db, host: '127.0.0.1', port, maxConnections: 10 });
+      await server.start();
+      await waitForOk(() => store.db.query('SELECT 1'));
+      expect(store.db.health().state).toBe('ok');
+    } finally {
+      await store.close();
+      await server.stop();
+      await db.close();
+    }
+  });
+});
+
+/** Retries `statement` until it succeeds (a pool reconnecting after its server came back). */
+async function waitForOk(statement: () => Promise<unknown>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await statement();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+  }
+}
+
 describe('store: opening', () => {
   it('should keep data across a close and reopen of the embedded database', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'allerac-reopen-'));
     try {
       const first = await createStore(await openPgliteDatabase(join(dir, 'db')));
       await first.settings.set('k', 42);
+      // Issued before close(): still written. After: refused.
+      const late = first.settings.set('late', true);
       await first.close();
+      await late;
+      await expect(first.settings.get('k')).rejects.toThrow(/closed/);
       await first.close();
       const second = await createStore(await openPgliteDatabase(join(dir, 'db')));
       expect(await second.settings.get('k')).toBe(42);
+      expect(await second.settings.get('late')).toBe(true);
       await second.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -1,21 +1,11 @@
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { statSync } from 'node:fs';
 import type { TokenRepository } from '../store/token-repository.js';
+import { readTokenFile, type TokenFileEntry, tokenFilePath } from './token-file.js';
+import { isExpired } from './token-lifetime.js';
+import { hashToken, sameHash, TOKEN_PREFIX } from './token-secret.js';
 
-/** Admin tokens issued by `allerac token` live in this file of the data dir, hashed. */
-export const ADMIN_TOKEN_FILE = 'admin-tokens.json';
-
-/** Every token starts with this, so a leaked one is easy to recognise in logs and code. */
-export const TOKEN_PREFIX = 'alr_';
-
-/** One hashed token as stored in the token file. */
-interface TokenFileEntry {
-  id: string;
-  name: string;
-  hash: string;
-  createdAt: string;
-}
+export { ADMIN_TOKEN_FILE, issueAdminToken } from './token-file.js';
+export { generateToken, hashToken, TOKEN_PREFIX } from './token-secret.js';
 
 /** Who is making a request, once authenticated. */
 export interface Principal {
@@ -26,57 +16,30 @@ export interface Principal {
   name?: string;
 }
 
-/** A fresh random token; only its hash is ever stored. */
-export function generateToken(): string {
-  return `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
-}
-
-/** SHA-256 of a token: tokens are long random strings, so a fast hash is enough. */
-export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
-}
-
 /**
- * Issues an admin token into the data dir's token file (mode 0600) and returns it. The file,
- * not the database, holds these, so the CLI can issue one while the node runs.
+ * Checks bearer tokens against the token file (re-read when it is replaced) and the database.
+ * Expired and revoked tokens are refused, whichever holds them.
  */
-export function issueAdminToken(dataDir: string, name = 'cli'): string {
-  const file = join(dataDir, ADMIN_TOKEN_FILE);
-  mkdirSync(dirname(file), { recursive: true });
-  const entries = readTokenFile(file);
-  const token = generateToken();
-  entries.push({ id: randomUUID(), name, hash: hashToken(token), createdAt: new Date().toISOString() });
-  writeFileSync(file, `${JSON.stringify(entries, null, 2)}\n`, { mode: 0o600 });
-  chmodSync(file, 0o600);
-  return token;
-}
-
-function readTokenFile(file: string): TokenFileEntry[] {
-  if (!existsSync(file)) return [];
-  const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
-  if (!Array.isArray(parsed))
-    throw new Error(`${file} is not a token list; move it away and issue a new token`);
-  return parsed as TokenFileEntry[];
-}
-
-/** Checks bearer tokens against the token file (re-read when it changes) and the database. */
 export class TokenVerifier {
-  private cached: { mtimeMs: number; entries: TokenFileEntry[] } | undefined;
+  private cached: { key: string; entries: TokenFileEntry[] } | undefined;
   private readonly file: string;
 
   constructor(
     dataDir: string,
     private readonly tokens: TokenRepository,
   ) {
-    this.file = join(dataDir, ADMIN_TOKEN_FILE);
+    this.file = tokenFilePath(dataDir);
   }
 
-  /** The principal a token belongs to, or undefined when it is unknown or revoked. */
+  /** The principal a token belongs to, or undefined when it is unknown, expired or revoked. */
   async verify(token: string): Promise<Principal | undefined> {
     if (!token.startsWith(TOKEN_PREFIX)) return undefined;
     const hash = hashToken(token);
-    const fromFile = this.fileEntries().find((entry) => safeEqual(entry.hash, hash));
-    if (fromFile !== undefined) return { kind: 'token', role: 'admin', id: fromFile.id, name: fromFile.name };
+    const fromFile = this.fileEntries().find((entry) => sameHash(entry.hash, hash));
+    if (fromFile !== undefined) {
+      if (fromFile.revokedAt !== undefined || isExpired(fromFile.expiresAt)) return undefined;
+      return { kind: 'token', role: 'admin', id: fromFile.id, name: fromFile.name };
+    }
     const stored = await this.tokens.useByHash(hash);
     if (stored === undefined) return undefined;
     return {
@@ -88,25 +51,23 @@ export class TokenVerifier {
   }
 
   private fileEntries(): TokenFileEntry[] {
-    let mtimeMs: number;
+    let key: string;
     try {
-      mtimeMs = statSync(this.file).mtimeMs;
+      // Writers replace the file by rename, so the inode tells a new version even within one mtime tick.
+      const stat = statSync(this.file);
+      key = `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
     } catch {
       return [];
     }
-    if (this.cached?.mtimeMs !== mtimeMs) {
+    if (this.cached?.key !== key) {
       try {
-        this.cached = { mtimeMs, entries: readTokenFile(this.file) };
+        this.cached = { key, entries: readTokenFile(this.file) };
       } catch {
-        this.cached = { mtimeMs, entries: [] };
+        this.cached = { key, entries: [] };
       }
     }
     return this.cached.entries;
   }
-}
-
-function safeEqual(a: string, b: string): boolean {
-  return a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 }
 
 /** True for 127.0.0.0/8 and ::1, including IPv4-mapped forms. */

@@ -5,8 +5,19 @@
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes, scryptSync } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { BACKUP_FORMAT_VERSION, BACKUP_MAGIC, SCRYPT_PARAMS, TRAILER_BYTES } from './constants.js';
-import { BackupCorruptError, BackupFormatError, BackupPassphraseError } from './errors.js';
+import {
+  ALLOWED_SCRYPT_PARAMS,
+  BACKUP_FORMAT_VERSION,
+  BACKUP_MAGIC,
+  IV_BYTES,
+  MAX_COMPRESSION_RATIO,
+  MAX_UNPACKED_BYTES,
+  SALT_BYTES,
+  SCRYPT_PARAMS,
+  TRAILER_BYTES,
+  UNPACK_FLOOR_BYTES,
+} from './constants.js';
+import { BackupCorruptError, BackupFormatError, BackupLimitError, BackupPassphraseError } from './errors.js';
 
 /** Why an archive was made; shown by `list`, and retention only prunes its own kind. */
 export type BackupKind = 'manual' | 'scheduled' | 'pre-migrate' | 'pre-restore' | 'export';
@@ -39,8 +50,30 @@ export function sha256Hex(data: Uint8Array | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+const KINDS: readonly BackupKind[] = ['manual', 'scheduled', 'pre-migrate', 'pre-restore', 'export'];
+
+/** The most bytes an archive of this compressed size may unpack to (see MAX_COMPRESSION_RATIO). */
+export function unpackBudget(compressedBytes: number): number {
+  return Math.min(MAX_UNPACKED_BYTES, Math.max(UNPACK_FLOOR_BYTES, compressedBytes * MAX_COMPRESSION_RATIO));
+}
+
+const MiB = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MiB`;
+
 function deriveKey(passphrase: string, kdf: NonNullable<ArchiveHeader['kdf']>): Buffer {
-  return scryptSync(passphrase.normalize('NFC'), Buffer.from(kdf.salt, 'base64'), SCRYPT_PARAMS.keyBytes, {
+  if (
+    !ALLOWED_SCRYPT_PARAMS.some(
+      (allowed) => allowed.N === kdf.N && allowed.r === kdf.r && allowed.p === kdf.p,
+    )
+  ) {
+    throw new BackupLimitError(
+      `the archive asks for scrypt with N=${kdf.N}, r=${kdf.r}, p=${kdf.p}, a cost this allerac does not accept; ` +
+        'the header is damaged or was not written by allerac',
+    );
+  }
+  const salt = Buffer.from(kdf.salt, 'base64');
+  if (salt.length !== SALT_BYTES)
+    throw new BackupFormatError(`the archive's salt is not ${SALT_BYTES} bytes`);
+  return scryptSync(passphrase.normalize('NFC'), salt, SCRYPT_PARAMS.keyBytes, {
     N: kdf.N,
     r: kdf.r,
     p: kdf.p,
@@ -112,7 +145,14 @@ export function encodeArchive(
     key = deriveKey(passphrase, full.kdf);
   }
   const headerBytes = Buffer.from(JSON.stringify(full), 'utf8');
-  const compressed = gzipSync(packEntries(entries));
+  const packed = packEntries(entries);
+  if (packed.length > MAX_UNPACKED_BYTES)
+    throw new BackupLimitError(
+      `the data (${MiB(packed.length)}) is more than one archive may hold (${MiB(MAX_UNPACKED_BYTES)})`,
+    );
+  let compressed = gzipSync(packed);
+  // Data that compresses past the readers' budget is stored instead, so every archive written is readable.
+  if (packed.length > unpackBudget(compressed.length)) compressed = gzipSync(packed, { level: 0 });
   let payload: Buffer = compressed;
   if (key !== undefined && iv !== undefined) {
     const cipher = createCipheriv('aes-256-gcm', key, iv);
@@ -157,13 +197,50 @@ export function readArchiveHeader(archive: Uint8Array): {
   if (PREFIX_BYTES + headerLength > body.length)
     throw new BackupCorruptError('the archive header is truncated');
   const headerBytes = body.subarray(PREFIX_BYTES, PREFIX_BYTES + headerLength);
-  let header: ArchiveHeader;
+  let parsed: unknown;
   try {
-    header = JSON.parse(headerBytes.toString('utf8')) as ArchiveHeader;
+    parsed = JSON.parse(headerBytes.toString('utf8'));
   } catch {
     throw new BackupCorruptError('the archive header is not valid JSON');
   }
-  return { header, headerBytes, payload: body.subarray(PREFIX_BYTES + headerLength) };
+  return { header: validateHeader(parsed), headerBytes, payload: body.subarray(PREFIX_BYTES + headerLength) };
+}
+
+/** The header as this format defines it; anything else is refused before it steers the reader. */
+function validateHeader(value: unknown): ArchiveHeader {
+  const bad = (what: string): never => {
+    throw new BackupFormatError(`the archive header is not one allerac writes: ${what}`);
+  };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) bad('not an object');
+  const header = value as Record<string, unknown>;
+  if (header.format !== BACKUP_FORMAT_VERSION) bad(`format ${String(header.format)}`);
+  if (!KINDS.includes(header.kind as BackupKind)) bad('unknown kind');
+  if (typeof header.createdAt !== 'string' || typeof header.softwareVersion !== 'string')
+    bad('missing dates');
+  if (!Number.isInteger(header.schemaVersion) || (header.schemaVersion as number) < 0) bad('schema version');
+  if (typeof header.encrypted !== 'boolean') bad('"encrypted" is not true or false');
+  if (header.encrypted) {
+    const kdf = header.kdf as Record<string, unknown> | undefined;
+    const cipher = header.cipher as Record<string, unknown> | undefined;
+    if (
+      typeof kdf !== 'object' ||
+      kdf === null ||
+      kdf.name !== 'scrypt' ||
+      !Number.isInteger(kdf.N) ||
+      !Number.isInteger(kdf.r) ||
+      !Number.isInteger(kdf.p) ||
+      typeof kdf.salt !== 'string'
+    )
+      bad('unknown key derivation');
+    if (
+      typeof cipher !== 'object' ||
+      cipher === null ||
+      cipher.name !== 'aes-256-gcm' ||
+      typeof cipher.iv !== 'string'
+    )
+      bad('unknown cipher');
+  }
+  return header as unknown as ArchiveHeader;
 }
 
 /** Checks, decrypts and unpacks an archive. */
@@ -179,15 +256,13 @@ export function decodeArchive(
         'the archive is encrypted: give its passphrase (--passphrase-file FILE or ALLERAC_BACKUP_PASSPHRASE)',
       );
     }
-    if (header.kdf?.name !== 'scrypt' || header.cipher?.name !== 'aes-256-gcm') {
+    if (header.kdf === undefined || header.cipher === undefined) {
       throw new BackupFormatError('the archive uses an unknown key derivation or cipher');
     }
     if (payload.length < GCM_TAG_BYTES) throw new BackupCorruptError('the encrypted payload is truncated');
-    const decipher = createDecipheriv(
-      'aes-256-gcm',
-      deriveKey(passphrase, header.kdf),
-      Buffer.from(header.cipher.iv, 'base64'),
-    );
+    const iv = Buffer.from(header.cipher.iv, 'base64');
+    if (iv.length !== IV_BYTES) throw new BackupFormatError(`the archive's IV is not ${IV_BYTES} bytes`);
+    const decipher = createDecipheriv('aes-256-gcm', deriveKey(passphrase, header.kdf), iv);
     decipher.setAAD(headerBytes);
     decipher.setAuthTag(payload.subarray(payload.length - GCM_TAG_BYTES));
     try {
@@ -201,9 +276,17 @@ export function decodeArchive(
     }
   }
   let body: Buffer;
+  const budget = unpackBudget(compressed.length);
   try {
-    body = gunzipSync(compressed);
-  } catch {
+    // Stops inflating at the budget: a small gzip bomb must not take the machine's memory first.
+    body = gunzipSync(compressed, { maxOutputLength: budget });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new BackupLimitError(
+        `the archive unpacks to more than ${MiB(budget)} (${MAX_COMPRESSION_RATIO} times its size, or the limit): ` +
+          'refused, as a decompression bomb or a damaged file',
+      );
+    }
     throw new BackupCorruptError('the archive payload does not decompress');
   }
   return { header, entries: unpackEntries(body) };

@@ -98,7 +98,8 @@ function pickHeader(header: ArchiveHeader) {
 
 /** The archives in `dir`, newest first; an absent directory has none. */
 export function listArchives(dir: string): BackupInfo[] {
-  if (!existsSync(dir)) return [];
+  // A path that is not a directory (a file, say) holds no archives, as one that does not exist.
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return [];
   return readdirSync(dir)
     .filter((name) => name.endsWith(BACKUP_EXTENSION))
     .map((name) => describeArchive(join(dir, name)))

@@ -3,8 +3,9 @@
  * The daemon owns the database, so while it runs every backup is taken here, in-process.
  */
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { readSetting, writeSetting } from '../store/settings-keys.js';
 import type { SettingsRepository } from '../store/settings-repository.js';
 import type { SqlClient } from '../store/sql.js';
 import type { BackupKind } from './archive.js';
@@ -17,6 +18,7 @@ import {
   pruneArchives,
   writeArchiveFile,
 } from './backup-files.js';
+import { BackupTargets } from './backup-targets.js';
 import { BACKUP_SETTINGS, DEFAULT_BACKUP_SUBDIR } from './constants.js';
 import { type CronSchedule, nextCronRun, parseCron } from './cron.js';
 import { BackupError } from './errors.js';
@@ -51,6 +53,8 @@ export interface BackupStatus {
   nextRun: string | null;
   lastError: { at: string; message: string } | null;
   defaultDir: string;
+  /** Where archives may go: the default directory and --backup-dirs. */
+  allowedDirs: string[];
   running: boolean;
 }
 
@@ -68,6 +72,8 @@ export interface CreateBackupOptions {
 export interface BackupServiceInit {
   dataDir: string;
   meshKeyFile?: string | undefined;
+  /** Directories archives may go to besides `<dataDir>/backups` (--backup-dirs). */
+  allowedDirs?: readonly string[] | undefined;
   /** How often the scheduler looks at the clock; 20 s keeps it within the scheduled minute. */
   checkIntervalMs?: number;
 }
@@ -104,18 +110,20 @@ export class BackupService {
   private lastError: BackupStatus['lastError'] = null;
   private inFlight: Promise<BackupInfo> | undefined;
   private readonly defaultDir: string;
+  private readonly targets: BackupTargets;
 
   constructor(
     private readonly init: BackupServiceInit,
     private readonly components: BackupServiceComponents,
   ) {
     this.defaultDir = join(init.dataDir, DEFAULT_BACKUP_SUBDIR);
+    this.targets = new BackupTargets(this.defaultDir, init.allowedDirs ?? []);
   }
 
   /** Loads the schedule and starts the timer; safe to call twice. */
   async start(): Promise<void> {
     if (this.timer !== undefined) return;
-    const stored = await this.components.settings.get<BackupSchedule>(BACKUP_SETTINGS.schedule);
+    const stored = await readSetting(this.components.settings, BACKUP_SETTINGS.schedule);
     this.applySchedule(stored ?? null);
     this.timer = setInterval(() => void this.tick(), this.init.checkIntervalMs ?? 20_000);
     this.timer.unref();
@@ -143,12 +151,17 @@ export class BackupService {
   private async run(options: CreateBackupOptions): Promise<BackupInfo> {
     const kind = options.kind ?? 'manual';
     let file: string;
+    // Checked before the directory is looked at (no probing of paths outside), and after (symlinks).
     if (options.file !== undefined) {
       file = resolve(options.file);
-      await ensureBackupDir(resolve(file, '..'), false);
+      this.targets.check(dirname(file));
+      await ensureBackupDir(dirname(file), false);
+      this.targets.check(dirname(file));
     } else {
       const dir = options.dir === undefined ? this.defaultDir : resolve(options.dir);
+      this.targets.check(dir);
       await ensureBackupDir(dir, dir === this.defaultDir);
+      this.targets.check(dir);
       file = join(dir, archiveName(`allerac-${kind}`));
     }
     const { archive } = await createArchive(
@@ -165,7 +178,7 @@ export class BackupService {
       encrypted: info.encrypted,
       location: resolve(file, '..'),
     };
-    await this.components.settings.set(BACKUP_SETTINGS.last, last);
+    await writeSetting(this.components.settings, BACKUP_SETTINGS.last, last);
     this.components.logger.info(
       { file, bytes: info.bytes, kind, encrypted: info.encrypted },
       'backup written',
@@ -175,14 +188,20 @@ export class BackupService {
 
   /** Archives in a directory (default `<dataDir>/backups`), newest first. */
   list(dir?: string): BackupInfo[] {
-    return listArchives(dir === undefined ? this.defaultDir : resolve(dir));
+    const target = dir === undefined ? this.defaultDir : resolve(dir);
+    this.targets.check(target);
+    return listArchives(target);
   }
 
   /** Sets (or with null, clears) the schedule, persisting it as a setting. */
   async setSchedule(schedule: BackupSchedule | null): Promise<BackupSchedule | null> {
     const valid = schedule === null ? null : validateSchedule(schedule);
-    if (valid !== null) await ensureBackupDir(valid.dir, false);
-    await this.components.settings.set(BACKUP_SETTINGS.schedule, valid);
+    if (valid !== null) {
+      this.targets.check(valid.dir);
+      await ensureBackupDir(valid.dir, false);
+      this.targets.check(valid.dir);
+    }
+    await writeSetting(this.components.settings, BACKUP_SETTINGS.schedule, valid);
     this.applySchedule(valid);
     return valid;
   }
@@ -190,11 +209,12 @@ export class BackupService {
   /** Status for the dashboard. */
   async status(): Promise<BackupStatus> {
     return {
-      last: (await this.components.settings.get<LastBackup>(BACKUP_SETTINGS.last)) ?? null,
+      last: (await readSetting(this.components.settings, BACKUP_SETTINGS.last)) ?? null,
       schedule: this.schedule,
       nextRun: this.nextRun?.toISOString() ?? null,
       lastError: this.lastError,
       defaultDir: this.defaultDir,
+      allowedDirs: this.targets.allowed,
       running: this.inFlight !== undefined,
     };
   }

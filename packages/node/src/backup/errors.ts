@@ -27,3 +27,8 @@ export class BackupTargetError extends BackupError {
 export class NodeRunningError extends BackupError {
   override name = 'NodeRunningError';
 }
+
+/** The archive asks for more than a reader allows: a decompression past the budget, a scrypt cost outside the allowed set. */
+export class BackupLimitError extends BackupError {
+  override name = 'BackupLimitError';
+}

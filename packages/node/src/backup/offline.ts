@@ -175,10 +175,11 @@ export async function restoreArchive(
       await db.close();
     }
   }
-  const files = await restoreFiles(opened.files, {
-    dataDir: location.dataDir,
-    meshKeyFile: location.meshKeyFile,
-  });
+  const files = await restoreFiles(
+    opened.files,
+    { dataDir: location.dataDir, meshKeyFile: location.meshKeyFile },
+    opened.header.encrypted,
+  );
   return { ...report, safetyBackup, files };
 }
 

@@ -18,28 +18,8 @@ import {
 } from './archive.js';
 import { BACKUP_FORMAT_VERSION, DATA_DIR_FILE_DIRS } from './constants.js';
 import { BackupCorruptError, BackupFormatError } from './errors.js';
+import { type BackupManifest, type FileTarget, isRestorableDataFile, parseManifest } from './manifest.js';
 import { type DatabaseDump, dumpDatabase } from './table-dump.js';
-
-/** Where a file entry is restored to. */
-export type FileTarget = 'data-dir' | 'mesh-key';
-
-/** The archive's table of contents (entry `manifest.json`). */
-export interface BackupManifest {
-  format: number;
-  createdAt: string;
-  softwareVersion: string;
-  schemaVersion: number;
-  encrypted: boolean;
-  tables: Array<{
-    name: string;
-    entry: string;
-    columns: string[];
-    excluded: string[];
-    rows: number;
-    sha256: string;
-  }>;
-  files: Array<{ name: string; entry: string; target: FileTarget; bytes: number; sha256: string }>;
-}
 
 /** What a backup reads: the database and the node's files. */
 export interface BackupSources {
@@ -149,12 +129,7 @@ export function openArchive(archive: Uint8Array, passphrase?: string): OpenedArc
   const byName = new Map(entries.map((e) => [e.name, e.data]));
   const manifestBytes = byName.get('manifest.json');
   if (manifestBytes === undefined) throw new BackupCorruptError('the archive has no manifest.json');
-  const manifest = JSON.parse(Buffer.from(manifestBytes).toString('utf8')) as BackupManifest;
-  if (manifest.format !== BACKUP_FORMAT_VERSION) {
-    throw new BackupFormatError(
-      `the manifest has format ${manifest.format}; expected ${BACKUP_FORMAT_VERSION}`,
-    );
-  }
+  const manifest = parseManifest(manifestBytes, header.encrypted);
   const entry = (name: string, sha256: string): Uint8Array => {
     const data = byName.get(name);
     if (data === undefined) throw new BackupCorruptError(`the archive lacks the entry ${name}`);
@@ -173,20 +148,28 @@ export function openArchive(archive: Uint8Array, passphrase?: string): OpenedArc
       jsonl: Buffer.from(entry(t.entry, t.sha256)).toString('utf8'),
     })),
   };
-  const files = manifest.files.map((f) => {
-    if (f.name.split('/').some((part) => part === '..' || part === '') || f.name.startsWith('/')) {
-      throw new BackupFormatError(`the archive names an unsafe path: ${f.name}`);
-    }
-    return { name: f.name, target: f.target, data: entry(f.entry, f.sha256) };
-  });
+  const files = manifest.files.map((f) => ({
+    name: f.name,
+    target: f.target,
+    data: entry(f.entry, f.sha256),
+  }));
   return { header, manifest, dump, files };
 }
 
-/** Writes an archive's files back: into the data dir, and the mesh key to its file (mode 0600). */
+/**
+ * Writes an archive's files back: into the data dir, and the mesh key to its file (mode 0600).
+ * Checked again here, whoever opened the archive: never a key from a cleartext archive, never a
+ * file a backup does not take (the node's identity, its runtime files, the database).
+ */
 export async function restoreFiles(
   files: OpenedArchive['files'],
   destination: { dataDir: string; meshKeyFile: string },
+  encrypted: boolean,
 ): Promise<string[]> {
+  for (const file of files) {
+    if (file.target === 'mesh-key' ? !encrypted : !isRestorableDataFile(file.name))
+      throw new BackupFormatError(`refusing to restore ${file.name} from this archive`);
+  }
   const written: string[] = [];
   for (const file of files) {
     const path =

@@ -8,7 +8,7 @@ import { migrate, schemaVersion } from '../store/migrate.js';
 import { MIGRATIONS } from '../store/migrations.js';
 import type { SqlClient, SqlTransaction } from '../store/sql.js';
 import { sha256Hex } from './archive.js';
-import { BOOKKEEPING_TABLES, RESTORE_BATCH_ROWS, VECTOR_TYPES } from './constants.js';
+import { BOOKKEEPING_TABLES, DUMP_ROW_FILTERS, RESTORE_BATCH_ROWS, VECTOR_TYPES } from './constants.js';
 import { BackupFormatError } from './errors.js';
 
 /** One table as dumped: rows as JSON lines (one `to_jsonb` object per line). */
@@ -62,6 +62,11 @@ async function columnsOf(sql: Pick<SqlTransaction, 'query'>): Promise<Map<string
 const isExcluded = (column: ColumnInfo): boolean =>
   VECTOR_TYPES.includes(column.udt_name) || column.is_generated === 'ALWAYS';
 
+const rowFilter = (table: string): string => {
+  const filter = DUMP_ROW_FILTERS[table];
+  return filter === undefined ? '' : ` WHERE ${filter}`;
+};
+
 /** Parents before children, from the foreign keys, so a load never breaks a reference. */
 async function loadOrder(sql: Pick<SqlTransaction, 'query'>, tables: readonly string[]): Promise<string[]> {
   const edges = await sql.query<{ child: string; parent: string }>(
@@ -105,7 +110,7 @@ export async function dumpDatabase(sql: SqlClient): Promise<DatabaseDump> {
       const rows = await tx.query<{ line: string }>(
         `SELECT r::text AS line FROM (SELECT to_jsonb(t) AS r FROM (SELECT ${columns
           .map(quoteIdent)
-          .join(', ')} FROM ${quoteIdent(name)}) t) s ORDER BY r::text COLLATE "C"`,
+          .join(', ')} FROM ${quoteIdent(name)}${rowFilter(name)}) t) s ORDER BY r::text COLLATE "C"`,
       );
       const jsonl = rows.map((row) => `${row.line}\n`).join('');
       dumps.push({ name, columns, excluded, rows: rows.length, jsonl, sha256: sha256Hex(jsonl) });

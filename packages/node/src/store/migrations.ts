@@ -146,4 +146,36 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX memories_owner_idx ON memories (owner) WHERE owner IS NOT NULL;
     `,
   },
+  {
+    version: 5,
+    name: 'token-expiry',
+    sql: `
+      -- NULL: the token never expires.
+      ALTER TABLE api_tokens ADD COLUMN expires_at timestamptz;
+    `,
+  },
+  {
+    version: 6,
+    name: 'join-code-out-of-settings',
+    sql: `
+      -- The join code is the mesh key. Setup once kept it here, where cleartext backups carry it;
+      -- the key lives in the mesh key file only, which the join itself wrote.
+      DELETE FROM settings WHERE key = 'mesh.joinCode';
+    `,
+  },
+  {
+    version: 7,
+    name: 'wizard-model-settings',
+    sql: `
+      -- The setup wizard once stored its model choices under keys nothing read. They move to the
+      -- keys that are read (store/settings-keys.ts), unless the user has since chosen there.
+      INSERT INTO settings (key, value, updated_at)
+        SELECT 'memory.embeddingModel', value, now() FROM settings WHERE key = 'models.embedding'
+        ON CONFLICT (key) DO NOTHING;
+      INSERT INTO settings (key, value, updated_at)
+        SELECT 'ui.chatModel', value, now() FROM settings WHERE key = 'models.chat'
+        ON CONFLICT (key) DO NOTHING;
+      DELETE FROM settings WHERE key IN ('models.embedding', 'models.chat');
+    `,
+  },
 ];

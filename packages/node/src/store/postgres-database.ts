@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { type Database, type SqlTransaction, StoreUnavailableError } from './sql.js';
+import { StoreHealthTracker } from './store-health.js';
 
 /** Hides the password of a connection URL so it can be logged and shown. */
 export function redactDatabaseUrl(url: string): string {
@@ -30,14 +31,13 @@ export async function openPostgresDatabase(url: string, poolSize = 10): Promise<
     );
   }
   let closed = false;
+  // The pool reconnects by itself, so a durable failure (a full disk on the server, a lost
+  // connection) only needs reporting until a statement succeeds again.
+  const tracker = new StoreHealthTracker();
   const wrap = (q: Pick<pg.Pool | pg.PoolClient, 'query'>): SqlTransaction => ({
-    async query<Row>(text: string, params: readonly unknown[] = []) {
-      const result = await q.query(text, params as unknown[]);
-      return result.rows as Row[];
-    },
-    async exec(text: string) {
-      await q.query(text);
-    },
+    query: <Row>(text: string, params: readonly unknown[] = []) =>
+      tracker.track(async () => (await q.query(text, params as unknown[])).rows as Row[]),
+    exec: (text: string) => tracker.track(async () => void (await q.query(text))),
   });
   const self = wrap(pool);
   return {
@@ -45,8 +45,10 @@ export async function openPostgresDatabase(url: string, poolSize = 10): Promise<
     location: redactDatabaseUrl(url),
     query: self.query,
     exec: self.exec,
+    health: () => tracker.get(),
+    onHealthChange: (listener) => tracker.onChange(listener),
     async transaction(fn) {
-      const client = await pool.connect();
+      const client = await tracker.track(() => pool.connect());
       try {
         await client.query('BEGIN');
         const result = await fn(wrap(client));
