@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { readSetting, type SettingKey, writeSetting } from '../store/settings-keys.js';
 import type { SettingsRepository } from '../store/settings-repository.js';
 import {
   InvalidAccountError,
@@ -16,7 +17,7 @@ export const SESSION_TTL_MS = 14 * 24 * 60 * 60_000;
 /** Expiry is pushed forward at most this often, to avoid a write on every request. */
 const SESSION_SLIDE_MS = 60 * 60_000;
 /** The settings key that marks the first-run wizard as finished. */
-export const SETUP_COMPLETE_KEY = 'setup.completedAt';
+export const SETUP_COMPLETE_KEY = 'setup.completedAt' satisfies SettingKey;
 
 /** Where the first-run setup stands. */
 export interface SetupState {
@@ -58,7 +59,7 @@ export class AccountService {
   async setupState(): Promise<SetupState> {
     const [admins, completedAt] = await Promise.all([
       this.users.countAdmins(),
-      this.settings.get<string>(SETUP_COMPLETE_KEY),
+      readSetting(this.settings, SETUP_COMPLETE_KEY),
     ]);
     return { adminCreated: admins > 0, complete: completedAt !== undefined };
   }
@@ -79,8 +80,9 @@ export class AccountService {
 
   /** Marks setup finished; throws SetupAlreadyDoneError the second time. */
   async completeSetup(): Promise<void> {
-    if ((await this.settings.get(SETUP_COMPLETE_KEY)) !== undefined) throw new SetupAlreadyDoneError();
-    await this.settings.set(SETUP_COMPLETE_KEY, new Date().toISOString());
+    if ((await readSetting(this.settings, SETUP_COMPLETE_KEY)) !== undefined)
+      throw new SetupAlreadyDoneError();
+    await writeSetting(this.settings, SETUP_COMPLETE_KEY, new Date().toISOString());
   }
 
   /** Creates another account (an admin's action). */

@@ -1,6 +1,7 @@
 /**
- * UI accounts: users with scrypt passwords, sessions in HttpOnly SameSite=Strict cookies, CSRF
- * double-submit tokens, login lockout with backoff, and the first-run setup state.
+ * UI accounts: users with scrypt passwords, sessions, login lockout with backoff, and the
+ * first-run setup state. The cookies and CSRF checks that carry sessions over HTTP are the UI's
+ * (ui/session-auth.ts).
  */
 export {
   AccountService,
@@ -12,7 +13,6 @@ export {
 } from './account-service.js';
 export { ConversationOwnerRepository } from './conversation-owner-repository.js';
 export {
-  CsrfError,
   ForbiddenError,
   InvalidAccountError,
   InvalidCredentialsError,
@@ -21,15 +21,5 @@ export {
 } from './errors.js';
 export { LoginThrottle } from './login-throttle.js';
 export { hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from './password.js';
-export {
-  CSRF_COOKIE,
-  CSRF_HEADER,
-  checkCsrf,
-  clearSessionCookies,
-  createSessionAuthenticator,
-  SESSION_COOKIE,
-  sessionTokenOf,
-  setSessionCookies,
-} from './session-auth.js';
 export { type SessionRecord, SessionRepository } from './session-repository.js';
 export { type User, UserRepository, type UserRole } from './user-repository.js';

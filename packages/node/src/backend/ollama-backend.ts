@@ -55,6 +55,7 @@ export function normalizeOllamaUrl(raw: string): string {
 class OllamaBackend implements Backend {
   readonly url: string;
   private readonly client: Ollama;
+  private readonly fetch: typeof fetch;
   private readonly logger: Logger;
   private readonly healthIntervalMs: number;
   private readonly retryIntervalMs: number;
@@ -69,7 +70,8 @@ class OllamaBackend implements Backend {
     this.logger = components.logger;
     this.healthIntervalMs = init.healthIntervalMs ?? DEFAULT_HEALTH_INTERVAL_MS;
     this.retryIntervalMs = init.retryIntervalMs ?? DEFAULT_RETRY_INTERVAL_MS;
-    this.client = new Ollama({ host: this.url, fetch: components.fetch ?? fetch });
+    this.fetch = components.fetch ?? fetch;
+    this.client = new Ollama({ host: this.url, fetch: this.fetch });
     this.state = { state: 'unknown', url: this.url };
   }
 
@@ -115,8 +117,15 @@ class OllamaBackend implements Backend {
   }
 
   async embed(request: OllamaObject, signal: AbortSignal): Promise<OllamaObject> {
-    // The client's embed() takes no signal; race it so a cancelled caller is released at once.
-    const response = await this.call(() => abortable(this.client.embed(request as never), signal));
+    // The client's embed() takes no signal: a client for this one call whose fetch carries it, so
+    // a cancelled caller (a chat whose user left) stops Ollama's work too, not only the wait.
+    const base = this.fetch;
+    const client = new Ollama({
+      host: this.url,
+      fetch: (input, init) =>
+        base(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal }),
+    });
+    const response = await this.call(() => abortable(client.embed(request as never), signal));
     return response as unknown as OllamaObject;
   }
 

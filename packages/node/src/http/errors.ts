@@ -1,4 +1,24 @@
+import {
+  InvalidSpaceInputError,
+  MalformedSyncMessageError,
+  SpaceExistsError,
+  UnknownSpaceError,
+} from '@allerac/memory-sync';
 import { BackendProtocolError, BackendResponseError, BackendUnavailableError } from '../backend/errors.js';
+import {
+  ConflictError,
+  DomainError,
+  ForbiddenError,
+  InvalidInputError,
+  NotFoundError,
+  RateLimitedError,
+  TooLargeError,
+  UnauthenticatedError,
+  UnavailableError,
+  UpstreamError,
+} from '../errors.js';
+import { RemoteInferenceError } from '../inference/errors.js';
+import { InvalidCursorError } from '../store/memory-repository.js';
 
 /** The API families the node speaks; each has its own error shape. */
 export type ApiFlavor = 'ollama' | 'openai' | 'allerac';
@@ -28,9 +48,59 @@ export class BadRequestError extends HttpError {
   }
 }
 
+/** A domain error's status, with the field at fault for OpenAI's `param`. */
+class DomainHttpError extends HttpError {
+  override name = 'DomainHttpError';
+  constructor(
+    status: number,
+    error: DomainError,
+    type: string,
+    retryAfterSeconds?: number,
+    /** The field at fault, rendered as OpenAI's `param`. */
+    readonly param?: string,
+  ) {
+    super(status, error.message, type, error.code, retryAfterSeconds);
+  }
+}
+
+/** The status and OpenAI type of each kind of domain failure; the domain never names a status. */
+function fromDomainError(error: DomainError): HttpError {
+  if (error instanceof InvalidInputError)
+    return new DomainHttpError(400, error, 'invalid_request_error', undefined, error.param);
+  if (error instanceof UnauthenticatedError) return new DomainHttpError(401, error, 'authentication_error');
+  if (error instanceof ForbiddenError) return new DomainHttpError(403, error, 'permission_error');
+  if (error instanceof NotFoundError) return new DomainHttpError(404, error, 'invalid_request_error');
+  if (error instanceof ConflictError) return new DomainHttpError(409, error, 'invalid_request_error');
+  if (error instanceof TooLargeError) return new DomainHttpError(413, error, 'invalid_request_error');
+  if (error instanceof RateLimitedError)
+    return new DomainHttpError(429, error, 'rate_limit_error', error.retryAfterSeconds);
+  if (error instanceof UnavailableError)
+    return new DomainHttpError(503, error, 'service_unavailable', error.retryAfterSeconds);
+  if (error instanceof UpstreamError) return new DomainHttpError(502, error, 'api_error');
+  // A DomainError of no known kind is a bug of ours, and says so.
+  return new HttpError(500, `internal error: ${error.message}`, 'server_error');
+}
+
 /** Maps any error to the status and message the client should see. 500 is left for real bugs. */
 export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
+  if (error instanceof DomainError) return fromDomainError(error);
+  // Shared spaces' errors come from @allerac/memory-sync, which knows nothing of the node.
+  if (error instanceof UnknownSpaceError)
+    return new HttpError(404, error.message, 'invalid_request_error', 'unknown_space');
+  if (error instanceof SpaceExistsError)
+    return new HttpError(409, error.message, 'invalid_request_error', 'space_exists');
+  if (
+    error instanceof InvalidSpaceInputError ||
+    error instanceof InvalidCursorError ||
+    error instanceof MalformedSyncMessageError
+  )
+    return new BadRequestError(error.message);
+  // A peer's Ollama refused the request as it stands: the 400 this node's own Ollama would give.
+  if (error instanceof RemoteInferenceError)
+    return error.code === 'bad-request'
+      ? new BadRequestError(error.message)
+      : new HttpError(502, error.message, 'api_error');
   if (error instanceof BackendUnavailableError)
     return new HttpError(503, error.message, 'service_unavailable', undefined, 5);
   if (error instanceof BackendProtocolError) return new HttpError(502, error.message, 'bad_gateway');

@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { OllamaObject } from '../backend/backend.js';
 import { AnswerAggregate } from '../inference/aggregate.js';
+import type { ChatCaller, ChatContextHook } from '../inference/chat-context.js';
 import type { ConversationRecorder } from '../inference/conversation-recorder.js';
 import type {
   GenerationKind,
@@ -41,21 +42,18 @@ export interface GenerationContext {
   chatContext?: ChatContextHook | undefined;
 }
 
-/** What a chat hook decided for one request. */
-export interface ChatContext {
-  /** The request to route (its `allerac` routing options stay for the gateway). */
-  request: OllamaObject;
-  /** Fields for the final `allerac` whoever serves (e.g. the memory a "remember" message added). */
-  allerac?: Record<string, unknown>;
-  /**
-   * Adds context for the node chosen to serve, after placement and again on every retry or
-   * continuation elsewhere: what a node may be given depends on which node it is.
-   */
-  prepare?: PrepareRequest;
-}
+/** The header that turns memories off for one request (`X-Allerac-Memories: off`). */
+export const MEMORIES_HEADER = 'x-allerac-memories';
 
-/** Looks at a chat before it is routed (memory-aware chat). Must be cheap when it has nothing to add. */
-export type ChatContextHook = (ollamaRequest: OllamaObject, request: FastifyRequest) => Promise<ChatContext>;
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * The conversation a chat belongs to, when a hook settled it before the handler (the UI
+     * claims a new one for its user); it wins over the X-Allerac-Conversation header.
+     */
+    conversationId?: string;
+  }
+}
 
 /** One generation request, already validated and translated to Ollama's shape. */
 export interface GenerationRequest {
@@ -80,7 +78,7 @@ export async function serveGeneration(
   const recording = ctx.recorder.begin(
     generation.record.source,
     generation.record.messages,
-    generation.record.conversationId,
+    request.conversationId ?? generation.record.conversationId,
   );
   reply.header('X-Allerac-Conversation', recording.conversationId);
   const clientAbort = abortOnClientClose(reply.raw);
@@ -95,7 +93,7 @@ export async function serveGeneration(
       let ollamaRequest = generation.ollamaRequest;
       let prepare: PrepareRequest | undefined;
       if (generation.kind === 'chat' && ctx.chatContext !== undefined) {
-        const added = await ctx.chatContext(ollamaRequest, request);
+        const added = await ctx.chatContext(ollamaRequest, chatCaller(request, signal));
         ollamaRequest = added.request;
         extra = added.allerac;
         prepare = added.prepare;
@@ -155,6 +153,19 @@ export async function serveGeneration(
   } finally {
     ctx.metrics.inflight.dec();
   }
+}
+
+/** The caller of a chat as the chat hook sees it: no HTTP, only what it may act on. */
+function chatCaller(request: FastifyRequest, signal: AbortSignal): ChatCaller {
+  // OpenAI bodies are translated before the hook sees them; the opt-out is read from the original.
+  const body = request.body as { allerac?: { memories?: unknown } } | undefined;
+  return {
+    principal: request.principal,
+    memoriesOff:
+      body?.allerac?.memories === false ||
+      String(request.headers[MEMORIES_HEADER] ?? '').toLowerCase() === 'off',
+    signal,
+  };
 }
 
 /**

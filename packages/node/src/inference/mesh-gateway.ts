@@ -5,9 +5,9 @@ import {
   type Candidate,
   type CandidateModel,
   listMeshModels,
-  ModelNotFoundError,
   type Placement,
   type Policy,
+  ModelNotFoundError as RouterModelNotFoundError,
   rankCandidates,
   type Task,
   UnknownNodeError,
@@ -15,9 +15,18 @@ import {
 import type { Logger } from 'pino';
 import type { Backend, BackendModel, LoadedModel, OllamaObject } from '../backend/backend.js';
 import { BackendResponseError, BackendUnavailableError } from '../backend/errors.js';
-import { BadRequestError, HttpError } from '../http/errors.js';
+import { DomainError, InvalidInputError } from '../errors.js';
 import type { Mesh, PeerView } from '../mesh/index.js';
-import { PeerLostError, PeerStreamLimitError, RemoteInferenceError } from './errors.js';
+import {
+  AllBusyError,
+  AllFailedError,
+  AnswerInterruptedError,
+  ModelNotFoundError,
+  NoEligibleNodeError,
+  PeerLostError,
+  PeerStreamLimitError,
+  RemoteInferenceError,
+} from './errors.js';
 import type {
   GenerationKind,
   InferenceGateway,
@@ -43,8 +52,6 @@ export const GENERATION_DEADLINE_MS = 15 * 60_000;
 const HARDWARE_TTL_MS = 2_000;
 /** A peer resets inference streams past this many at once from one node; never open more. */
 const PEER_STREAM_LIMIT = MAX_INBOUND_STREAMS[INFER_PROTOCOL];
-/** Retry-After, in seconds, when every node that can serve is busy or briefly unreachable. */
-const BUSY_RETRY_AFTER_S = 2;
 
 /** What the gateway needs. */
 export interface MeshGatewayComponents {
@@ -185,7 +192,7 @@ export class MeshGateway implements InferenceGateway {
         allerac: { node: peer.name },
       };
     }
-    throw new HttpError(404, `model '${name}' not found`, 'invalid_request_error', 'model_not_found');
+    throw new ModelNotFoundError(name);
   }
 
   /** The ranked candidates for a model with the reason for each, for /allerac/v1/route. */
@@ -251,11 +258,9 @@ export class MeshGateway implements InferenceGateway {
               kind === 'chat' && holders.length > 0
                 ? `the answer drew on memories that no other node holding ${current.placement.model} may see`
                 : `no other node has ${current.placement.model} to continue it`;
-            throw new HttpError(
-              502,
-              `${current.placement.nodeName} failed mid-answer (${(error as Error).message}) and ${why}`,
-              'api_error',
-            );
+            throw new AnswerInterruptedError(current.placement.nodeName, (error as Error).message, why, {
+              cause: error,
+            });
           }
           gateway.components.logger.warn(
             { node: current.placement.nodeName, model: current.placement.model, err: error },
@@ -508,21 +513,16 @@ export class MeshGateway implements InferenceGateway {
         candidates,
       );
     } catch (error) {
-      if (error instanceof ModelNotFoundError) {
+      if (error instanceof RouterModelNotFoundError) {
         const health = this.components.backend.health();
         if (health.state !== 'up') {
           // The model may well be on the local Ollama, which cannot be asked: that is a 503.
           throw new BackendUnavailableError(health.url, health.error ?? 'not answering');
         }
-        throw new HttpError(
-          404,
-          `${error.message}; try pulling it first`,
-          'invalid_request_error',
-          'model_not_found',
-        );
+        throw new ModelNotFoundError(error.model, `${error.message}; try pulling it first`);
       }
       if (error instanceof AmbiguousModelError || error instanceof UnknownNodeError)
-        throw new BadRequestError(error.message);
+        throw new InvalidInputError(error.message, { cause: error });
       throw error;
     }
   }
@@ -651,7 +651,7 @@ function splitRouting(
   else if (options.policy === 'local-first') policy = { kind: 'local-first' };
   else if (options.policy === 'auto') policy = { kind: 'auto' };
   else if (options.policy !== undefined)
-    throw new BadRequestError('allerac.policy must be "auto" or "local-first"');
+    throw new InvalidInputError('allerac.policy must be "auto" or "local-first"');
   return {
     body,
     routing: {
@@ -697,7 +697,8 @@ function isBusy(error: unknown): boolean {
 function isRetryable(error: unknown): boolean {
   if (error instanceof RemoteInferenceError) return error.retryable;
   if (error instanceof BackendResponseError) return error.status === 404 || error.status >= 500;
-  if (error instanceof HttpError || error instanceof BadRequestError) return false;
+  // The gateway's own verdicts (bad input, no such model) are the same on every node.
+  if (error instanceof DomainError) return false;
   return true;
 }
 
@@ -737,51 +738,25 @@ function noneAnswered(
   lastError: unknown,
   failures: FailureTally,
 ): Error {
-  if (candidates.length === 0) {
-    return new HttpError(503, `no node can serve ${model} right now`, 'service_unavailable', undefined, 5);
-  }
+  if (candidates.length === 0) return new NoEligibleNodeError(model);
+  const last = (lastError as Error | undefined)?.message ?? 'unknown error';
   if (failures.attempts > 0 && failures.busy === failures.attempts) {
-    return new HttpError(
-      503,
-      `every node that can serve ${model} is busy (${failures.attempts} tried); retry shortly`,
-      'service_unavailable',
-      undefined,
-      BUSY_RETRY_AFTER_S,
-    );
+    return new AllBusyError(model, failures.attempts, failures.busy);
   }
   // A single node's own Ollama is named as such: the message says which URL to check.
   if (failures.attempts === 1 && lastError instanceof BackendUnavailableError) return lastError;
-  if (failures.transient > 0) {
-    return new HttpError(
-      503,
-      `every node that can serve ${model} is busy or unreachable right now (${failures.busy} busy of ${failures.attempts} tried; last: ${(lastError as Error | undefined)?.message ?? 'unknown error'}); retry shortly`,
-      'service_unavailable',
-      undefined,
-      BUSY_RETRY_AFTER_S,
-    );
-  }
+  if (failures.transient > 0) return new AllBusyError(model, failures.attempts, failures.busy, last);
   if (lastError instanceof BackendUnavailableError || lastError instanceof BackendResponseError)
     return lastError;
-  return new HttpError(
-    502,
-    `no node could serve ${model}: ${(lastError as Error | undefined)?.message ?? 'unknown error'}`,
-    'api_error',
-  );
+  return new AllFailedError(model, last);
 }
 
 /** The error when the router excluded every node: 503, with each node's reason. */
 function noEligible(model: string, ranked: readonly Placement[], backend: Backend): Error {
   const health = backend.health();
-  const reasons = ranked.map((p) => `${p.nodeName}: ${p.reason}`).join('; ');
-  const local =
-    health.state === 'up'
-      ? ''
-      : `the local Ollama at ${health.url} is unreachable (${health.error ?? 'no answer'}); `;
-  return new HttpError(
-    503,
-    `no node can serve ${model} right now: ${local}${reasons}`,
-    'service_unavailable',
-    undefined,
-    5,
+  return new NoEligibleNodeError(
+    model,
+    ranked.map((p) => ({ node: p.nodeName, reason: p.reason })),
+    health.state === 'up' ? undefined : { url: health.url, error: health.error ?? 'no answer' },
   );
 }

@@ -8,18 +8,15 @@
  * Private memories never leave this node. The final `allerac` says what was given:
  * `memory: { scope, used }`, and `memories: [...]` when some were used.
  * "remember ..." messages add a memory. Opt out per request with `allerac: { memories: false }`
- * in the body or `X-Allerac-Memories: off`.
+ * in the body or `X-Allerac-Memories: off`. The lookup stops when the client goes away, and
+ * within a short budget in any case (MemoryService.forChat).
  */
 import { mayShareWith } from '@allerac/memory-sync';
 import type { OllamaObject } from '../backend/backend.js';
-import type { ChatContextHook } from '../http/generation.js';
+import type { ChatContextHook } from '../inference/chat-context.js';
 import type { PreparedRequest, ServingNode } from '../inference/gateway.js';
 import type { MemoryHit } from '../store/memory-repository.js';
-import { accessOf, memberKey } from './memory-api.js';
-import type { MemoryService } from './memory-service.js';
-
-/** The header that turns memories off for one request. */
-export const MEMORIES_HEADER = 'x-allerac-memories';
+import { accessFor, type MemoryService, memberKeyOf } from './memory-service.js';
 
 /**
  * Memories searched once per chat, from which each serving node's k are picked: enough that the
@@ -50,33 +47,33 @@ export function rememberRequest(content: string): string | undefined {
 
 /** Builds the chat hook over a memory service. */
 export function chatMemoryHook(memory: MemoryService): ChatContextHook {
-  return async (ollamaRequest, request) => {
+  return async (ollamaRequest, caller) => {
     const { allerac: options } = ollamaRequest as OllamaObject & { allerac?: unknown };
     // The `allerac` field stays: the gateway reads its routing options (policy, node) and strips it.
     const clean = ollamaRequest;
-    const body = request.body as { allerac?: { memories?: unknown } } | undefined;
-    const optOut =
-      body?.allerac?.memories === false ||
-      (options as { memories?: unknown } | undefined)?.memories === false ||
-      String(request.headers[MEMORIES_HEADER] ?? '').toLowerCase() === 'off';
+    const optOut = caller.memoriesOff || (options as { memories?: unknown } | undefined)?.memories === false;
     const messages = Array.isArray(clean.messages) ? (clean.messages as Array<Record<string, unknown>>) : [];
     const lastUser = [...messages].reverse().find((m) => m.role === 'user');
     const question = typeof lastUser?.content === 'string' ? lastUser.content : '';
     const extra: Record<string, unknown> = {};
     const toRemember = rememberRequest(question);
     if (toRemember !== undefined) {
-      const added = await memory.add({ text: toRemember, source: 'chat', owner: memberKey(request) ?? null });
+      const added = await memory.add({
+        text: toRemember,
+        source: 'chat',
+        owner: memberKeyOf(caller.principal) ?? null,
+      });
       extra.remembered = { id: added.id, text: added.text };
     }
     // Off, or a "remember" message: the answer keeps its usual shape, with no `memory` field.
     if (optOut || toRemember !== undefined || !memory.chatSettings().enabled) {
       return { request: clean, allerac: extra };
     }
-    const access = accessOf(request);
+    const access = accessFor(caller.principal);
     let pool: Promise<MemoryHit[]> | undefined;
     // Searched at most once, and only when some node may be given memories at all.
     const closest = () => {
-      pool ??= memory.forChat(question, access, CHAT_MEMORY_POOL);
+      pool ??= memory.forChat(question, access, CHAT_MEMORY_POOL, caller.signal);
       return pool;
     };
     return {

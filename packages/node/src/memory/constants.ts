@@ -1,9 +1,11 @@
 /** Defaults and setting keys of the node's memory service. */
 
+import type { SettingKey } from '../store/settings-keys.js';
+
 /** The embedding model used when none is configured and the mesh offers it. */
 export const DEFAULT_EMBEDDING_MODEL = 'all-minilm:latest';
 
-/** Setting keys (in the store's settings table). */
+/** Setting keys (store/settings-keys.ts holds their types and defaults). */
 export const SETTINGS = {
   /** The embedding model the user chose; changing it re-embeds in the background. */
   embeddingModel: 'memory.embeddingModel',
@@ -15,7 +17,7 @@ export const SETTINGS = {
   chatK: 'memory.chat.k',
   /** Lowest score a memory needs to be added to a chat. */
   chatThreshold: 'memory.chat.threshold',
-} as const;
+} as const satisfies Record<string, SettingKey>;
 
 /** Memory-aware chat defaults: a few memories, only reasonably close ones. */
 export const DEFAULT_CHAT_SETTINGS = { enabled: true, k: 3, threshold: 0.3 } as const;
@@ -36,3 +38,11 @@ export const REMOTE_EMBED_BATCH = 128;
 export const EXACT_MATCH_BOOST = 0.25;
 /** A background embedding pass that failed is retried after this long. */
 export const EMBED_RETRY_MS = 5_000;
+/**
+ * The most a chat waits for its memory lookup (embedding the question and searching) before it
+ * answers without memories: the lookup delays the first token, and memories are an extra.
+ * Embedding one question takes tens of milliseconds warm, about a second with a cold load.
+ */
+export const CHAT_LOOKUP_BUDGET_MS = 3_000;
+/** The most one embedding call outside a chat (a memory added, a background pass) may take. */
+export const EMBED_TIMEOUT_MS = 60_000;

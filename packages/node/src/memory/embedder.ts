@@ -24,7 +24,8 @@ export async function embedTexts(
   gateway: InferenceGateway,
   model: string,
   texts: readonly string[],
-  signal: AbortSignal = AbortSignal.timeout(60_000),
+  /** The caller's: a chat's lookup stops with its client, a background pass with the service. */
+  signal: AbortSignal,
 ): Promise<number[][]> {
   if (texts.length === 0) return [];
   const response = await gateway.embedLocally({ model, input: [...texts] }, signal);

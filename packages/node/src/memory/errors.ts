@@ -1,38 +1,38 @@
-import { HttpError } from '../http/errors.js';
+import { ConflictError, ForbiddenError, NotFoundError, TooLargeError } from '../errors.js';
 
 /** No memory has that id. */
-export class MemoryNotFoundError extends HttpError {
+export class MemoryNotFoundError extends NotFoundError {
   override name = 'MemoryNotFoundError';
-  constructor(id: string) {
-    super(404, `no memory with id "${id.slice(0, 128)}"`, 'invalid_request_error', 'memory_not_found');
+  constructor(readonly id: string) {
+    super(`no memory with id "${id.slice(0, 128)}"`, { code: 'memory_not_found' });
   }
 }
 
 /** The text is longer than the documented limit. */
-export class MemoryTooLargeError extends HttpError {
+export class MemoryTooLargeError extends TooLargeError {
   override name = 'MemoryTooLargeError';
   constructor(message: string) {
-    super(413, message, 'invalid_request_error', 'memory_too_large');
+    super(message, { code: 'memory_too_large' });
   }
 }
 
 /** A memory cannot move that way (e.g. sharing one that is already in a space). */
-export class MemoryStateError extends HttpError {
+export class MemoryStateError extends ConflictError {
   override name = 'MemoryStateError';
   constructor(message: string) {
-    super(409, message, 'invalid_request_error', 'memory_state');
+    super(message, { code: 'memory_state' });
   }
 }
 
 /** A member tried to change or share a memory someone else wrote. */
-export class MemoryNotYoursError extends HttpError {
+export class MemoryNotYoursError extends ForbiddenError {
   override name = 'MemoryNotYoursError';
-  constructor(id: string) {
+  constructor(readonly id: string) {
     super(
-      403,
       `memory "${id.slice(0, 128)}" was written by someone else; you can change and share only your own`,
-      'permission_error',
-      'memory_not_yours',
+      {
+        code: 'memory_not_yours',
+      },
     );
   }
 }

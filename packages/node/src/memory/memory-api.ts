@@ -3,33 +3,41 @@
  * route needs a token or a session; a member sees shared memories and its own private ones, and
  * changes or shares only its own (docs/security.md has the matrix).
  */
+import { type SpaceInfo, validatePolicy, validateSpaceName } from '@allerac/memory-sync';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteGenericInterface } from 'fastify';
 import {
-  InvalidSpaceInputError,
-  MalformedSyncMessageError,
-  SpaceExistsError,
-  UnknownSpaceError,
-  validatePolicy,
-  validateSpaceName,
-} from '@allerac/memory-sync';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { BadRequestError, HttpError } from '../http/errors.js';
-import { requireObject } from '../http/validate.js';
-import { InvalidCursorError, type MemoryHit, type MemoryRecord } from '../store/memory-repository.js';
+  CreateSpaceBody,
+  type MemoryHit as MemoryHitView,
+  MemoryListQuery,
+  type MemoryPage,
+  MemoryPatchBody,
+  MemorySearchBody,
+  type MemorySettings,
+  MemorySettingsPatch,
+  type MemoryView,
+  NewMemoryBody,
+  type SearchResults,
+  ShareBody,
+  type SpaceLeft,
+  type SpaceList,
+  SpaceParams,
+  type SpaceView,
+} from '../contract/memory.js';
+import { IdParams } from '../contract/query.js';
+import { BadRequestError, toHttpError } from '../http/errors.js';
+import { validatedBy } from '../http/validate.js';
+import type { MemoryHit, MemoryRecord } from '../store/memory-repository.js';
 import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from './constants.js';
-import type { MemoryAccess, MemoryService } from './memory-service.js';
+import { accessFor, type MemoryAccess, type MemoryService, memberKeyOf } from './memory-service.js';
 
-/** The owner key of a member principal: memories it writes carry it, and it sees only those privately. */
-export function memberKey(request: FastifyRequest): string | undefined {
-  const principal = request.principal;
-  if (principal?.role !== 'member' || principal.id === undefined) return undefined;
-  return `${principal.kind === 'session' ? 'user' : 'token'}:${principal.id}`;
-}
+/** The owner key of a request's member principal (see memberKeyOf). */
+export const memberKey = (request: FastifyRequest): string | undefined => memberKeyOf(request.principal);
 
 /** The view a request takes of the memories. */
-export const accessOf = (request: FastifyRequest): MemoryAccess => ({ member: memberKey(request) });
+export const accessOf = (request: FastifyRequest): MemoryAccess => accessFor(request.principal);
 
 /** A memory as the API shows it. */
-export function memoryView(memory: MemoryRecord) {
+export function memoryView(memory: MemoryRecord): MemoryView {
   return {
     id: memory.id,
     text: memory.text,
@@ -43,7 +51,7 @@ export function memoryView(memory: MemoryRecord) {
 }
 
 /** A search hit as the API shows it. */
-export function hitView(hit: MemoryHit) {
+export function hitView(hit: MemoryHit): MemoryHitView {
   return {
     id: hit.id,
     text: hit.text,
@@ -55,53 +63,39 @@ export function hitView(hit: MemoryHit) {
   };
 }
 
-/** Maps memory and space errors to HTTP errors with a clear status. */
-export function toMemoryHttpError(error: unknown): unknown {
-  if (error instanceof HttpError) return error;
-  if (error instanceof UnknownSpaceError)
-    return new HttpError(404, error.message, 'invalid_request_error', 'unknown_space');
-  if (error instanceof SpaceExistsError)
-    return new HttpError(409, error.message, 'invalid_request_error', 'space_exists');
-  if (
-    error instanceof InvalidSpaceInputError ||
-    error instanceof InvalidCursorError ||
-    error instanceof MalformedSyncMessageError
-  ) {
-    return new BadRequestError(error.message);
-  }
-  return error;
-}
-
-type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+type Handler<R extends RouteGenericInterface> = (
+  request: FastifyRequest<R>,
+  reply: FastifyReply,
+) => Promise<unknown>;
 const guarded =
-  (handler: Handler): Handler =>
+  <R extends RouteGenericInterface = RouteGenericInterface>(handler: Handler<R>): Handler<R> =>
   async (request, reply) => {
     try {
       return await handler(request, reply);
     } catch (error) {
-      throw toMemoryHttpError(error);
+      throw toHttpError(error);
     }
   };
 
-const optionalString = (value: unknown, field: string): string | undefined => {
-  if (value === undefined || value === null || value === '') return undefined;
-  if (typeof value !== 'string') throw new BadRequestError(`${field} must be a string`);
-  return value;
-};
+/** An optional query or body text; empty means absent. */
+const given = (value: string | null | undefined): string | undefined =>
+  value === undefined || value === null || value === '' ? undefined : value;
 
-const optionalDate = (value: unknown, field: string): Date | undefined => {
-  const text = optionalString(value, field);
+const optionalDate = (value: string | null | undefined, field: string): Date | undefined => {
+  const text = given(value);
   if (text === undefined) return undefined;
   const date = new Date(text);
   if (Number.isNaN(date.getTime())) throw new BadRequestError(`${field} must be an ISO 8601 time`);
   return date;
 };
 
-const tagList = (value: unknown): string[] | undefined => {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value === 'string') return [value];
-  if (Array.isArray(value) && value.every((t) => typeof t === 'string')) return value as string[];
-  throw new BadRequestError('tags must be an array of strings');
+const tagList = (value: string | string[] | null | undefined): string[] | undefined =>
+  value === undefined || value === null ? undefined : typeof value === 'string' ? [value] : value;
+
+/** `space=private` means private memories only (null); absent or empty means any. */
+const spaceFilter = (space: string | null | undefined): string | null | undefined => {
+  const name = given(space);
+  return name === undefined ? undefined : name === 'private' ? null : name;
 };
 
 /** Registers the memory and space routes. */
@@ -110,13 +104,13 @@ export function registerMemoryApi(app: FastifyInstance, memory: MemoryService): 
 
   app.post(
     `${base}/memories`,
-    { config: { access: 'signed-in' } },
-    guarded(async (request, reply) => {
-      const body = requireObject(request.body);
+    { config: { access: 'signed-in' }, ...validatedBy({ body: NewMemoryBody }) },
+    guarded<{ Body: NewMemoryBody }>(async (request, reply) => {
+      const { body } = request;
       const created = await memory.add({
-        text: body.text as string,
+        text: body.text,
         tags: tagList(body.tags),
-        space: optionalString(body.space, 'space') ?? null,
+        space: given(body.space) ?? null,
         owner: memberKey(request) ?? null,
       });
       return reply.status(201).send(memoryView(created));
@@ -125,26 +119,24 @@ export function registerMemoryApi(app: FastifyInstance, memory: MemoryService): 
 
   app.get(
     `${base}/memories`,
-    { config: { access: 'signed-in' } },
-    guarded(async (request) => {
-      const query = request.query as Record<string, unknown>;
-      const limitRaw = optionalString(query.limit, 'limit');
-      const limit = limitRaw === undefined ? DEFAULT_LIST_LIMIT : Number(limitRaw);
+    { config: { access: 'signed-in' }, ...validatedBy({ querystring: MemoryListQuery }) },
+    guarded<{ Querystring: MemoryListQuery }>(async (request): Promise<MemoryPage> => {
+      const { query } = request;
+      const limitText = given(query.limit);
+      const limit = limitText === undefined ? DEFAULT_LIST_LIMIT : Number(limitText);
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
         throw new BadRequestError(`limit must be an integer from 1 to ${MAX_LIST_LIMIT}`);
       }
-      const space = optionalString(query.space, 'space');
       const page = await memory.list(
         {
-          // `space=private` lists private memories only.
-          space: space === undefined ? undefined : space === 'private' ? null : space,
+          space: spaceFilter(query.space),
           tags: tagList(query.tag),
-          author: optionalString(query.author, 'author'),
+          author: given(query.author),
           since: optionalDate(query.since, 'since'),
           until: optionalDate(query.until, 'until'),
         },
         limit,
-        optionalString(query.cursor, 'cursor'),
+        given(query.cursor),
         accessOf(request),
       );
       return { memories: page.memories.map(memoryView), nextCursor: page.nextCursor };
@@ -153,25 +145,23 @@ export function registerMemoryApi(app: FastifyInstance, memory: MemoryService): 
 
   app.get(
     `${base}/memories/:id`,
-    { config: { access: 'signed-in' } },
-    guarded(async (request) =>
-      memoryView(await memory.get((request.params as { id: string }).id, accessOf(request))),
+    { config: { access: 'signed-in' }, ...validatedBy({ params: IdParams }) },
+    guarded<{ Params: IdParams }>(
+      async (request): Promise<MemoryView> =>
+        memoryView(await memory.get(request.params.id, accessOf(request))),
     ),
   );
 
   app.patch(
     `${base}/memories/:id`,
-    { config: { access: 'signed-in' } },
-    guarded(async (request) => {
-      const body = requireObject(request.body);
+    { config: { access: 'signed-in' }, ...validatedBy({ params: IdParams, body: MemoryPatchBody }) },
+    guarded<{ Params: IdParams; Body: MemoryPatchBody }>(async (request): Promise<MemoryView> => {
+      const { body } = request;
       if (body.text === undefined && body.tags === undefined)
         throw new BadRequestError('send text and/or tags');
       const updated = await memory.update(
-        (request.params as { id: string }).id,
-        {
-          text: body.text === undefined ? undefined : (body.text as string),
-          tags: tagList(body.tags),
-        },
+        request.params.id,
+        { text: body.text, tags: tagList(body.tags) },
         accessOf(request),
       );
       return memoryView(updated);
@@ -180,36 +170,26 @@ export function registerMemoryApi(app: FastifyInstance, memory: MemoryService): 
 
   app.delete(
     `${base}/memories/:id`,
-    { config: { access: 'signed-in' } },
-    guarded(async (request, reply) => {
-      await memory.delete((request.params as { id: string }).id, accessOf(request));
+    { config: { access: 'signed-in' }, ...validatedBy({ params: IdParams }) },
+    guarded<{ Params: IdParams }>(async (request, reply) => {
+      await memory.delete(request.params.id, accessOf(request));
       return reply.status(204).send();
     }),
   );
 
   app.post(
     `${base}/memories/search`,
-    { config: { access: 'signed-in' } },
-    guarded(async (request) => {
-      const body = requireObject(request.body);
-      if (typeof body.query !== 'string' || body.query.trim() === '') {
-        throw new BadRequestError('query must be a non-empty string');
-      }
-      if (body.k !== undefined && (typeof body.k !== 'number' || !Number.isInteger(body.k) || body.k < 1)) {
-        throw new BadRequestError('k must be a positive integer');
-      }
-      if (body.threshold !== undefined && typeof body.threshold !== 'number') {
-        throw new BadRequestError('threshold must be a number');
-      }
-      const space = optionalString(body.space, 'space');
+    { config: { access: 'signed-in' }, ...validatedBy({ body: MemorySearchBody }) },
+    guarded<{ Body: MemorySearchBody }>(async (request): Promise<SearchResults> => {
+      const { body } = request;
       const hits = await memory.search(
         {
           query: body.query,
-          k: body.k as number | undefined,
-          threshold: body.threshold as number | undefined,
-          space: space === undefined ? undefined : space === 'private' ? null : space,
+          k: body.k,
+          threshold: body.threshold,
+          space: spaceFilter(body.space),
           tags: tagList(body.tags),
-          author: optionalString(body.author, 'author'),
+          author: given(body.author),
           since: optionalDate(body.since, 'since'),
           until: optionalDate(body.until, 'until'),
         },
@@ -221,70 +201,81 @@ export function registerMemoryApi(app: FastifyInstance, memory: MemoryService): 
 
   app.post(
     `${base}/memories/:id/share`,
-    { config: { access: 'signed-in' } },
-    guarded(async (request) => {
-      const body = requireObject(request.body);
-      const space = optionalString(body.space, 'space');
-      if (space === undefined) throw new BadRequestError('space is required');
-      return memoryView(await memory.share((request.params as { id: string }).id, space, accessOf(request)));
-    }),
+    { config: { access: 'signed-in' }, ...validatedBy({ params: IdParams, body: ShareBody }) },
+    guarded<{ Params: IdParams; Body: ShareBody }>(
+      async (request): Promise<MemoryView> =>
+        memoryView(await memory.share(request.params.id, request.body.space, accessOf(request))),
+    ),
   );
 
   app.post(
     `${base}/memories/:id/unshare`,
-    { config: { access: 'signed-in' } },
-    guarded(async (request) =>
-      memoryView(await memory.unshare((request.params as { id: string }).id, accessOf(request))),
+    { config: { access: 'signed-in' }, ...validatedBy({ params: IdParams }) },
+    guarded<{ Params: IdParams }>(
+      async (request): Promise<MemoryView> =>
+        memoryView(await memory.unshare(request.params.id, accessOf(request))),
     ),
   );
 
-  app.get(
-    `${base}/memory/settings`,
-    { config: { access: 'admin' } },
-    guarded(async () => ({ chat: memory.chatSettings(), embedding: await memory.embeddingStatus() })),
-  );
+  const memorySettings = async (): Promise<MemorySettings> => ({
+    chat: memory.chatSettings(),
+    embedding: await memory.embeddingStatus(),
+  });
+
+  app.get(`${base}/memory/settings`, { config: { access: 'admin' } }, guarded(memorySettings));
 
   app.patch(
     `${base}/memory/settings`,
-    { config: { access: 'admin' } },
-    guarded(async (request) => {
-      const body = requireObject(request.body);
-      if (body.chat !== undefined) await memory.setChatSettings(requireObject(body.chat));
-      if (body.embeddingModel !== undefined) await memory.setEmbeddingModel(body.embeddingModel as string);
-      return { chat: memory.chatSettings(), embedding: await memory.embeddingStatus() };
+    { config: { access: 'admin' }, ...validatedBy({ body: MemorySettingsPatch }) },
+    guarded<{ Body: MemorySettingsPatch }>(async (request): Promise<MemorySettings> => {
+      const { chat, embeddingModel } = request.body;
+      if (chat !== undefined) await memory.setChatSettings(chat);
+      if (embeddingModel !== undefined) await memory.setEmbeddingModel(embeddingModel);
+      return memorySettings();
     }),
   );
 
   app.get(
     `${base}/spaces`,
     { config: { access: 'signed-in' } },
-    guarded(async () => ({ spaces: memory.listSpaces() })),
+    guarded(async (): Promise<SpaceList> => ({ spaces: memory.listSpaces().map(spaceView) })),
   );
 
   app.post(
     `${base}/spaces`,
-    { config: { access: 'admin' } },
-    guarded(async (request, reply) => {
-      const body = requireObject(request.body);
-      const name = validateSpaceName(body.name);
-      const created = await memory.createSpace(name, validatePolicy(body.peers ?? 'all'));
-      return reply.status(201).send(created);
+    { config: { access: 'admin' }, ...validatedBy({ body: CreateSpaceBody }) },
+    guarded<{ Body: CreateSpaceBody }>(async (request, reply) => {
+      const name = validateSpaceName(request.body.name);
+      const created = await memory.createSpace(name, validatePolicy(request.body.peers ?? 'all'));
+      return reply.status(201).send(spaceView(created));
     }),
   );
 
   app.post(
     `${base}/spaces/:name/leave`,
-    { config: { access: 'admin' } },
-    guarded(async (request) => {
-      const { name } = request.params as { name: string };
-      await memory.leaveSpace(name);
-      return { left: name };
+    { config: { access: 'admin' }, ...validatedBy({ params: SpaceParams }) },
+    guarded<{ Params: SpaceParams }>(async (request): Promise<SpaceLeft> => {
+      await memory.leaveSpace(request.params.name);
+      return { left: request.params.name };
     }),
   );
 
   app.post(
     `${base}/spaces/:name/purge-history`,
-    { config: { access: 'admin' } },
-    guarded(async (request) => memory.purgeHistory((request.params as { name: string }).name)),
+    { config: { access: 'admin' }, ...validatedBy({ params: SpaceParams }) },
+    guarded<{ Params: SpaceParams }>(
+      async (request): Promise<SpaceView> => spaceView(await memory.purgeHistory(request.params.name)),
+    ),
   );
+}
+
+/** A space as the API shows it (a copy: the policy's list is the space's own). */
+function spaceView(space: SpaceInfo): SpaceView {
+  const { peers } = space.policy;
+  return {
+    name: space.name,
+    epoch: space.epoch,
+    policy: { peers: peers === 'all' ? 'all' : [...peers] },
+    memories: space.memories,
+  };
 }

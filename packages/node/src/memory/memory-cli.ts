@@ -1,85 +1,12 @@
 /**
  * `allerac memory add|list|search|share|unshare` and `allerac space create|list|leave|purge-history`:
- * thin clients of the running node's /allerac/v1 API.
+ * thin clients of the running node's /allerac/v1 API, over the CLI's node client (node-client.ts).
  */
 import { type Command, Option } from 'commander';
-import { issueAdminToken } from '../auth/api-tokens.js';
+import { createNodeClient, type NodeClient } from '../node-client.js';
 
-/** Where the node is and how to authenticate. */
-export interface MemoryClientOptions {
-  /** Node base URL, e.g. http://127.0.0.1:8080. */
-  url: string;
-  /** Bearer token; issued from `dataDir` when absent. */
-  token?: string | undefined;
-  /** The node's data dir, to issue a token when none is given. */
-  dataDir?: string | undefined;
-  /** Injected fetch (tests, proxies). */
-  fetch?: typeof fetch;
-}
-
-/** Thrown when the node answers with an error; the message is the node's own. */
-export class MemoryCliError extends Error {
-  override name = 'MemoryCliError';
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** A small client of the memory API. */
-export class MemoryApiClient {
-  private readonly token: string;
-  private readonly fetchFn: typeof fetch;
-  private readonly base: string;
-
-  constructor(options: MemoryClientOptions) {
-    const token =
-      options.token ??
-      (options.dataDir !== undefined ? issueAdminToken(options.dataDir, 'memory-cli') : undefined);
-    if (token === undefined) {
-      throw new MemoryCliError(
-        0,
-        'no token: pass --token, set ALLERAC_TOKEN, or pass --data-dir of the node',
-      );
-    }
-    this.token = token;
-    this.fetchFn = options.fetch ?? fetch;
-    this.base = `${options.url.replace(/\/+$/, '')}/allerac/v1`;
-  }
-
-  /** Calls one endpoint and returns its JSON body. */
-  async call<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T> {
-    let response: Response;
-    try {
-      response = await this.fetchFn(`${this.base}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${this.token}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(60_000),
-      });
-    } catch (error) {
-      throw new MemoryCliError(
-        0,
-        `cannot reach the node at ${this.base}: ${(error as Error).message}; is it running?`,
-      );
-    }
-    const text = await response.text();
-    const parsed = text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
-    if (!response.ok) {
-      const error = parsed.error;
-      throw new MemoryCliError(
-        response.status,
-        typeof error === 'string' ? error : `HTTP ${response.status}`,
-      );
-    }
-    return parsed as T;
-  }
-}
+/** The memory API's root. */
+const API = '/allerac/v1';
 
 interface MemoryJson {
   id: string;
@@ -92,59 +19,62 @@ interface MemoryJson {
 
 /** `memory add`: returns the new memory. */
 export const memoryAdd = (
-  client: MemoryApiClient,
+  client: NodeClient,
   text: string,
   options: { tags?: string[]; space?: string } = {},
-) => client.call<MemoryJson>('POST', '/memories', { text, tags: options.tags, space: options.space });
+) => client.call<MemoryJson>('POST', `${API}/memories`, { text, tags: options.tags, space: options.space });
 
 /** `memory list`: one page. */
 export const memoryList = (
-  client: MemoryApiClient,
+  client: NodeClient,
   options: { space?: string; tag?: string; limit?: number; cursor?: string } = {},
 ) => {
   const query = new URLSearchParams();
   for (const [key, value] of Object.entries(options)) if (value !== undefined) query.set(key, String(value));
-  return client.call<{ memories: MemoryJson[]; nextCursor: string | null }>('GET', `/memories?${query}`);
+  return client.call<{ memories: MemoryJson[]; nextCursor: string | null }>(
+    'GET',
+    `${API}/memories?${query}`,
+  );
 };
 
 /** `memory search`. */
 export const memorySearch = (
-  client: MemoryApiClient,
+  client: NodeClient,
   query: string,
   options: { k?: number; space?: string; tags?: string[] } = {},
 ) =>
   client.call<{
     results: Array<{ id: string; text: string; score: number; space: string | null; author: string }>;
-  }>('POST', '/memories/search', { query, ...options });
+  }>('POST', `${API}/memories/search`, { query, ...options });
 
 /** `memory share`. */
-export const memoryShare = (client: MemoryApiClient, id: string, space: string) =>
-  client.call<MemoryJson>('POST', `/memories/${encodeURIComponent(id)}/share`, { space });
+export const memoryShare = (client: NodeClient, id: string, space: string) =>
+  client.call<MemoryJson>('POST', `${API}/memories/${encodeURIComponent(id)}/share`, { space });
 
 /** `memory unshare`. */
-export const memoryUnshare = (client: MemoryApiClient, id: string) =>
-  client.call<MemoryJson>('POST', `/memories/${encodeURIComponent(id)}/unshare`, {});
+export const memoryUnshare = (client: NodeClient, id: string) =>
+  client.call<MemoryJson>('POST', `${API}/memories/${encodeURIComponent(id)}/unshare`, {});
 
 /** `space create`; `peers` is "all" or a comma-separated list of peer ids. */
-export const spaceCreate = (client: MemoryApiClient, name: string, peers = 'all') =>
-  client.call('POST', '/spaces', {
+export const spaceCreate = (client: NodeClient, name: string, peers = 'all') =>
+  client.call('POST', `${API}/spaces`, {
     name,
     peers: peers === 'all' ? 'all' : peers.split(',').map((p) => p.trim()),
   });
 
 /** `space list`. */
-export const spaceList = (client: MemoryApiClient) =>
+export const spaceList = (client: NodeClient) =>
   client.call<{
     spaces: Array<{ name: string; epoch: number; policy: { peers: unknown }; memories: number }>;
-  }>('GET', '/spaces');
+  }>('GET', `${API}/spaces`);
 
 /** `space leave`. */
-export const spaceLeave = (client: MemoryApiClient, name: string) =>
-  client.call('POST', `/spaces/${encodeURIComponent(name)}/leave`, {});
+export const spaceLeave = (client: NodeClient, name: string) =>
+  client.call('POST', `${API}/spaces/${encodeURIComponent(name)}/leave`, {});
 
 /** `space purge-history`. */
-export const spacePurge = (client: MemoryApiClient, name: string) =>
-  client.call('POST', `/spaces/${encodeURIComponent(name)}/purge-history`, {});
+export const spacePurge = (client: NodeClient, name: string) =>
+  client.call('POST', `${API}/spaces/${encodeURIComponent(name)}/purge-history`, {});
 
 const connectionOptions = (command: Command) =>
   command
@@ -157,7 +87,7 @@ const connectionOptions = (command: Command) =>
 
 type Conn = { url: string; token?: string; dataDir?: string; json?: boolean };
 const clientOf = (options: Conn) =>
-  new MemoryApiClient({ url: options.url, token: options.token, dataDir: options.dataDir });
+  createNodeClient({ url: options.url, token: options.token, dataDir: options.dataDir, timeoutMs: 60_000 });
 const print = (options: Conn, value: unknown, human: () => string) =>
   console.log(options.json === true ? JSON.stringify(value, null, 2) : human());
 const line = (m: MemoryJson) =>

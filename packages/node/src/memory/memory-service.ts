@@ -17,14 +17,18 @@ import {
   validateTags,
 } from '@allerac/memory-sync';
 import type { Logger } from 'pino';
+import type { Principal } from '../auth/api-tokens.js';
 import type { InferenceGateway } from '../inference/gateway.js';
 import type { MemoryFilter, MemoryHit, MemoryPage, MemoryRecord } from '../store/memory-repository.js';
+import { readSetting, writeSetting } from '../store/settings-keys.js';
 import type { Store } from '../store/store.js';
 import {
+  CHAT_LOOKUP_BUDGET_MS,
   DEFAULT_CHAT_SETTINGS,
   DEFAULT_SEARCH_K,
   EMBED_BATCH,
   EMBED_RETRY_MS,
+  EMBED_TIMEOUT_MS,
   EXACT_MATCH_BOOST,
   MAX_SEARCH_K,
   REMOTE_EMBED_BATCH,
@@ -51,6 +55,17 @@ export interface NewMemory {
 export interface MemoryAccess {
   member?: string | undefined;
 }
+
+/** The owner key of a member principal: memories it writes carry it, and it sees only those privately. */
+export function memberKeyOf(principal: Principal | undefined): string | undefined {
+  if (principal?.role !== 'member' || principal.id === undefined) return undefined;
+  return `${principal.kind === 'session' ? 'user' : 'token'}:${principal.id}`;
+}
+
+/** The view a principal takes of the memories. */
+export const accessFor = (principal: Principal | undefined): MemoryAccess => ({
+  member: memberKeyOf(principal),
+});
 
 /** A search request. */
 export interface MemoryQuery extends MemoryFilter {
@@ -82,6 +97,8 @@ export interface EmbeddingStatus {
 export interface MemoryServiceInit {
   /** This node's id, recorded as the author of its memories. */
   nodeId: string;
+  /** The most a chat's memory lookup may take; default CHAT_LOOKUP_BUDGET_MS. */
+  chatLookupBudgetMs?: number | undefined;
 }
 
 /** Injected parts of the memory service. */
@@ -111,6 +128,13 @@ export class MemoryService {
   /** Index updates from peers, applied one after another. */
   private remoteQueue: Promise<void> = Promise.resolve();
   private unsubscribe: (() => void) | undefined;
+  /** Aborted by stop(): background embedding calls end with the service. */
+  private readonly lifetime = new AbortController();
+  /**
+   * The vector indexes known to exist, per embedding model and dimension: the index statement
+   * runs when either changes, not on every query.
+   */
+  private readonly indexes = new Map<string, Promise<void>>();
 
   constructor(
     private readonly init: MemoryServiceInit,
@@ -133,14 +157,14 @@ export class MemoryService {
       const { settings, memories } = this.components.store;
       await this.components.spaces.start();
       this.target =
-        (await settings.get<string>(SETTINGS.embeddingModel)) ??
+        (await readSetting(settings, SETTINGS.embeddingModel)) ??
         (await pickEmbeddingModel(this.components.gateway));
-      this.active = (await settings.get<string>(SETTINGS.activeEmbeddingModel)) ?? this.target;
-      await settings.set(SETTINGS.activeEmbeddingModel, this.active);
+      this.active = (await readSetting(settings, SETTINGS.activeEmbeddingModel)) ?? this.target;
+      await writeSetting(settings, SETTINGS.activeEmbeddingModel, this.active);
       this.chat = {
-        enabled: (await settings.get<boolean>(SETTINGS.chatEnabled)) ?? DEFAULT_CHAT_SETTINGS.enabled,
-        k: (await settings.get<number>(SETTINGS.chatK)) ?? DEFAULT_CHAT_SETTINGS.k,
-        threshold: (await settings.get<number>(SETTINGS.chatThreshold)) ?? DEFAULT_CHAT_SETTINGS.threshold,
+        enabled: await readSetting(settings, SETTINGS.chatEnabled),
+        k: await readSetting(settings, SETTINGS.chatK),
+        threshold: await readSetting(settings, SETTINGS.chatThreshold),
       };
       this.unsubscribe = this.components.spaces.onChange((event) => this.onSpaceChange(event));
       for (const space of this.components.spaces.spaces()) await this.reconcile(space.name);
@@ -154,6 +178,7 @@ export class MemoryService {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.lifetime.abort(new Error('the memory service stopped'));
     this.unsubscribe?.();
     clearTimeout(this.retryTimer);
     await this.remoteQueue.catch(() => {});
@@ -302,8 +327,15 @@ export class MemoryService {
     return this.get(id);
   }
 
-  /** Vector search with filters, threshold and exact-match boost. */
-  async search(query: MemoryQuery, access: MemoryAccess = {}): Promise<MemoryHit[]> {
+  /**
+   * Vector search with filters, threshold and exact-match boost. `signal` ends the search early
+   * (the caller left, or its budget is spent); by default it may take EMBED_TIMEOUT_MS.
+   */
+  async search(
+    query: MemoryQuery,
+    access: MemoryAccess = {},
+    signal: AbortSignal = this.backgroundSignal(),
+  ): Promise<MemoryHit[]> {
     const text = query.query;
     if (typeof text !== 'string' || text.trim() === '')
       throw new InvalidSpaceInputError('query must be a non-empty string');
@@ -318,8 +350,9 @@ export class MemoryService {
     const k = Math.min(Math.max(1, Math.trunc(query.k ?? DEFAULT_SEARCH_K)), MAX_SEARCH_K);
     for (let attempt = 0; ; attempt++) {
       const model = this.active;
-      const [vector] = await embedTexts(this.components.gateway, model, [text]);
-      await this.components.store.memories.ensureVectorIndex(vector!.length);
+      const [vector] = await embedTexts(this.components.gateway, model, [text], signal);
+      await this.ensureIndex(model, vector!.length);
+      signal.throwIfAborted();
       const hits = await this.components.store.memories.search({
         ...query,
         visibleTo: access.member,
@@ -333,16 +366,27 @@ export class MemoryService {
       // The index may have switched models between embedding the query and searching: once more.
       if (hits.length > 0 || attempt > 0) return hits;
       if (model === this.active && !this.promoting) return hits;
-      await this.embeddingIdle(10_000);
+      await this.embeddingIdle(10_000, signal);
+      signal.throwIfAborted();
     }
   }
 
   /**
    * Memories for a chat, or [] when memory-aware chat is off or nothing is indexed. Never throws.
-   * `pool` asks for up to that many, for a caller that picks its k per serving node.
+   * `pool` asks for up to that many, for a caller that picks its k per serving node. The lookup
+   * stops when `signal` aborts (the client left) or its budget is spent, and the chat goes on
+   * without memories: they must never hold up an answer for long.
    */
-  async forChat(question: string, access: MemoryAccess = {}, pool = 0): Promise<MemoryHit[]> {
+  async forChat(
+    question: string,
+    access: MemoryAccess = {},
+    pool = 0,
+    signal?: AbortSignal,
+  ): Promise<MemoryHit[]> {
     if (!this.chat.enabled || this.indexed === 0 || question.trim() === '') return [];
+    const budgetMs = this.init.chatLookupBudgetMs ?? CHAT_LOOKUP_BUDGET_MS;
+    const budget = AbortSignal.timeout(budgetMs);
+    const lookup = signal === undefined ? budget : AbortSignal.any([signal, budget]);
     try {
       return await this.search(
         {
@@ -352,12 +396,22 @@ export class MemoryService {
           threshold: this.chat.threshold,
         },
         access,
+        lookup,
       );
     } catch (error) {
-      this.components.logger.warn(
-        { err: error },
-        'memory lookup for a chat failed; answering without memories',
-      );
+      if (signal?.aborted === true) {
+        this.components.logger.debug('memory lookup for a chat stopped: the client went away');
+      } else if (budget.aborted) {
+        this.components.logger.warn(
+          { budgetMs, model: this.active },
+          'memory lookup for a chat took longer than its budget; answering without memories',
+        );
+      } else {
+        this.components.logger.warn(
+          { err: error },
+          'memory lookup for a chat failed; answering without memories',
+        );
+      }
       return [];
     }
   }
@@ -377,9 +431,9 @@ export class MemoryService {
       throw new InvalidSpaceInputError('threshold must be a number between -1 and 2');
     }
     const { settings } = this.components.store;
-    await settings.set(SETTINGS.chatEnabled, next.enabled);
-    await settings.set(SETTINGS.chatK, next.k);
-    await settings.set(SETTINGS.chatThreshold, next.threshold);
+    await writeSetting(settings, SETTINGS.chatEnabled, next.enabled);
+    await writeSetting(settings, SETTINGS.chatK, next.k);
+    await writeSetting(settings, SETTINGS.chatThreshold, next.threshold);
     this.chat = next;
     return { ...next };
   }
@@ -399,20 +453,21 @@ export class MemoryService {
     if (typeof model !== 'string' || model.trim() === '' || model.length > 256 || model.includes(NUL)) {
       throw new InvalidSpaceInputError('model must be a non-empty model name');
     }
+    checkJsonStorable(model, 'model');
     this.target = model;
-    await this.components.store.settings.set(SETTINGS.embeddingModel, model);
+    await writeSetting(this.components.store.settings, SETTINGS.embeddingModel, model);
     if (this.indexed === 0 && (await this.components.store.memories.count()) === 0) {
       this.active = model;
-      await this.components.store.settings.set(SETTINGS.activeEmbeddingModel, model);
+      await writeSetting(this.components.store.settings, SETTINGS.activeEmbeddingModel, model);
     }
     this.kickEmbedding();
     return this.embeddingStatus();
   }
 
-  /** Resolves once no background embedding pass is running (bounded by `timeoutMs`). */
-  async embeddingIdle(timeoutMs = 60_000): Promise<void> {
+  /** Resolves once no background embedding pass is running (bounded by `timeoutMs` and `signal`). */
+  async embeddingIdle(timeoutMs = 60_000, signal?: AbortSignal): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (this.embedding !== undefined && Date.now() < deadline) {
+    while (this.embedding !== undefined && Date.now() < deadline && signal?.aborted !== true) {
       await Promise.race([this.embedding.catch(() => {}), new Promise((r) => setTimeout(r, 100))]);
     }
   }
@@ -434,7 +489,11 @@ export class MemoryService {
   /** Creates (joins) a space. */
   async createSpace(name: string, policy: SpacePolicy): Promise<SpaceInfo> {
     checkNoNul(name, 'space name');
-    if (policy.peers !== 'all') for (const peer of policy.peers) checkNoNul(peer, 'a peer id');
+    if (policy.peers !== 'all')
+      for (const peer of policy.peers) {
+        checkNoNul(peer, 'a peer id');
+        checkJsonStorable(peer, 'a peer id');
+      }
     return this.components.spaces.createSpace(name, policy);
   }
 
@@ -491,6 +550,7 @@ export class MemoryService {
           this.components.gateway,
           this.active,
           batch.map((m) => m.text),
+          this.backgroundSignal(),
         );
       } catch (error) {
         this.components.logger.warn(
@@ -498,7 +558,7 @@ export class MemoryService {
           'cannot embed shared memories yet; they are stored and embedded later',
         );
       }
-      if (vectors !== undefined) await memories.ensureVectorIndex(vectors[0]!.length);
+      if (vectors !== undefined) await this.ensureIndex(this.active, vectors[0]!.length);
       await memories.upsertMany(
         batch.map((memory, j) => {
           const vector = vectors?.[j];
@@ -530,9 +590,10 @@ export class MemoryService {
 
   private async tryEmbed(text: string): Promise<{ model: string; vector: number[] } | null> {
     try {
-      const [vector] = await embedTexts(this.components.gateway, this.active, [text]);
-      await this.components.store.memories.ensureVectorIndex(vector!.length);
-      return { model: this.active, vector: vector! };
+      const model = this.active;
+      const [vector] = await embedTexts(this.components.gateway, model, [text], this.backgroundSignal());
+      await this.ensureIndex(model, vector!.length);
+      return { model, vector: vector! };
     } catch (error) {
       // The memory is kept either way; the background pass embeds it once a model is reachable.
       this.components.logger.warn(
@@ -541,6 +602,28 @@ export class MemoryService {
       );
       return null;
     }
+  }
+
+  /** The signal of an embedding call outside a chat: bounded, and ended by stop(). */
+  private backgroundSignal(): AbortSignal {
+    return AbortSignal.any([this.lifetime.signal, AbortSignal.timeout(EMBED_TIMEOUT_MS)]);
+  }
+
+  /**
+   * Makes sure the vector index for `dims` exists, once per embedding model and dimension seen:
+   * a failed attempt is forgotten, so the next call tries again.
+   */
+  private ensureIndex(model: string, dims: number): Promise<void> {
+    const key = `${model}\u0000${dims}`;
+    let ensured = this.indexes.get(key);
+    if (ensured === undefined) {
+      ensured = this.components.store.memories.ensureVectorIndex(dims).catch((error: unknown) => {
+        this.indexes.delete(key);
+        throw error;
+      });
+      this.indexes.set(key, ensured);
+    }
+    return ensured;
   }
 
   /** Starts the background pass that embeds what lacks a vector from the chosen model, then swaps models. */
@@ -593,7 +676,7 @@ export class MemoryService {
           this.promoting = false;
         }
         if (promoted) {
-          await settings.set(SETTINGS.activeEmbeddingModel, model);
+          await writeSetting(settings, SETTINGS.activeEmbeddingModel, model);
           return;
         }
         continue;
@@ -602,8 +685,9 @@ export class MemoryService {
         this.components.gateway,
         model,
         batch.map((m) => m.text),
+        this.backgroundSignal(),
       );
-      await memories.ensureVectorIndex(vectors[0]!.length);
+      await this.ensureIndex(model, vectors[0]!.length);
       for (const [i, row] of batch.entries()) await memories.setNextEmbedding(row.id, model, vectors[i]!);
     }
   }
@@ -613,6 +697,7 @@ export class MemoryService {
 export function createMemoryService(
   nodeId: string,
   components: Omit<MemoryServiceComponents, 'spaces'> & { spaces?: SpaceSync },
+  init: Omit<MemoryServiceInit, 'nodeId'> = {},
 ): MemoryService {
   const spaces =
     components.spaces ??
@@ -623,7 +708,7 @@ export function createMemoryService(
         onWarning: (message, details) => components.logger.warn(details, message),
       },
     );
-  return new MemoryService({ nodeId }, { ...components, spaces });
+  return new MemoryService({ ...init, nodeId }, { ...components, spaces });
 }
 
 /** PostgreSQL text (and jsonb) cannot hold U+0000: refused here, as bad input, not left to fail in the store. */
@@ -639,6 +724,15 @@ const LATEST_TIME = Date.parse('9999-12-31T23:59:59.999Z');
 function checkNoNul(text: string, what: string): void {
   if (text.includes(NUL))
     throw new InvalidSpaceInputError(`${what} must not contain NUL (\\u0000) characters`);
+}
+
+/** A lone UTF-16 surrogate: valid in a JS string, not in UTF-8, so PostgreSQL's jsonb refuses it. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** For text that is stored as JSON (settings, a space's policy). */
+function checkJsonStorable(text: string, what: string): void {
+  if (LONE_SURROGATE.test(text))
+    throw new InvalidSpaceInputError(`${what} must be valid Unicode (it holds a lone UTF-16 surrogate)`);
 }
 
 function checkTime(time: Date | undefined, what: string): void {

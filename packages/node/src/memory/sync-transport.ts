@@ -77,8 +77,15 @@ export function bindSpaceSyncToMesh(
     }
   };
 
-  const onJoin = (view: PeerView) => void open(view.id);
-  const onLeave = (view: PeerView) => drop(view.id, 'peer left');
+  const onJoin = (evt: CustomEvent<PeerView>) => void open(evt.detail.id);
+  // Mesh listeners must not throw: an EventTarget reports that as an uncaught exception.
+  const onLeave = (evt: CustomEvent<PeerView>) => {
+    try {
+      drop(evt.detail.id, 'peer left');
+    } catch (error) {
+      logger.warn({ peer: evt.detail.id, err: error }, 'could not drop a departed peer');
+    }
+  };
 
   mesh.handle(SYNC_PROTOCOL, async (stream, peer) => {
     const framed = new FramedStream(stream, { protocol: SYNC_PROTOCOL });
@@ -98,16 +105,16 @@ export function bindSpaceSyncToMesh(
       framed.abort(error as Error);
     }
   });
-  mesh.on('peer:join', onJoin);
-  mesh.on('peer:leave', onLeave);
+  mesh.addEventListener('peer:join', onJoin);
+  mesh.addEventListener('peer:leave', onLeave);
   for (const peer of mesh.peers()) if (peer.status === 'online') void open(peer.id);
 
   return {
     async stop() {
       if (stopped) return;
       stopped = true;
-      mesh.off('peer:join', onJoin);
-      mesh.off('peer:leave', onLeave);
+      mesh.removeEventListener('peer:join', onJoin);
+      mesh.removeEventListener('peer:leave', onLeave);
       for (const peer of [...outbound.keys()]) drop(peer, 'sync stopped');
     },
   };

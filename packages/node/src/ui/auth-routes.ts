@@ -1,17 +1,20 @@
 import type { FastifyInstance } from 'fastify';
 import type { AccountService } from '../accounts/account-service.js';
-import {
-  checkCsrf,
-  clearSessionCookies,
-  sessionTokenOf,
-  setSessionCookies,
-} from '../accounts/session-auth.js';
 import type { SetupCode } from '../accounts/setup-code.js';
 import type { User } from '../accounts/user-repository.js';
 import { isLoopback } from '../auth/api-tokens.js';
+import {
+  AuthSetupBody,
+  type AuthState,
+  LoginBody,
+  type SessionUser,
+  type SignedIn,
+} from '../contract/auth.js';
 import { HttpError } from '../http/errors.js';
+import { validatedBy } from '../http/validate.js';
+import { readSetting, writeSetting } from '../store/settings-keys.js';
 import type { SettingsRepository } from '../store/settings-repository.js';
-import { languageField, objectBody, stringField } from './body.js';
+import { checkCsrf, clearSessionCookies, sessionTokenOf, setSessionCookies } from './session-auth.js';
 
 /** What the open auth routes need. */
 export interface AuthRoutesDeps {
@@ -36,7 +39,7 @@ export class SetupCodeRequiredError extends HttpError {
   }
 }
 
-const publicUser = (user: Pick<User, 'id' | 'username' | 'role' | 'language'>) => ({
+const publicUser = (user: Pick<User, 'id' | 'username' | 'role' | 'language'>): SessionUser => ({
   id: user.id,
   username: user.username,
   role: user.role,
@@ -48,7 +51,7 @@ const publicUser = (user: Pick<User, 'id' | 'username' | 'role' | 'language'>) =
  * that prefix always needs a credential, and these are how one is obtained.
  */
 export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): void {
-  app.get('/auth/state', { config: { access: 'public' } }, async (request, reply) => {
+  app.get('/auth/state', { config: { access: 'public' } }, async (request, reply): Promise<AuthState> => {
     reply.header('Cache-Control', 'no-store');
     const token = sessionTokenOf(request);
     const session = token === undefined ? undefined : await deps.accounts.session(token);
@@ -70,42 +73,46 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): 
               language: session.language,
             }),
       node: { name: deps.nodeName, version: deps.version },
-      language: (await deps.settings.get<string>('ui.language')) ?? null,
+      language: (await readSetting(deps.settings, 'ui.language')) ?? null,
     };
   });
 
   // Creates the first admin and logs them in; refused with 409 once an admin exists. From another
   // machine it needs the one-time setup code, so a web page or a LAN host cannot claim the node.
-  app.post('/auth/setup', { config: { access: 'public' } }, async (request, reply) => {
-    const body = objectBody(request.body);
-    if (!isLoopback(request.socket.remoteAddress)) {
-      const code = body.setupCode;
-      if (typeof code !== 'string' || !deps.setupCode.matches(code)) {
-        throw new SetupCodeRequiredError(deps.setupCode.file);
+  app.post<{ Body: AuthSetupBody }>(
+    '/auth/setup',
+    { config: { access: 'public' }, ...validatedBy({ body: AuthSetupBody }) },
+    async (request, reply) => {
+      const { body } = request;
+      if (!isLoopback(request.socket.remoteAddress)) {
+        const code = body.setupCode;
+        if (typeof code !== 'string' || !deps.setupCode.matches(code)) {
+          throw new SetupCodeRequiredError(deps.setupCode.file);
+        }
       }
-    }
-    const language = languageField(body) ?? 'en';
-    const user = await deps.accounts.createFirstAdmin(
-      stringField(body, 'username', 64),
-      stringField(body, 'password', 1024),
-      language,
-    );
-    deps.setupCode.consume();
-    await deps.settings.set('ui.language', language);
-    setSessionCookies(reply, await deps.accounts.openSession(user));
-    return reply.status(201).send({ user: publicUser(user) });
-  });
+      const language = body.language ?? 'en';
+      const user = await deps.accounts.createFirstAdmin(body.username, body.password, language);
+      deps.setupCode.consume();
+      await writeSetting(deps.settings, 'ui.language', language);
+      setSessionCookies(reply, await deps.accounts.openSession(user));
+      const signedIn: SignedIn = { user: publicUser(user) };
+      return reply.status(201).send(signedIn);
+    },
+  );
 
-  app.post('/auth/login', { config: { access: 'public' } }, async (request, reply) => {
-    const body = objectBody(request.body);
-    const session = await deps.accounts.login(
-      stringField(body, 'username', 256),
-      stringField(body, 'password', 1024),
-      request.socket.remoteAddress ?? 'unknown',
-    );
-    setSessionCookies(reply, session);
-    return { user: publicUser(session.user) };
-  });
+  app.post<{ Body: LoginBody }>(
+    '/auth/login',
+    { config: { access: 'public' }, ...validatedBy({ body: LoginBody }) },
+    async (request, reply): Promise<SignedIn> => {
+      const session = await deps.accounts.login(
+        request.body.username,
+        request.body.password,
+        request.socket.remoteAddress ?? 'unknown',
+      );
+      setSessionCookies(reply, session);
+      return { user: publicUser(session.user) };
+    },
+  );
 
   app.post('/auth/logout', { config: { access: 'public' } }, async (request, reply) => {
     const token = sessionTokenOf(request);

@@ -1,9 +1,19 @@
+/**
+ * The UI's cookie and session plumbing: the session and CSRF cookies, the double-submit check,
+ * and the authenticator that turns a session cookie into a principal. HTTP only; the accounts
+ * themselves are in accounts/.
+ */
 import { fastifyCookie } from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import {
+  type AccountService,
+  type NewSession,
+  SESSION_TTL_MS,
+  sameToken,
+} from '../accounts/account-service.js';
 import type { Principal } from '../auth/api-tokens.js';
+import { HttpError } from '../http/errors.js';
 import type { Authenticator } from '../http/route-access.js';
-import { type AccountService, type NewSession, SESSION_TTL_MS, sameToken } from './account-service.js';
-import { CsrfError } from './errors.js';
 
 /** The HttpOnly cookie holding the session secret. */
 export const SESSION_COOKIE = 'allerac_session';
@@ -16,6 +26,19 @@ export const CSRF_HEADER = 'x-csrf-token';
 const parse = (header: string) => fastifyCookie.parse(header);
 const serialize: typeof fastifyCookie.serialize = (name, value, options) =>
   fastifyCookie.serialize(name, value, options);
+
+/** A state-changing request with a session cookie lacked the matching CSRF token. */
+export class CsrfError extends HttpError {
+  override name = 'CsrfError';
+  constructor() {
+    super(
+      403,
+      'CSRF token missing or invalid: send the allerac_csrf cookie value in an X-CSRF-Token header',
+      'permission_error',
+      'csrf_failed',
+    );
+  }
+}
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
