@@ -1,7 +1,8 @@
-/** Errors of the mesh's admin actions; the HTTP layer maps them to statuses. */
+/** Errors of the mesh's admin actions: domain errors, which the HTTP layer maps to statuses. */
+import { ConflictError, InvalidInputError, UnavailableError } from '../errors.js';
 
 /** This node's mesh key was retired by the home while it was away: it must join again. */
-export class MeshKeyOutOfDateError extends Error {
+export class MeshKeyOutOfDateError extends ConflictError {
   override name = 'MeshKeyOutOfDateError';
   constructor() {
     super('mesh key out of date: join again with a fresh code from `allerac pair` on a current node');
@@ -9,7 +10,7 @@ export class MeshKeyOutOfDateError extends Error {
 }
 
 /** The node joined with a code and has not learnt the key epoch from its peers yet. */
-export class MeshEpochUnknownError extends Error {
+export class MeshEpochUnknownError extends ConflictError {
   override name = 'MeshEpochUnknownError';
   constructor() {
     super('this node has not learnt the home’s key epoch from its peers yet; try again once they are online');
@@ -17,7 +18,7 @@ export class MeshEpochUnknownError extends Error {
 }
 
 /** A rotation is already under way on this node; one at a time keeps epochs in step. */
-export class KeyRotationBusyError extends Error {
+export class KeyRotationBusyError extends ConflictError {
   override name = 'KeyRotationBusyError';
   constructor() {
     super('a key rotation is already under way; try again in a few seconds');
@@ -25,19 +26,22 @@ export class KeyRotationBusyError extends Error {
 }
 
 /** The peer to remove is this node itself. */
-export class CannotRemoveSelfError extends Error {
+export class CannotRemoveSelfError extends InvalidInputError {
   override name = 'CannotRemoveSelfError';
   constructor() {
     super('a node cannot remove itself; remove it from another node of the home');
   }
 }
 
+/** When to try a rotation again that too few peers took: once they are back online. */
+const ROTATION_RETRY_SECONDS = 10;
+
 /**
  * Fewer than a majority of the connected peers took the rotation, so nobody adopts it (each
  * receiver applies the same majority rule) and the home keeps its key and its blocklist; the
  * admin may try again.
  */
-export class KeyRotationNotCorroboratedError extends Error {
+export class KeyRotationNotCorroboratedError extends UnavailableError {
   override name = 'KeyRotationNotCorroboratedError';
   /** Peers that took it. */
   readonly holders: number;
@@ -46,6 +50,7 @@ export class KeyRotationNotCorroboratedError extends Error {
   constructor(holders: number, targets: number) {
     super(
       `the key rotation reached only ${holders} of ${targets} peers; the mesh key is unchanged, try again`,
+      ROTATION_RETRY_SECONDS,
     );
     this.holders = holders;
     this.targets = targets;
