@@ -2,7 +2,7 @@
  * `npm run bench -- memory [--sizes 10000,100000] [--queries 200] [--trials 30] [--space-size 1000]`
  *
  * 1. Propagation: alice shares one memory into "household", held by 4 peers over libp2p on
- *    loopback (one process); time until each peer's document has it, and until it is indexed.
+ *    loopback (whole nodes from createNode, in one process); time until each peer's document has it, and until it is indexed.
  * 2. Initial sync: a 1,000-memory space reaches a newly joined node; time until all are searchable.
  * 3. Search latency and recall@10 against exact search, for N memories of 384 dimensions in
  *    embedded PGlite with pgvector HNSW, at several ef_search values.
@@ -11,19 +11,12 @@
  * Embeddings come from ollama-sim (fast profile, all-minilm: 384 dims) for 1, 2 and 4; the search
  * corpus of 3 is synthetic clustered unit vectors, like real sentence embeddings.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { type AlleracNode, createNode, type Mesh, openStore, resolveStartConfig } from '@allerac/node';
 import { startOllamaSim } from '@allerac/ollama-sim';
-import { pino } from 'pino';
-import { openPgliteDatabase } from '../../packages/node/src/store/pglite-database.js';
-import { createStore } from '../../packages/node/src/store/store.js';
-import {
-  type MemoryPeer,
-  type SentFrame,
-  startMemoryPeer,
-} from '../../packages/node/test/helpers/memory-peer.js';
 import { percentile, type Row, report } from './_report.js';
 
 const { values: args } = parseArgs({
@@ -41,8 +34,6 @@ const { values: args } = parseArgs({
 const skip = new Set(args.skip.split(',').filter(Boolean));
 const rows: Row[] = [];
 const extra: Record<string, unknown> = {};
-const log = pino({ level: 'silent' });
-void log;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function until(
@@ -59,23 +50,53 @@ async function until(
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/** One frame a node sent. */
+interface SentFrame {
+  from: string;
+  bytes: Uint8Array;
+}
+
+/** A whole node on loopback (no mDNS), as the bench drives it. */
+interface Peer {
+  name: string;
+  node: AlleracNode;
+  mesh: Mesh;
+  memory: AlleracNode['memory'];
+  store: AlleracNode['store'];
+}
+
 async function meshBenches(): Promise<void> {
   const sim = await startOllamaSim({ profile: 'fast', models: ['all-minilm:latest'] });
   const root = mkdtempSync(join(tmpdir(), 'allerac-bench-memory-'));
   const frames: SentFrame[] = [];
-  const peers: MemoryPeer[] = [];
-  const start = async (name: string) => {
-    const peer = await startMemoryPeer({
-      name,
-      root,
-      meshKeyFile: join(root, 'mesh.key'),
-      ollamaUrl: sim.url,
-      frames,
+  const peers: Peer[] = [];
+  const start = async (name: string): Promise<Peer> => {
+    const dataDir = join(root, name);
+    mkdirSync(dataDir, { recursive: true });
+    const config = resolveStartConfig(
+      {
+        name,
+        dataDir,
+        httpPort: '0',
+        p2pPort: '0',
+        p2pHost: '127.0.0.1',
+        mdns: 'off',
+        bootstrap: '',
+        ollamaUrl: sim.url,
+        meshKeyFile: join(root, 'mesh.key'),
+        logLevel: 'silent',
+      },
+      {},
+    );
+    const node = await createNode(config, {
+      onSyncFrame: (_peer, bytes) => frames.push({ from: name, bytes }),
     });
+    await node.start();
+    const peer = { name, node, mesh: node.mesh.mesh, memory: node.memory, store: node.store };
     peers.push(peer);
     return peer;
   };
-  const link = async (a: MemoryPeer, b: MemoryPeer) => {
+  const link = async (a: Peer, b: Peer) => {
     await a.mesh.connect(b.mesh.addresses()[0] as string);
     await until(
       () => b.mesh.peers().some((p) => p.id === a.mesh.peerId && p.status === 'online'),
@@ -208,7 +229,7 @@ async function meshBenches(): Promise<void> {
     };
     extra.propagation = { docMs, indexedMs, bytesPerMemory, textBytes };
   } finally {
-    for (const peer of peers) await peer.stop().catch(() => {});
+    for (const peer of peers) await peer.node.stop().catch(() => {});
     await sim.close();
     rmSync(root, { recursive: true, force: true });
   }
@@ -245,7 +266,8 @@ function makeCorpus(n: number, queries: number, dims: number, seed: number) {
 
 async function searchBench(n: number): Promise<void> {
   const dims = 384;
-  const store = await createStore(await openPgliteDatabase(undefined));
+  // In memory: the search bench measures pgvector, not the disk.
+  const store = await openStore({});
   try {
     const { vectors, queries } = makeCorpus(n, Number(args.queries), dims, 42);
     const loadStart = performance.now();

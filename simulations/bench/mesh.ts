@@ -4,14 +4,10 @@
  * join time is from the new node's `mesh.start()` to alice's `peer:join`; card propagation from a
  * load change to alice's `peer:update`; leave detection from SIGKILL to alice's `peer:leave`.
  */
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  createNetns,
-  MeshProcess,
-  netnsUnavailableReason,
-  tempDir,
-} from '../../packages/node/test/fixtures/mesh-harness.js';
+import { createNetns, MeshProcess, netnsUnavailableReason } from './_mesh-harness.js';
 import { percentile, report } from './_report.js';
 
 const trials = Number(process.argv[2] ?? 20);
@@ -22,24 +18,28 @@ if (reason !== undefined) {
 }
 
 const ns = createNetns();
-const tmp = tempDir('allerac-bench-mesh-');
+const tmp = mkdtempSync(join(tmpdir(), 'allerac-bench-mesh-'));
 const procs: MeshProcess[] = [];
 const join_: number[] = [];
 const leave: number[] = [];
 const update: number[] = [];
 try {
-  const keyFile = join(tmp.dir, 'mesh.key');
-  const alice = new MeshProcess(ns, { name: 'alice', dataDir: join(tmp.dir, 'alice'), meshKeyFile: keyFile });
+  const keyFile = join(tmp, 'mesh.key');
+  const alice = new MeshProcess(ns.name, {
+    name: 'alice',
+    dataDir: join(tmp, 'alice'),
+    meshKeyFile: keyFile,
+  });
   procs.push(alice);
   await alice.ready();
   for (let i = 0; i < trials; i++) {
     const name = `node-${i}`;
-    mkdirSync(join(tmp.dir, name), { recursive: true });
-    copyFileSync(keyFile, join(tmp.dir, name, 'mesh.key'));
-    const node = new MeshProcess(ns, {
+    mkdirSync(join(tmp, name), { recursive: true });
+    copyFileSync(keyFile, join(tmp, name, 'mesh.key'));
+    const node = new MeshProcess(ns.name, {
       name,
-      dataDir: join(tmp.dir, name),
-      meshKeyFile: join(tmp.dir, name, 'mesh.key'),
+      dataDir: join(tmp, name),
+      meshKeyFile: join(tmp, name, 'mesh.key'),
     });
     procs.push(node);
     const ready = await node.ready();
@@ -88,7 +88,7 @@ try {
   );
 } finally {
   for (const p of procs) p.kill();
-  await new Promise((r) => setTimeout(r, 300));
+  await Promise.all(procs.map((p) => p.exited));
   ns.cleanup();
-  tmp.cleanup();
+  rmSync(tmp, { recursive: true, force: true });
 }

@@ -3,15 +3,20 @@
  * `allerac`: the node's command line. Every `start` flag has an ALLERAC_* environment twin.
  */
 import { Command, Option } from 'commander';
-import { issueAdminToken } from './auth/api-tokens.js';
+import { registerDeviceCommands } from './auth/device-cli.js';
+import { registerTokenCommands } from './auth/token-cli.js';
 import { registerBackupCommands } from './backup/backup-cli.js';
 import { ConfigError, DEFAULTS, type RawStartOptions, resolveStartConfig } from './config.js';
 import { startNode } from './daemon.js';
 import { registerMemoryCommands } from './memory/memory-cli.js';
 import { registerMeshCommands } from './mesh/mesh-cli.js';
 import { installProcessGuard } from './process-guard.js';
+import { PRIVATE_UMASK } from './store/file-modes.js';
 import { registerUpdateCommands } from './update/update-cli.js';
 import { SOFTWARE_VERSION } from './version.js';
+
+// Whatever a command writes into a data dir (tokens, a restored database) is its owner's alone.
+process.umask(PRIVATE_UMASK);
 
 const program = new Command('allerac')
   .description('Allerac: a private AI agent for the home. One node per machine; nodes on a LAN form a mesh.')
@@ -72,6 +77,12 @@ program
     ).env('ALLERAC_SPECIALIZATIONS'),
   )
   .addOption(
+    new Option(
+      '--backup-dirs <list>',
+      'directories the node may write backups into besides <data-dir>/backups, comma-separated',
+    ).env('ALLERAC_BACKUP_DIRS'),
+  )
+  .addOption(
     new Option('--log-level <level>', 'log level')
       .env('ALLERAC_LOG_LEVEL')
       .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace'])
@@ -107,15 +118,8 @@ program
     process.on('SIGTERM', () => stop('SIGTERM'));
   });
 
-program
-  .command('token')
-  .description('print a new admin API token for a node (stored hashed in its data dir)')
-  .addOption(dataDirOption())
-  .option('--name <name>', 'a label for the token', 'cli')
-  .action((options: { dataDir: string; name: string }) => {
-    console.log(issueAdminToken(options.dataDir, options.name));
-  });
-
+registerTokenCommands(program);
+registerDeviceCommands(program);
 registerBackupCommands(program);
 registerMemoryCommands(program);
 registerMeshCommands(program);

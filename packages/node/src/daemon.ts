@@ -1,4 +1,8 @@
-import { mkdirSync } from 'node:fs';
+/**
+ * The composition root: `createNode` builds a node from its configuration and the parts a caller
+ * may inject, and the node's `start`/`stop` run and end it. The daemon (`allerac start`), the
+ * test helpers and the benchmarks all build nodes here.
+ */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { TokenVerifier } from './auth/api-tokens.js';
@@ -6,9 +10,10 @@ import type { Backend } from './backend/backend.js';
 import { createOllamaBackend } from './backend/ollama-backend.js';
 import { registerBackupApi } from './backup/backup-api.js';
 import { BackupService } from './backup/backup-service.js';
+import { preMigrateBackup } from './backup/pre-migrate.js';
 import { removeRuntimeFile, writeRuntimeFile } from './backup/runtime-file.js';
 import type { NodeConfig } from './config.js';
-import { HttpError } from './http/errors.js';
+import { UnavailableError } from './errors.js';
 import { NodeMetrics } from './http/metrics.js';
 import { buildServer } from './http/server.js';
 import { ConversationRecorder } from './inference/conversation-recorder.js';
@@ -17,14 +22,18 @@ import { LocalModels } from './inference/local-models.js';
 import { PeerMeasurements } from './inference/measurements.js';
 import { MeshGateway } from './inference/mesh-gateway.js';
 import { createLogger } from './logger.js';
-import { registerManagementApi } from './management/management-api.js';
+import { describeNode, registerManagementApi } from './management/management-api.js';
 import { chatMemoryHook } from './memory/chat-memory.js';
 import { registerMemoryApi } from './memory/memory-api.js';
 import { createMemoryService, type MemoryService } from './memory/memory-service.js';
 import { bindSpaceSyncToMesh, type SpaceSyncTransport } from './memory/sync-transport.js';
+import type { Mesh } from './mesh/index.js';
 import { MeshRuntime } from './mesh-runtime.js';
+import { PRIVATE_UMASK, restrictDataDir } from './store/file-modes.js';
+import { readSetting } from './store/settings-keys.js';
 import { openStore, type Store } from './store/store.js';
-import { createHardwareProbe } from './system/hardware.js';
+import { createSystemProbe, type SystemProbe } from './system/hardware.js';
+import { SystemSampler } from './system/system-sampler.js';
 import { createWebUi } from './ui/ui.js';
 import { detectOwnInstallLayout } from './update/install-layout.js';
 import { registerUpdateApi } from './update/update-api.js';
@@ -34,23 +43,45 @@ import { SOFTWARE_VERSION } from './version.js';
 export const SHUTDOWN_GRACE_MS = 10_000;
 
 /** Raised into streams that are still running when the grace period ends. */
-export class NodeShuttingDownError extends HttpError {
+export class NodeShuttingDownError extends UnavailableError {
   override name = 'NodeShuttingDownError';
   constructor() {
-    super(
-      503,
-      'the node is shutting down; retry on another node or in a moment',
-      'service_unavailable',
-      undefined,
-      5,
-    );
+    super('the node is shutting down; retry on another node or in a moment', 5);
   }
 }
 
-/** A started node. */
-export interface RunningNode {
+/** A start after stop: a node runs once (its store and server are closed for good). */
+export class NodeStoppedError extends Error {
+  override name = 'NodeStoppedError';
+  constructor() {
+    super('the node was stopped; create a new one to run again');
+  }
+}
+
+/** Something that exists only while the node runs was asked for before start. */
+export class NodeNotStartedError extends Error {
+  override name = 'NodeNotStartedError';
+  constructor(what: string) {
+    super(`${what} is known once the node has started`);
+  }
+}
+
+/** The parts a caller may inject into a node; each has a default. */
+export interface NodeComponents {
+  /** The node's logger; by default one at the configured level, named after the node. */
+  logger?: Logger | undefined;
+  /** This machine's probe (hardware and usage); by default systeminformation's. */
+  system?: SystemProbe | undefined;
+  /** Shows the one-time setup code of an unclaimed node to the person at the terminal (never logged). */
+  onSetupCode?: ((code: string, url: string) => void) | undefined;
+  /** Sees every space-sync frame the node sends (benchmarks count the bytes on the wire). */
+  onSyncFrame?: ((peer: string, bytes: Uint8Array) => void) | undefined;
+}
+
+/** A node: built by createNode, run by start(), ended by stop(). */
+export interface AlleracNode {
   readonly config: NodeConfig;
-  /** The HTTP base URL, e.g. http://127.0.0.1:8080. */
+  /** The HTTP base URL, e.g. http://127.0.0.1:8080; throws NodeNotStartedError before start. */
   readonly url: string;
   readonly store: Store;
   readonly backend: Backend;
@@ -64,29 +95,59 @@ export interface RunningNode {
   readonly backups: BackupService;
   /** Private and shared memories (memory/memory-service.ts). */
   readonly memory: MemoryService;
+  /** This machine's usage samples, for the dashboard (system/system-sampler.ts). */
+  readonly sampler: SystemSampler;
+  /** Starts the backend, HTTP, mesh and backup schedule; idempotent. Rejects NodeStoppedError after stop. */
+  start(): Promise<void>;
+  /** Graceful shutdown with the default grace period; idempotent. */
+  stop(): Promise<void>;
   /** Graceful shutdown: in-flight requests finish or are cut with a clear error; the store closes. Idempotent. */
   close(graceMs?: number): Promise<void>;
 }
 
-/** Starts a node: store, backend, HTTP API. */
-export async function startNode(
-  flags: NodeConfig,
-  options: {
-    logger?: Logger;
-    /** Shows the one-time setup code of an unclaimed node to the person at the terminal (never logged). */
-    onSetupCode?: (code: string, url: string) => void;
-  } = {},
-): Promise<RunningNode> {
-  mkdirSync(flags.dataDir, { recursive: true });
+/** A node that startNode has started. */
+export type RunningNode = AlleracNode;
+
+/**
+ * Builds a node: opens and migrates its store (with a backup first when the schema changes) and
+ * wires every part; nothing listens until start().
+ */
+export async function createNode(flags: NodeConfig, components: NodeComponents = {}): Promise<AlleracNode> {
+  // Everything the node writes is its owner's alone: keys, identity, conversations (file-modes.ts).
+  process.umask(PRIVATE_UMASK);
+  restrictDataDir(flags.dataDir);
   const startedAt = Date.now();
 
-  const store = await openStore({ databaseUrl: flags.databaseUrl, dataDir: flags.dataDir });
+  const store = await openStore({
+    databaseUrl: flags.databaseUrl,
+    dataDir: flags.dataDir,
+    // A schema change is preceded by a backup of the data as it was.
+    beforeMigrate: preMigrateBackup(flags.dataDir),
+  });
+  try {
+    return await wire(flags, components, store, startedAt);
+  } catch (error) {
+    await store.close().catch(() => {});
+    throw error;
+  }
+}
+
+async function wire(
+  flags: NodeConfig,
+  components: NodeComponents,
+  store: Store,
+  startedAt: number,
+): Promise<AlleracNode> {
   // The name chosen in the setup wizard applies unless --name (or ALLERAC_NAME) says otherwise.
-  const chosenName = flags.nameExplicit ? undefined : await store.settings.get<string>('agent.name');
+  const chosenName = flags.nameExplicit ? undefined : await readSetting(store.settings, 'agent.name');
   const config: NodeConfig =
     typeof chosenName === 'string' && chosenName !== '' ? { ...flags, name: chosenName } : flags;
-  const logger = options.logger ?? createLogger(config.logLevel, config.name);
+  const logger = components.logger ?? createLogger(config.logLevel, config.name);
   logger.info({ store: store.db.kind, location: store.db.location }, 'store ready');
+  store.db.onHealthChange((health) => {
+    if (health.state === 'ok') logger.info({ event: 'store-recovered' }, 'the store serves again');
+    else logger.error({ event: 'store-degraded', reason: health.reason }, 'the store is degraded');
+  });
 
   const metrics = new NodeMetrics();
   const backend = createOllamaBackend(
@@ -94,12 +155,15 @@ export async function startNode(
     { logger: logger.child({ component: 'backend' }) },
   );
   backend.onHealthChange((health) => metrics.backendUp.set(health.state === 'up' ? 1 : 0));
-  // A missing Ollama is not fatal: the node serves its UI and reconnects when Ollama appears.
-  await backend.start();
 
   const specializations =
-    (await store.settings.get<string[]>('agent.specializations')) ?? config.specializations;
-  const hardware = createHardwareProbe({ dataDir: config.dataDir });
+    (await readSetting(store.settings, 'agent.specializations')) ?? config.specializations;
+  const system = components.system ?? createSystemProbe({ dataDir: config.dataDir });
+  const hardware = system.hardware;
+  const sampler = new SystemSampler({
+    usage: () => system.usage(),
+    logger: logger.child({ component: 'system-sampler' }),
+  });
   const localModels = new LocalModels(backend);
   let mesh: MeshRuntime | undefined;
   // Every load change asks the mesh for a card update; the mesh sends at most one a second.
@@ -133,17 +197,25 @@ export async function startNode(
     { backend, localModels, load, hardware, logger },
   );
   const meshRuntime = mesh;
-  meshRuntime.onStart((started) => gateway.attachMesh(started));
+  // Mesh listeners must not throw: an EventTarget reports that as an uncaught exception.
+  const onMeshStart = (what: string, fn: (started: Mesh) => void) =>
+    meshRuntime.addEventListener('mesh:start', (evt) => {
+      try {
+        fn(evt.detail);
+      } catch (error) {
+        logger.error({ err: error, step: what }, 'could not bind to the started mesh');
+      }
+    });
+  onMeshStart('gateway', (started) => gateway.attachMesh(started));
   backend.onHealthChange(() => {
     localModels.invalidate();
     meshRuntime.cardChanged();
   });
-  if (config.join !== undefined) await meshRuntime.join(config.join);
   const recorder = new ConversationRecorder(store.conversations, logger.child({ component: 'recorder' }));
   const shutdown = new AbortController();
   const tokens = new TokenVerifier(config.dataDir, store.tokens);
   const backups = new BackupService(
-    { dataDir: config.dataDir, meshKeyFile: config.meshKeyFile },
+    { dataDir: config.dataDir, meshKeyFile: config.meshKeyFile, allowedDirs: config.backupDirs },
     { sql: store.db, settings: store.settings, logger: logger.child({ component: 'backup' }) },
   );
   const ui = createWebUi({
@@ -153,6 +225,12 @@ export async function startNode(
     logger: logger.child({ component: 'ui' }),
     startedAt,
     joinMesh: (code) => meshRuntime.join(code),
+    // Created below; the wizard's choice reaches it only once the node serves requests.
+    memory: { setEmbeddingModel: (model) => memory.setEmbeddingModel(model) },
+    sampler,
+    hardware,
+    mesh: meshRuntime,
+    nodeInfo: () => describeNode({ config, backend, store, mesh: meshRuntime }),
   });
 
   const memory = createMemoryService(config.name, {
@@ -160,118 +238,139 @@ export async function startNode(
     gateway,
     logger: logger.child({ component: 'memory' }),
   });
-  await memory.start();
   // Shared spaces sync with peers over whichever mesh instance is current (it restarts on key rotation).
   let spaceSync: SpaceSyncTransport | undefined;
-  meshRuntime.onStart((started) => {
+  onMeshStart('space-sync', (started) => {
     void spaceSync?.stop();
-    spaceSync = bindSpaceSyncToMesh(started, memory.spaces, logger.child({ component: 'space-sync' }));
-  });
-
-  let app: FastifyInstance | undefined;
-  try {
-    app = await buildServer({
-      gateway,
-      recorder,
-      metrics,
-      logger,
-      tokens,
-      softwareVersion: SOFTWARE_VERSION,
-      shutdownSignal: shutdown.signal,
-      chatContext: chatMemoryHook(memory),
-      authenticators: [ui.authenticator],
-      browser: { origins: config.origins, hosts: config.hosts },
-      health: async () => {
-        const backendHealth = backend.health();
-        return {
-          status: backendHealth.state === 'up' ? 'ok' : 'degraded',
-          healthy: true,
-          name: config.name,
-          version: SOFTWARE_VERSION,
-          uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-          backend: backendHealth,
-          store: { kind: store.db.kind },
-        };
-      },
-      extraRoutes: [
-        (instance) => registerManagementApi(instance, { config, backend, gateway, store, mesh: meshRuntime }),
-        (instance) => registerMemoryApi(instance, memory),
-        (instance) => ui.register(instance),
-        (instance) => registerBackupApi(instance, backups),
-        (instance) =>
-          registerUpdateApi(instance, { settings: store.settings, layout: detectOwnInstallLayout() }),
-      ],
-    });
-    await app.listen({ port: config.httpPort, host: config.httpHost });
-    await meshRuntime.start();
-  } catch (error) {
-    await app?.close().catch(() => {});
-    await meshRuntime.stop().catch(() => {});
-    await memory.stop();
-    await backend.stop();
-    await store.close();
-    throw error;
-  }
-  const server = app;
-  const address = server.server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : config.httpPort;
-  const host = config.httpHost.includes(':') ? `[${config.httpHost}]` : config.httpHost;
-  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-  await backups.start();
-  // Tells the CLI that this process holds the data dir (backup and update commands ask it over HTTP).
-  writeRuntimeFile(config.dataDir, {
-    pid: process.pid,
-    url,
-    version: SOFTWARE_VERSION,
-    startedAt: new Date(startedAt).toISOString(),
-  });
-  logger.info({ url, startupMs: Date.now() - startedAt, version: SOFTWARE_VERSION }, 'allerac node started');
-  if (!(await ui.accounts.setupState()).adminCreated) {
-    const code = ui.setupCode.ensure();
-    options.onSetupCode?.(code, url);
-    logger.info(
-      { url: `${url}/setup`, setupCodeFile: ui.setupCode.file },
-      'not set up yet: open the web UI on this machine, or enter the setup code from another one',
+    spaceSync = bindSpaceSyncToMesh(
+      started,
+      memory.spaces,
+      logger.child({ component: 'space-sync' }),
+      components.onSyncFrame === undefined ? {} : { onOutboundFrame: components.onSyncFrame },
     );
-  }
+  });
 
-  let closing: Promise<void> | undefined;
-  const close = (graceMs = SHUTDOWN_GRACE_MS) => {
-    closing ??= (async () => {
-      logger.info({ graceMs }, 'shutting down');
-      const closed = server.close();
-      // After the grace period, running streams are cut with a clear error; a moment later any
-      // connection still open (a client that never reads) is closed, so shutdown cannot hang.
-      const grace = setTimeout(() => shutdown.abort(new NodeShuttingDownError()), graceMs);
-      const force = setTimeout(() => server.server.closeAllConnections(), graceMs + 1_000);
-      await closed;
-      clearTimeout(grace);
-      clearTimeout(force);
-      shutdown.abort(new NodeShuttingDownError());
-      const step = async (name: string, fn: () => Promise<unknown> | unknown) => {
-        logger.debug({ step: name }, 'shutdown step');
-        try {
-          await fn();
-        } catch (error) {
-          logger.warn({ err: error, step: name }, 'shutdown step failed');
-        }
+  const server = await buildServer({
+    gateway,
+    recorder,
+    metrics,
+    logger,
+    tokens,
+    softwareVersion: SOFTWARE_VERSION,
+    shutdownSignal: shutdown.signal,
+    chatContext: chatMemoryHook(memory),
+    authenticators: [ui.authenticator],
+    browser: { origins: config.origins, hosts: config.hosts },
+    health: async () => {
+      const backendHealth = backend.health();
+      const storeHealth = store.db.health();
+      return {
+        status: backendHealth.state === 'up' && storeHealth.state === 'ok' ? 'ok' : 'degraded',
+        healthy: true,
+        name: config.name,
+        version: SOFTWARE_VERSION,
+        uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+        backend: backendHealth,
+        store: { kind: store.db.kind, ...storeHealth },
+        // `out-of-date` or `removed` tells the admin to join again with a fresh code.
+        mesh: meshRuntime.healthStatus(),
       };
-      await step('space-sync', async () => spaceSync?.stop());
-      await step('mesh', () => meshRuntime.stop());
-      await step('recorder', () => recorder.flush());
-      await step('memory', () => memory.stop());
-      removeRuntimeFile(config.dataDir);
-      await step('backups', () => backups.stop());
-      await step('backend', () => backend.stop());
-      await step('store', () => store.close());
-      logger.info('stopped');
-    })();
+    },
+    extraRoutes: [
+      (instance) => registerManagementApi(instance, { config, backend, gateway, store, mesh: meshRuntime }),
+      (instance) => registerMemoryApi(instance, memory),
+      (instance) => ui.register(instance),
+      (instance) => registerBackupApi(instance, backups),
+      (instance) =>
+        registerUpdateApi(instance, { settings: store.settings, layout: detectOwnInstallLayout() }),
+    ],
+  });
+
+  let url: string | undefined;
+  let wroteRuntimeFile = false;
+  let starting: Promise<void> | undefined;
+  let closing: Promise<void> | undefined;
+
+  const run = async () => {
+    // A missing Ollama is not fatal: the node serves its UI and reconnects when Ollama appears.
+    await backend.start();
+    if (config.join !== undefined) await meshRuntime.join(config.join);
+    await memory.start();
+    await server.listen({ port: config.httpPort, host: config.httpHost });
+    await meshRuntime.start();
+    const address = server.server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : config.httpPort;
+    const host = config.httpHost.includes(':') ? `[${config.httpHost}]` : config.httpHost;
+    const listening = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+    url = listening;
+    await backups.start();
+    // Tells the CLI that this process holds the data dir (backup and update commands ask it over HTTP).
+    writeRuntimeFile(config.dataDir, {
+      pid: process.pid,
+      url: listening,
+      version: SOFTWARE_VERSION,
+      startedAt: new Date(startedAt).toISOString(),
+    });
+    wroteRuntimeFile = true;
+    logger.info(
+      { url: listening, startupMs: Date.now() - startedAt, version: SOFTWARE_VERSION },
+      'allerac node started',
+    );
+    if (!(await ui.accounts.setupState()).adminCreated) {
+      const code = ui.setupCode.ensure();
+      components.onSetupCode?.(code, listening);
+      logger.info(
+        { url: `${listening}/setup`, setupCodeFile: ui.setupCode.file },
+        'not set up yet: open the web UI on this machine, or enter the setup code from another one',
+      );
+    }
+  };
+
+  const shutDown = async (graceMs: number) => {
+    // A start under way finishes (or fails) first, so nothing it opens is left behind.
+    await starting?.catch(() => {});
+    logger.info({ graceMs }, 'shutting down');
+    const closed = server.close();
+    // After the grace period, running streams are cut with a clear error; a moment later any
+    // connection still open (a client that never reads) is closed, so shutdown cannot hang.
+    const grace = setTimeout(() => shutdown.abort(new NodeShuttingDownError()), graceMs);
+    const force = setTimeout(() => server.server.closeAllConnections(), graceMs + 1_000);
+    await closed;
+    clearTimeout(grace);
+    clearTimeout(force);
+    shutdown.abort(new NodeShuttingDownError());
+    const step = async (name: string, fn: () => Promise<unknown> | unknown) => {
+      logger.debug({ step: name }, 'shutdown step');
+      try {
+        await fn();
+      } catch (error) {
+        logger.warn({ err: error, step: name }, 'shutdown step failed');
+      }
+    };
+    await step('space-sync', async () => spaceSync?.stop());
+    await step('mesh', () => meshRuntime.stop());
+    await step('recorder', () => recorder.flush());
+    await step('memory', () => memory.stop());
+    // Only our own: a node that failed to start beside a running one must not unlist that one.
+    if (wroteRuntimeFile) removeRuntimeFile(config.dataDir);
+    await step('backups', () => backups.stop());
+    await step('backend', () => backend.stop());
+    await step('sampler', () => sampler.stop());
+    await step('store', () => store.close());
+    logger.info('stopped');
+  };
+
+  const close = (graceMs = SHUTDOWN_GRACE_MS) => {
+    closing ??= shutDown(graceMs);
     return closing;
   };
 
   return {
     config,
-    url,
+    get url() {
+      if (url === undefined) throw new NodeNotStartedError('the URL');
+      return url;
+    },
     store,
     backend,
     gateway,
@@ -280,6 +379,25 @@ export async function startNode(
     http: server,
     backups,
     memory,
+    sampler,
+    start() {
+      if (closing !== undefined) return Promise.reject(new NodeStoppedError());
+      starting ??= run();
+      return starting;
+    },
+    stop: () => close(),
     close,
   };
+}
+
+/** Builds and starts a node (the CLI's `allerac start`); a node that fails to start is stopped again. */
+export async function startNode(flags: NodeConfig, components: NodeComponents = {}): Promise<RunningNode> {
+  const node = await createNode(flags, components);
+  try {
+    await node.start();
+  } catch (error) {
+    await node.close(0);
+    throw error;
+  }
+  return node;
 }

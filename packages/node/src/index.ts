@@ -1,1 +1,193 @@
-export {};
+/**
+ * The Allerac node: one per machine of a home, serving the Ollama and OpenAI APIs for the whole
+ * mesh, the web UI and the management API. `createNode` is the composition root the daemon
+ * (`allerac start`), the tests and the benchmarks all build nodes with.
+ *
+ * @example
+ * ```ts
+ * import { createNode, resolveStartConfig } from '@allerac/node';
+ *
+ * const node = await createNode(resolveStartConfig({ name: 'kitchen', dataDir: './data' }));
+ * await node.start();
+ * node.mesh.addEventListener('peer:join', (evt) => node.logger.info({ peer: evt.detail.name }, 'joined'));
+ * await node.stop();
+ * ```
+ */
+import { fileURLToPath } from 'node:url';
+
+export type { Backend, BackendHealth } from './backend/backend.js';
+export {
+  ConfigError,
+  DEFAULTS,
+  type NodeConfig,
+  type RawStartOptions,
+  resolveStartConfig,
+} from './config.js';
+export {
+  type AlleracNode,
+  createNode,
+  type NodeComponents,
+  NodeNotStartedError,
+  NodeShuttingDownError,
+  NodeStoppedError,
+  type RunningNode,
+  SHUTDOWN_GRACE_MS,
+  startNode,
+} from './daemon.js';
+export {
+  ConflictError,
+  DomainError,
+  type DomainErrorOptions,
+  ForbiddenError,
+  InvalidInputError,
+  NotFoundError,
+  RateLimitedError,
+  TooLargeError,
+  UnauthenticatedError,
+  UnavailableError,
+  UpstreamError,
+} from './errors.js';
+export { DEFAULT_SLOTS } from './inference/local-load.js';
+export type { MemoryService } from './memory/memory-service.js';
+export {
+  createMesh,
+  type LocalCardState,
+  type Mesh,
+  type MeshComponents,
+  type MeshEvents,
+  type MeshInit,
+  type PeerView,
+} from './mesh/index.js';
+export type { MeshRuntime, MeshRuntimeEvents, PeerSummary } from './mesh-runtime.js';
+export {
+  callNode,
+  createNodeClient,
+  DEFAULT_NODE_CLIENT_TIMEOUT_MS,
+  type NodeClient,
+  type NodeClientComponents,
+  type NodeClientInit,
+  NodeRequestError,
+  NodeTokenMissingError,
+  NodeUnreachableError,
+} from './node-client.js';
+export { openStore, type Store, type StoreOptions } from './store/store.js';
+export {
+  createSystemProbe,
+  type HardwareProbe,
+  type SystemProbe,
+  type SystemProbeInit,
+  type SystemSample,
+} from './system/hardware.js';
+export {
+  HISTORY_LENGTH,
+  SAMPLE_INTERVAL_MS,
+  type SystemSampler,
+  type SystemSamplerEvents,
+} from './system/system-sampler.js';
+export { SOFTWARE_VERSION } from './version.js';
+
+/** The `allerac` command (bin/allerac.js), for running a node as a process of its own. */
+export const ALLERAC_BIN: string = fileURLToPath(new URL('../bin/allerac.js', import.meta.url));
+
+// The API contract (contract/): the types of every management and UI request and response, which
+// the web UI imports (types only, so its bundle holds no node code). BackendHealth, PeerSummary
+// and SystemSample are exported above; the contract pins its own to be the same types.
+export type {
+  AnswerInfo,
+  AnswerMetadata,
+  AuthSetupBody,
+  AuthState,
+  BackupInfo,
+  BackupKind,
+  BackupList,
+  BackupListQuery,
+  BackupSchedule,
+  BackupScheduleBody,
+  BackupStatus,
+  CardBackend,
+  ChatChunk,
+  ChatMemorySettings,
+  ChatMemoryUse,
+  ConversationHeader,
+  ConversationList,
+  ConversationListQuery,
+  ConversationMessages,
+  CreateBackupBody,
+  CreateSpaceBody,
+  CreateUserBody,
+  Dashboard,
+  DashboardModel,
+  EmbeddingStatus,
+  Gpu,
+  Hardware,
+  Health,
+  IdParams,
+  InstalledModel,
+  IssuedToken,
+  IssueTokenBody,
+  JoinBody,
+  Language,
+  LastBackup,
+  LiveEvents,
+  Load,
+  LoginBody,
+  Me,
+  MemoryHit,
+  MemoryListQuery,
+  MemoryPage,
+  MemoryPatchBody,
+  MemorySearchBody,
+  MemorySettings,
+  MemorySettingsPatch,
+  MemoryView,
+  MePatchBody,
+  MeshKeyState,
+  ModelNameParams,
+  ModelPullBody,
+  ModelTags,
+  NewMemoryBody,
+  NodeInfo,
+  NodeSettings,
+  Ok,
+  PairingCode,
+  PairingJoined,
+  PasswordChangeBody,
+  PeerList,
+  PeerParams,
+  PeerRemoved,
+  Principal,
+  PullEvents,
+  PullProgress,
+  Recommendation,
+  ReleaseInfo,
+  Role,
+  RouteCandidate,
+  RouteQuery,
+  RouteRanking,
+  SearchResults,
+  SessionUser,
+  SetupCompleteBody,
+  SetupJoined,
+  ShareBody,
+  SignedIn,
+  SpaceLeft,
+  SpaceList,
+  SpaceParams,
+  SpacePeers,
+  SpaceView,
+  Specialization,
+  StoredMessage,
+  SystemHistory,
+  TokenInfo,
+  TokenList,
+  UpdateCheck,
+  UpdateEvent,
+  UpdateSettings,
+  UpdateSettingsBody,
+  UpdateSource,
+  UpdateStatus,
+  UsedMemory,
+  UserCreated,
+  UserList,
+  UserView,
+} from './contract/index.js';

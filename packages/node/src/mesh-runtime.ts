@@ -1,5 +1,6 @@
 import type { HardwareInfo } from '@allerac/protocol';
 import { INFER_PROTOCOL } from '@allerac/protocol';
+import { TypedEventEmitter } from '@libp2p/interface';
 import type { Logger } from 'pino';
 import type { Backend } from './backend/backend.js';
 import { createInferHandler } from './inference/infer-service.js';
@@ -41,6 +42,15 @@ export interface MeshRuntimeComponents {
   logger: Logger;
 }
 
+/** Events of the runtime: the current mesh's events, whichever mesh that is, and its starts. */
+export interface MeshRuntimeEvents extends MeshEvents {
+  /** The mesh started; its handlers and the runtime's forwarding are in place. */
+  'mesh:start': CustomEvent<Mesh>;
+}
+
+/** The mesh's events that the runtime passes on. */
+const FORWARDED = ['peer:join', 'peer:update', 'peer:leave', 'self:update'] as const;
+
 /** One peer as the management API shows it. */
 export interface PeerSummary {
   id: string;
@@ -64,18 +74,18 @@ export interface PeerSummary {
 /**
  * The node's life in the mesh: it builds the libp2p mesh from the node's settings, publishes the
  * card (backend, models, load), serves inference to peers, adopts join codes, and keeps protocol
- * handlers and listeners across a restart of the mesh (a key change restarts it).
+ * handlers across a restart of the mesh. Listeners subscribe to the runtime, whose events
+ * (MeshRuntimeEvents) come from whichever mesh is running.
  */
-export class MeshRuntime {
+export class MeshRuntime extends TypedEventEmitter<MeshRuntimeEvents> {
   private current: Mesh | undefined;
   private readonly handlers = new Map<string, MeshStreamHandler>();
-  private readonly listeners: Array<[keyof MeshEvents, (view: PeerView) => void]> = [];
-  private readonly restartListeners = new Set<(mesh: Mesh) => void>();
 
   constructor(
     private readonly init: MeshRuntimeInit,
     private readonly components: MeshRuntimeComponents,
   ) {
+    super();
     this.handlers.set(
       INFER_PROTOCOL,
       createInferHandler({
@@ -126,10 +136,12 @@ export class MeshRuntime {
       },
     );
     for (const [protocol, handler] of this.handlers) mesh.handle(protocol, handler);
-    for (const [event, listener] of this.listeners) mesh.on(event, listener);
+    for (const type of FORWARDED) {
+      mesh.addEventListener(type, (evt) => this.safeDispatchEvent(type, { detail: evt.detail }));
+    }
     await mesh.start();
     this.current = mesh;
-    for (const listener of this.restartListeners) listener(mesh);
+    this.safeDispatchEvent('mesh:start', { detail: mesh });
     return mesh;
   }
 
@@ -144,17 +156,6 @@ export class MeshRuntime {
   handle(protocol: string, handler: MeshStreamHandler): void {
     this.handlers.set(protocol, handler);
     this.current?.handle(protocol, handler);
-  }
-
-  /** Subscribes to a mesh event, across restarts. */
-  on<K extends keyof MeshEvents>(event: K, listener: (view: MeshEvents[K]) => void): void {
-    this.listeners.push([event, listener]);
-    this.current?.on(event, listener);
-  }
-
-  /** Calls `listener` with the new mesh each time the mesh (re)starts. */
-  onStart(listener: (mesh: Mesh) => void): void {
-    this.restartListeners.add(listener);
   }
 
   /** Asks the mesh to publish a fresh card (throttled by the mesh). */

@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  MemoryApiClient,
-  MemoryCliError,
   memoryAdd,
   memoryList,
   memorySearch,
@@ -11,15 +9,22 @@ import {
   spaceLeave,
   spaceList,
 } from '../src/memory/memory-cli.js';
+import {
+  createNodeClient,
+  type NodeClient,
+  NodeRequestError,
+  NodeTokenMissingError,
+  NodeUnreachableError,
+} from '../src/node-client.js';
 import { startTestNode, type TestNode } from './helpers/test-node.js';
 
 describe('memory and space CLI commands', () => {
   let t: TestNode;
-  let client: MemoryApiClient;
+  let client: NodeClient;
 
   beforeAll(async () => {
     t = await startTestNode({ sim: { profile: 'fast', models: ['llama3.2:3b', 'all-minilm:latest'] } });
-    client = new MemoryApiClient({ url: t.node.url, dataDir: t.dataDir });
+    client = createNodeClient({ url: t.node.url, dataDir: t.dataDir });
   });
   afterAll(async () => {
     await t?.teardown();
@@ -39,11 +44,12 @@ describe('memory and space CLI commands', () => {
   });
 
   it('should report the node errors and a wrong token clearly', async () => {
-    await expect(memoryShare(client, 'nope', 'household')).rejects.toThrow(MemoryCliError);
-    const bad = new MemoryApiClient({ url: t.node.url, token: 'alr_wrong' });
+    await expect(memoryShare(client, 'nope', 'household')).rejects.toThrow(NodeRequestError);
+    const bad = createNodeClient({ url: t.node.url, token: 'alr_wrong' });
     await expect(memoryList(bad)).rejects.toThrow(/invalid, expired or revoked API token/);
-    const down = new MemoryApiClient({ url: 'http://127.0.0.1:9', token: 'alr_x' });
+    const down = createNodeClient({ url: 'http://127.0.0.1:9', token: 'alr_x' });
+    await expect(memoryList(down)).rejects.toThrow(NodeUnreachableError);
     await expect(memoryList(down)).rejects.toThrow(/cannot reach the node/);
-    expect(() => new MemoryApiClient({ url: t.node.url })).toThrow(/no token/);
+    expect(() => createNodeClient({ url: t.node.url })).toThrow(NodeTokenMissingError);
   });
 });

@@ -47,8 +47,13 @@ describe.skipIf(skipReason !== undefined)('mesh over real mDNS in a network name
   }, 90_000);
 
   afterAll(async () => {
-    for (const node of nodes.values()) node.kill();
-    await new Promise((r) => setTimeout(r, 500));
+    // The namespace goes once its processes have exited (waitFor rejects at their exit).
+    await Promise.all(
+      [...nodes.values()].map((node) => {
+        node.kill();
+        return node.waitFor(() => false, 10_000, 'exit').catch(() => undefined);
+      }),
+    );
     ns?.cleanup();
     tmp?.cleanup();
   });
@@ -154,8 +159,20 @@ describe.skipIf(skipReason !== undefined)('mesh over real mDNS in a network name
     );
     await charlie.waitForPeers((ps) => ps.every((p) => p.status === 'gone'), 30_000, 'charlie locked out');
     await expect(charlie.request('connect', { address: alice.addresses[0] })).rejects.toThrow();
-    // Still locked out a while later: nobody lets charlie back in.
-    await new Promise((r) => setTimeout(r, 3_000));
+    // Still locked out a while later: over three more heartbeat ticks (each redials the peers a
+    // node knows, as mDNS keeps announcing charlie), nobody lets charlie back in.
+    const heartbeats = new Set<number>();
+    await bob.waitForPeers(
+      (ps) => {
+        const fromAlice = ps.find((p) => p.name === 'alice') as
+          | (PeerSummary & { lastSeen: number })
+          | undefined;
+        if (fromAlice !== undefined) heartbeats.add(fromAlice.lastSeen);
+        return heartbeats.size > 3;
+      },
+      15_000,
+      'three more heartbeats from alice',
+    );
     const fromBob = await bob.request<PeerSummary[]>('peers');
     expect(fromBob.some((p) => p.name === 'charlie' && p.status === 'online')).toBe(false);
     expect((await charlie.request<PeerSummary[]>('peers')).every((p) => p.status === 'gone')).toBe(true);

@@ -1,4 +1,4 @@
-/** Boundary validation of every wire message, and a type guard per message. */
+/** Boundary validation of every wire message, and type guards for the card messages. */
 import {
   CARD_PROTOCOL,
   INFER_PROTOCOL,
@@ -224,33 +224,3 @@ function guard<T extends Message>(type: T['type']): (value: unknown) => value is
 export const isCardMessage = guard<CardMessage>('card');
 /** True when the value is a valid `card-update`. */
 export const isCardUpdateMessage = guard<CardUpdateMessage>('card-update');
-/** True when the value is a valid `heartbeat`. */
-export const isHeartbeatMessage = guard<HeartbeatMessage>('heartbeat');
-/** True when the value is a valid `leave`. */
-export const isLeaveMessage = guard<LeaveMessage>('leave');
-/** True when the value is a valid `key-rotate`. */
-export const isKeyRotateMessage = guard<KeyRotateMessage>('key-rotate');
-/** True when the value is a valid `key-check`. */
-export const isKeyCheckMessage = guard<KeyCheckMessage>('key-check');
-/** True when the value is a valid `key-state`. */
-export const isKeyStateMessage = guard<KeyStateMessage>('key-state');
-/** True when the value is a valid `key-notice`. */
-export const isKeyNoticeMessage = guard<KeyNoticeMessage>('key-notice');
-/** True when the value is a valid `key-ack`. */
-export const isKeyAckMessage = guard<KeyAckMessage>('key-ack');
-/** True when the value is a valid `infer-request`. */
-export const isInferRequestMessage = guard<InferRequestMessage>('infer-request');
-/** True when the value is a valid `infer-chunk`. */
-export const isInferChunkMessage = guard<InferChunkMessage>('infer-chunk');
-/** True when the value is a valid `infer-done`. */
-export const isInferDoneMessage = guard<InferDoneMessage>('infer-done');
-/** True when the value is a valid `infer-error`. */
-export const isInferErrorMessage = guard<InferErrorMessage>('infer-error');
-/** True when the value is a valid `infer-cancel`. */
-export const isInferCancelMessage = guard<InferCancelMessage>('infer-cancel');
-/** True when the value is a valid `sync-hello`. */
-export const isSyncHelloMessage = guard<SyncHelloMessage>('sync-hello');
-/** True when the value is a valid `sync-message`. */
-export const isSyncMessageMessage = guard<SyncMessageMessage>('sync-message');
-/** True when the value is a valid `sync-refused`. */
-export const isSyncRefusedMessage = guard<SyncRefusedMessage>('sync-refused');

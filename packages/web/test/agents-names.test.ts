@@ -5,9 +5,8 @@
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type NodeProcess, startNodeProcess } from '../../node/test/helpers/node-process.js';
-import { startTestNode, type TestNode, waitFor } from '../../node/test/helpers/test-node.js';
 import { chromiumMissing, ensureWebBuilt, launchBrowser, skipBrowser } from './helpers/browser.js';
+import { type NodeProcess, startNodeProcess, startTestNode, type TestNode, waitFor } from './helpers/node.js';
 
 const suiteName = skipBrowser
   ? `agents page in Chromium (skipped: ${chromiumMissing()}; not root)`
@@ -28,7 +27,7 @@ describe.skipIf(skipBrowser)(suiteName, () => {
       offices.push(
         await startNodeProcess({
           name: 'office',
-          ollamaUrl: kitchen.sim!.url,
+          ollamaUrl: kitchen.sim.url,
           meshKeyFile: join(kitchen.dataDir, 'mesh.key'),
           bootstrap: kitchen.node.mesh.mesh.addresses(),
         }),

@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestNode, type TestNode } from '../../node/test/helpers/test-node.js';
 import { chromiumMissing, launchBrowser, skipBrowser } from './helpers/browser.js';
+import { startTestNode, type TestNode } from './helpers/node.js';
 
 /** Names a rebinding or cross-site attacker would own; Chromium resolves them to loopback here. */
 const ATTACKER = 'attacker.test';

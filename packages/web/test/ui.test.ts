@@ -2,8 +2,6 @@ import { join } from 'node:path';
 import { expectedAnswer, startOllamaSim } from '@allerac/ollama-sim';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type NodeProcess, startNodeProcess } from '../../node/test/helpers/node-process.js';
-import { startTestNode, type TestNode, waitFor } from '../../node/test/helpers/test-node.js';
 import {
   chromiumMissing,
   ensureWebBuilt,
@@ -11,6 +9,7 @@ import {
   SCREENSHOTS,
   skipBrowser,
 } from './helpers/browser.js';
+import { type NodeProcess, startNodeProcess, startTestNode, type TestNode, waitFor } from './helpers/node.js';
 
 const CHAT_MODEL = 'llama3.2:3b';
 const PULLED_MODEL = 'qwen2.5-coder:7b';

@@ -7,12 +7,13 @@ import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { DEFAULTS } from '../config.js';
+import { callNode } from '../node-client.js';
+import { readSetting, writeSetting } from '../store/settings-keys.js';
 import { openStore } from '../store/store.js';
 import { type BackupInfo, ensureBackupDir, listArchives } from './backup-files.js';
 import { type BackupSchedule, type BackupStatus, validateSchedule } from './backup-service.js';
 import { BACKUP_SETTINGS, DEFAULT_BACKUP_SUBDIR, PASSPHRASE_ENV } from './constants.js';
 import { BackupError } from './errors.js';
-import { callNode } from './node-client.js';
 import {
   assertNodeStopped,
   createOfflineBackup,
@@ -20,6 +21,7 @@ import {
   restoreArchive,
   verifyArchive,
 } from './offline.js';
+import { preMigrateBackup } from './pre-migrate.js';
 import { findRunningNode } from './runtime-file.js';
 
 interface CommonOptions {
@@ -239,10 +241,14 @@ export function registerBackupCommands(program: Command): void {
       );
       return;
     }
-    const store = await openStore({ databaseUrl: where.databaseUrl, dataDir: where.dataDir });
+    const store = await openStore({
+      databaseUrl: where.databaseUrl,
+      dataDir: where.dataDir,
+      beforeMigrate: preMigrateBackup(where.dataDir),
+    });
     try {
-      if (schedule !== undefined) await store.settings.set(BACKUP_SETTINGS.schedule, schedule);
-      const current = (await store.settings.get<BackupSchedule>(BACKUP_SETTINGS.schedule)) ?? null;
+      if (schedule !== undefined) await writeSetting(store.settings, BACKUP_SETTINGS.schedule, schedule);
+      const current = (await readSetting(store.settings, BACKUP_SETTINGS.schedule)) ?? null;
       console.log(JSON.stringify({ schedule: current, note: 'the node runs it once started' }, null, 2));
     } finally {
       await store.close();

@@ -15,6 +15,14 @@ import { hasSchema } from './table-dump.js';
 /** Prefix of pre-migration archives; the updater looks for these to undo a schema change. */
 export const PRE_MIGRATE_PREFIX = 'pre-migrate-';
 
+/**
+ * The store's `beforeMigrate` hook for a data dir: whoever opens a node's store (the node, the
+ * offline CLI) backs it up before a schema change.
+ */
+export function preMigrateBackup(dataDir: string): (sql: SqlClient) => Promise<string | undefined> {
+  return (sql) => backupBeforeMigrate(sql, dataDir);
+}
+
 /** Takes the pre-migration archive when one is needed; returns its file, or undefined when nothing is pending. */
 export async function backupBeforeMigrate(
   sql: SqlClient,

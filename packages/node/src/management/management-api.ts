@@ -2,8 +2,18 @@ import type { Policy } from '@allerac/router';
 import type { FastifyInstance } from 'fastify';
 import type { Backend } from '../backend/backend.js';
 import type { NodeConfig } from '../config.js';
+import {
+  JoinBody,
+  type NodeInfo,
+  type PairingCode,
+  type PairingJoined,
+  type PeerList,
+  PeerParams,
+  type PeerRemoved,
+  type RouteRanking,
+} from '../contract/management.js';
+import { RouteQuery } from '../contract/query.js';
 import { BadRequestError, HttpError } from '../http/errors.js';
-import { RouteQuery } from '../http/query-schemas.js';
 import { validatedBy } from '../http/validate.js';
 import type { MeshGateway } from '../inference/mesh-gateway.js';
 import type { MeshRuntime } from '../mesh-runtime.js';
@@ -19,36 +29,43 @@ export interface ManagementDeps {
   mesh: MeshRuntime;
 }
 
+/** This node as GET /allerac/v1/node describes it (and the live `node` event repeats it). */
+export async function describeNode(deps: Omit<ManagementDeps, 'gateway'>): Promise<NodeInfo> {
+  const card = await deps.mesh.mesh.localCard().catch(() => undefined);
+  return {
+    id: card?.peerId ?? null,
+    name: deps.config.name,
+    version: SOFTWARE_VERSION,
+    status: 'online',
+    backend: deps.backend.health(),
+    models: card?.models.map((m) => m.name) ?? [],
+    loadedModels: card?.models.filter((m) => m.loaded).map((m) => m.name) ?? [],
+    hardware: card?.hardware ?? null,
+    load: card?.load ?? null,
+    specializations: card?.specializations ?? [],
+    addresses: deps.mesh.mesh.addresses(),
+    store: {
+      kind: deps.store.db.kind,
+      ...(await deps.store.conversations.counts()),
+      memories: await deps.store.memories.count(),
+    },
+  };
+}
+
 /** /allerac/v1/*: this node, its peers, routing explanations, pairing. Every route needs a token or a session. */
 export function registerManagementApi(app: FastifyInstance, deps: ManagementDeps): void {
-  app.get('/allerac/v1/node', { config: { access: 'admin' } }, async () => {
-    const card = await deps.mesh.mesh.localCard().catch(() => undefined);
-    return {
-      id: card?.peerId ?? null,
-      name: deps.config.name,
-      version: SOFTWARE_VERSION,
-      status: 'online',
-      backend: deps.backend.health(),
-      models: card?.models.map((m) => m.name) ?? [],
-      loadedModels: card?.models.filter((m) => m.loaded).map((m) => m.name) ?? [],
-      hardware: card?.hardware ?? null,
-      load: card?.load ?? null,
-      specializations: card?.specializations ?? [],
-      addresses: deps.mesh.mesh.addresses(),
-      store: {
-        kind: deps.store.db.kind,
-        ...(await deps.store.conversations.counts()),
-        memories: await deps.store.memories.count(),
-      },
-    };
-  });
+  app.get('/allerac/v1/node', { config: { access: 'admin' } }, () => describeNode(deps));
 
-  app.get('/allerac/v1/peers', { config: { access: 'admin' } }, async () => deps.mesh.peers());
-
-  app.delete<{ Params: { id: string } }>(
-    '/allerac/v1/peers/:id',
+  app.get(
+    '/allerac/v1/peers',
     { config: { access: 'admin' } },
-    async (request) => {
+    async (): Promise<PeerList> => deps.mesh.peers(),
+  );
+
+  app.delete<{ Params: PeerParams }>(
+    '/allerac/v1/peers/:id',
+    { config: { access: 'admin' }, ...validatedBy({ params: PeerParams }) },
+    async (request): Promise<PeerRemoved> => {
       const peer = deps.mesh.peers().find((p) => p.id === request.params.id || p.name === request.params.id);
       if (peer === undefined) throw new HttpError(404, `no peer ${request.params.id}`);
       await deps.mesh.removePeer(peer.id);
@@ -56,27 +73,32 @@ export function registerManagementApi(app: FastifyInstance, deps: ManagementDeps
     },
   );
 
-  app.get('/allerac/v1/pairing/code', { config: { access: 'admin' } }, async (_request) => {
-    return { code: await deps.mesh.joinCode() };
-  });
+  app.get(
+    '/allerac/v1/pairing/code',
+    { config: { access: 'admin' } },
+    async (): Promise<PairingCode> => ({ code: await deps.mesh.joinCode() }),
+  );
 
-  app.post('/allerac/v1/pairing/join', { config: { access: 'admin' } }, async (request) => {
-    const code = (request.body as { code?: unknown } | undefined)?.code;
-    if (typeof code !== 'string' || code.trim() === '')
-      throw new BadRequestError('code must be a join code string');
-    try {
-      await deps.mesh.join(code);
-    } catch (error) {
-      if ((error as Error).name === 'JoinCodeError') throw new BadRequestError((error as Error).message);
-      throw error;
-    }
-    return { joined: true };
-  });
+  app.post<{ Body: JoinBody }>(
+    '/allerac/v1/pairing/join',
+    { config: { access: 'admin' }, ...validatedBy({ body: JoinBody }) },
+    async (request): Promise<PairingJoined> => {
+      const code = request.body.code.trim();
+      if (code === '') throw new BadRequestError('code must be a join code');
+      try {
+        await deps.mesh.join(code);
+      } catch (error) {
+        if ((error as Error).name === 'JoinCodeError') throw new BadRequestError((error as Error).message);
+        throw error;
+      }
+      return { joined: true };
+    },
+  );
 
-  app.get<{ Querystring: { model?: string; policy?: string; node?: string; specialization?: string } }>(
+  app.get<{ Querystring: RouteQuery }>(
     '/allerac/v1/route',
     { config: { access: 'admin' }, ...validatedBy({ querystring: RouteQuery }) },
-    async (request) => {
+    async (request): Promise<RouteRanking> => {
       const { model, policy, node, specialization } = request.query;
       if (model === undefined || model === '')
         throw new BadRequestError('model is required, e.g. ?model=llama3.2');

@@ -7,7 +7,7 @@
  * const mesh = createMesh({ name: 'kitchen', dataDir, meshKeyFile, listenHost: '0.0.0.0', p2pPort: 4001,
  *   specializations: ['home'], softwareVersion: '0.1.0' }, { logger, cardSource });
  * await mesh.start();
- * mesh.on('peer:join', (peer) => logger.info(peer.name));
+ * mesh.addEventListener('peer:join', (evt) => logger.info(evt.detail.name));
  * ```
  */
 export { createJoinCode, JoinCodeError, parseJoinCode } from './join-code.js';

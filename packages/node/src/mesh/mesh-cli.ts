@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
-import { callNode } from '../backup/node-client.js';
 import { findRunningNode } from '../backup/runtime-file.js';
 import { DEFAULTS } from '../config.js';
 import type { PeerSummary } from '../mesh-runtime.js';
+import { callNode } from '../node-client.js';
 import { createJoinCode } from './join-code.js';
 import { loadOrCreateMeshKey } from './mesh-key.js';
 import { formatPeersTable } from './peers-table.js';

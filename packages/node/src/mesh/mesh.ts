@@ -37,7 +37,15 @@ import {
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import { identify } from '@libp2p/identify';
-import type { Connection, Libp2p, PeerId, PrivateKey, Stream } from '@libp2p/interface';
+import {
+  type Connection,
+  type Libp2p,
+  type PeerId,
+  type PrivateKey,
+  type Stream,
+  TypedEventEmitter,
+  type TypedEventTarget,
+} from '@libp2p/interface';
 import { mdns } from '@libp2p/mdns';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { type Ping, ping } from '@libp2p/ping';
@@ -46,7 +54,7 @@ import { tcp } from '@libp2p/tcp';
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
 import type { Logger } from 'pino';
-import { createHardwareProbe, type HardwareProbe } from '../system/hardware.js';
+import { createSystemProbe, type HardwareProbe } from '../system/hardware.js';
 import { createKeyRotation, type KeyRotationService } from './key-rotation.js';
 import { CannotRemoveSelfError, KeyRotationBusyError, MeshKeyOutOfDateError } from './mesh-errors.js';
 import { applyJoin, type JoinOutcome, RetiredJoinCodeError } from './mesh-join.js';
@@ -157,14 +165,19 @@ export interface PeerView {
   addresses: string[];
 }
 
-/** Events of the mesh; each carries the peer's view after the change. */
+/**
+ * Events of the mesh. A peer event carries the peer's view after the change. Listeners must not
+ * throw: an EventTarget reports a listener's exception as an uncaught one.
+ */
 export interface MeshEvents {
   /** A peer became online (first time, or back after being gone). */
-  'peer:join': PeerView;
+  'peer:join': CustomEvent<PeerView>;
   /** An online peer sent a new card. */
-  'peer:update': PeerView;
+  'peer:update': CustomEvent<PeerView>;
   /** A peer became gone. */
-  'peer:leave': PeerView;
+  'peer:leave': CustomEvent<PeerView>;
+  /** This node published a changed card (load, models, backend, free memory). */
+  'self:update': CustomEvent<NodeCard>;
 }
 
 /** Where this node stands with the home's mesh key. */
@@ -185,8 +198,8 @@ export interface MeshKeyStatus {
 /** Handler of an application protocol stream. */
 export type MeshStreamHandler = (stream: Stream, peerId: string) => void | Promise<void>;
 
-/** The mesh as the rest of the node sees it. */
-export interface Mesh {
+/** The mesh as the rest of the node sees it; its events are MeshEvents. */
+export interface Mesh extends TypedEventTarget<MeshEvents> {
   /** This node's peer id; available once started. */
   readonly peerId: string;
   /** Starts the host; idempotent. */
@@ -219,10 +232,6 @@ export interface Mesh {
   join(key: Uint8Array): Promise<JoinOutcome>;
   /** Where this node stands with the home's key. */
   keyStatus(): MeshKeyStatus;
-  /** Subscribes to an event. */
-  on<K extends keyof MeshEvents>(event: K, listener: (view: MeshEvents[K]) => void): void;
-  /** Unsubscribes from an event. */
-  off<K extends keyof MeshEvents>(event: K, listener: (view: MeshEvents[K]) => void): void;
 }
 
 /** Creates the mesh; nothing happens until start(). */
@@ -242,7 +251,7 @@ interface PeerState {
 
 type Services = { identify: unknown; ping: Ping };
 
-class Libp2pMesh implements Mesh {
+class Libp2pMesh extends TypedEventEmitter<MeshEvents> implements Mesh {
   private readonly init: MeshInit;
   private readonly log: Logger;
   private readonly components: MeshComponents;
@@ -265,7 +274,6 @@ class Libp2pMesh implements Mesh {
   /** Card streams being opened, with when the attempt started. */
   private readonly opening = new Map<string, number>();
   private readonly handlers = new Map<string, MeshStreamHandler>();
-  private readonly listeners = new Map<keyof MeshEvents, Set<(view: PeerView) => void>>();
   private readonly backoff = new Map<string, { until: number; strikes: number }>();
   private readonly dialFailures = new Map<string, { at: number; count: number }>();
   /** Peers found by discovery or met on a connection: redialled by the tick until connected. */
@@ -286,10 +294,11 @@ class Libp2pMesh implements Mesh {
   private lastPublishedAt = 0;
 
   constructor(init: MeshInit, components: MeshComponents) {
+    super();
     this.init = init;
     this.components = components;
     this.log = components.logger.child({ component: 'mesh' });
-    this.hardware = components.hardware ?? createHardwareProbe({ dataDir: init.dataDir });
+    this.hardware = components.hardware ?? createSystemProbe({ dataDir: init.dataDir }).hardware;
     this.heartbeatMs = init.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS;
     this.handlers.set(CARD_PROTOCOL, (stream, peer) => this.onCardStream(stream, peer));
     this.handlers.set(KEY_PROTOCOL, (stream, peer) => this.rotation?.handle(stream, peer));
@@ -461,19 +470,6 @@ class Libp2pMesh implements Mesh {
         issuedAt: rotation.issuedAt,
       },
     };
-  }
-
-  on<K extends keyof MeshEvents>(event: K, listener: (view: MeshEvents[K]) => void): void {
-    let set = this.listeners.get(event);
-    if (set === undefined) {
-      set = new Set();
-      this.listeners.set(event, set);
-    }
-    set.add(listener);
-  }
-
-  off<K extends keyof MeshEvents>(event: K, listener: (view: MeshEvents[K]) => void): void {
-    this.listeners.get(event)?.delete(listener);
   }
 
   // --- transport --------------------------------------------------------------------------
@@ -938,6 +934,7 @@ class Libp2pMesh implements Mesh {
     this.seq = card.seq;
     this.current = (await signedCardMessage('card', card, this.privateKey as PrivateKey)) as CardMessage;
     this.lastPublishedAt = Date.now();
+    this.safeDispatchEvent('self:update', { detail: card });
     const update: CardUpdateMessage = { ...this.current, type: 'card-update' };
     await Promise.allSettled([...this.outbound.entries()].map(([peer, s]) => this.send(peer, s, update)));
   }
@@ -1139,16 +1136,9 @@ class Libp2pMesh implements Mesh {
     };
   }
 
-  private emit(event: keyof MeshEvents, state: PeerState): void {
+  private emit(event: 'peer:join' | 'peer:update' | 'peer:leave', state: PeerState): void {
     const view = this.view(state);
-    if (view === undefined) return;
-    for (const listener of this.listeners.get(event) ?? []) {
-      try {
-        listener(view);
-      } catch (err) {
-        this.log.warn({ event: 'mesh-listener-failed', err: String(err) }, 'mesh event listener threw');
-      }
-    }
+    if (view !== undefined) this.safeDispatchEvent(event, { detail: view });
   }
 }
 

@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import { ConversationOwnerRepository } from '../accounts/conversation-owner-repository.js';
 import { SessionRepository } from '../accounts/session-repository.js';
 import { UserRepository } from '../accounts/user-repository.js';
-import { backupBeforeMigrate } from '../backup/pre-migrate.js';
 import { ConversationRepository } from './conversation-repository.js';
 import { MemoryRepository } from './memory-repository.js';
 import { migrate } from './migrate.js';
@@ -35,6 +34,11 @@ export interface StoreOptions {
   databaseUrl?: string | undefined;
   /** The node's data dir; PGlite lives in `<dataDir>/db`. Undefined means in memory (tests). */
   dataDir?: string | undefined;
+  /**
+   * Runs on the open database before migrations do (the node passes backup/pre-migrate.ts's
+   * backup); a throw closes the database and fails the open.
+   */
+  beforeMigrate?: ((db: Database) => Promise<unknown>) | undefined;
 }
 
 /** Wraps an open database with the repositories, after running migrations. */
@@ -65,9 +69,8 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     options.databaseUrl !== undefined && options.databaseUrl !== ''
       ? await openPostgresDatabase(options.databaseUrl)
       : await openPgliteDatabase(options.dataDir === undefined ? undefined : join(options.dataDir, 'db'));
-  // A schema change is preceded by a backup of the data as it was (backup/pre-migrate.ts).
-  if (options.dataDir !== undefined) {
-    await backupBeforeMigrate(db, options.dataDir).catch(async (error: unknown) => {
+  if (options.beforeMigrate !== undefined) {
+    await options.beforeMigrate(db).catch(async (error: unknown) => {
       await db.close().catch(() => {});
       throw error;
     });

@@ -2,19 +2,22 @@ import fastifyCookie from '@fastify/cookie';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { AccountService } from '../accounts/account-service.js';
-import { createSessionAuthenticator } from '../accounts/session-auth.js';
 import { SetupCode } from '../accounts/setup-code.js';
+import { TokenRegistry } from '../auth/token-registry.js';
 import type { Backend } from '../backend/backend.js';
 import type { NodeConfig } from '../config.js';
 import type { Authenticator } from '../http/route-access.js';
 import type { Store } from '../store/store.js';
+import type { HardwareProbe } from '../system/hardware.js';
+import type { SystemSampler } from '../system/system-sampler.js';
 import { SOFTWARE_VERSION } from '../version.js';
 import { registerAccountRoutes } from './account-routes.js';
 import { registerAuthRoutes } from './auth-routes.js';
 import { registerConversationRoutes } from './conversation-routes.js';
+import type { LiveMesh } from './live-events.js';
+import { createSessionAuthenticator } from './session-auth.js';
 import { registerSetupRoutes } from './setup-routes.js';
 import { registerSystemRoutes } from './system-routes.js';
-import { SystemSampler } from './system-sampler.js';
 import { registerWebAssets, resolveWebDist } from './web-assets.js';
 
 /** What the web UI's node side needs. */
@@ -29,6 +32,16 @@ export interface UiComponents {
   webDist?: string | undefined;
   /** Joins a home mesh with a join code at runtime, once the mesh offers it. */
   joinMesh?: ((code: string) => Promise<void>) | undefined;
+  /** The memory service, which takes the embedding model the setup wizard chooses. */
+  memory: { setEmbeddingModel(model: string): Promise<unknown> };
+  /** This machine's live samples for the dashboard (system/system-sampler.ts). */
+  sampler: SystemSampler;
+  /** This machine's hardware, from the probe the card uses too. */
+  hardware: HardwareProbe;
+  /** The peers and their events, for the live event stream. */
+  mesh: LiveMesh;
+  /** This node as GET /allerac/v1/node describes it, for the live event stream. */
+  nodeInfo: () => Promise<unknown>;
 }
 
 /** The UI's parts, wired into the HTTP server by the daemon. */
@@ -54,7 +67,7 @@ export function createWebUi(components: UiComponents): WebUi {
     async register(app) {
       // Also loads the cookie codec that the session authenticator's parse/serialize use.
       await app.register(fastifyCookie);
-      const sampler = new SystemSampler(config.dataDir, logger.child({ component: 'system-sampler' }));
+      const { sampler } = components;
       app.addHook('onClose', async () => sampler.stop());
       registerAuthRoutes(app, {
         accounts,
@@ -63,18 +76,26 @@ export function createWebUi(components: UiComponents): WebUi {
         version: SOFTWARE_VERSION,
         setupCode,
       });
-      registerAccountRoutes(app, { accounts, tokens: store.tokens });
+      registerAccountRoutes(app, {
+        accounts,
+        settings: store.settings,
+        tokens: new TokenRegistry(config.dataDir, store.tokens),
+      });
       registerSetupRoutes(app, {
         accounts,
         settings: store.settings,
         backend,
         joinMesh: components.joinMesh,
+        memory: components.memory,
       });
       registerConversationRoutes(app, { store, logger });
       registerSystemRoutes(app, {
         store,
         backend,
         sampler,
+        hardware: components.hardware,
+        mesh: components.mesh,
+        nodeInfo: components.nodeInfo,
         logger,
         nodeName: config.name,
         version: SOFTWARE_VERSION,

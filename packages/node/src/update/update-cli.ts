@@ -5,9 +5,11 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Command, Option } from 'commander';
-import { callNode } from '../backup/node-client.js';
+import { preMigrateBackup } from '../backup/pre-migrate.js';
 import { findRunningNode } from '../backup/runtime-file.js';
 import { DEFAULTS } from '../config.js';
+import { callNode } from '../node-client.js';
+import { writeSetting } from '../store/settings-keys.js';
 import { openStore } from '../store/store.js';
 import { SOFTWARE_VERSION } from '../version.js';
 import { requireInstallLayout } from './install-layout.js';
@@ -57,10 +59,16 @@ async function settings(
     const status = await callNode<UpdateSettings>(dataDir, node, 'GET', '/allerac/v1/update/status');
     return { enabled: status.enabled, source: status.source };
   }
-  const store = await openStore({ databaseUrl: options.databaseUrl ?? process.env.DATABASE_URL, dataDir });
+  const store = await openStore({
+    databaseUrl: options.databaseUrl ?? process.env.DATABASE_URL,
+    dataDir,
+    beforeMigrate: preMigrateBackup(dataDir),
+  });
   try {
-    if (change?.enabled !== undefined) await store.settings.set(UPDATE_SETTINGS.enabled, change.enabled);
-    if (change?.source !== undefined) await store.settings.set(UPDATE_SETTINGS.source, change.source);
+    if (change?.enabled !== undefined)
+      await writeSetting(store.settings, UPDATE_SETTINGS.enabled, change.enabled);
+    if (change?.source !== undefined)
+      await writeSetting(store.settings, UPDATE_SETTINGS.source, change.source);
     return await readUpdateSettings(store.settings);
   } finally {
     await store.close();

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { type OllamaSim, type OllamaSimOptions, startOllamaSim } from '@allerac/ollama-sim';
 import { pino } from 'pino';
 import { resolveStartConfig } from '../../src/config.js';
-import { type RunningNode, startNode } from '../../src/daemon.js';
+import { type AlleracNode, createNode } from '../../src/daemon.js';
 
 /** A node on loopback backed by an ollama-sim, in a temporary data dir. */
 export interface TestNode {
-  node: RunningNode;
+  node: AlleracNode;
   sim: OllamaSim | undefined;
   dataDir: string;
   teardown(): Promise<void>;
@@ -47,7 +47,15 @@ export async function startTestNode(
     },
     {},
   );
-  const node = await startNode(config, { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
+  const node = await createNode(config, { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
+  try {
+    await node.start();
+  } catch (error) {
+    await node.close(0);
+    await sim?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
   return {
     node,
     sim,
