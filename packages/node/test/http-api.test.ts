@@ -38,7 +38,11 @@ describe('http api: end to end with the official clients', () => {
       if (chunk.done) final = chunk as unknown as Record<string, unknown>;
     }
     expect(text).toBe(expectedAnswer(MODEL, question));
-    expect(final?.allerac).toEqual({ node: 'alice', failovers: 0 });
+    expect(final?.allerac).toMatchObject({
+      node: 'alice',
+      failovers: 0,
+      memory: { scope: 'private+shared' },
+    });
     expect(final?.eval_count).toBeGreaterThan(0);
   });
 
@@ -80,7 +84,7 @@ describe('http api: end to end with the official clients', () => {
       last = chunk;
     }
     expect(text).toBe(expectedAnswer(MODEL, question));
-    expect((last as { allerac?: unknown }).allerac).toEqual({ node: 'alice', failovers: 0 });
+    expect((last as { allerac?: unknown }).allerac).toMatchObject({ node: 'alice', failovers: 0 });
 
     const embedded = await openai.embeddings.create({ model: 'all-minilm:latest', input: 'a cat' });
     expect(embedded.data[0]?.embedding).toHaveLength(384);

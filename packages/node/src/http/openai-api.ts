@@ -1,28 +1,41 @@
-import { randomBytes } from 'node:crypto';
+import { normalizeModelName } from '@allerac/router';
 import type { FastifyInstance } from 'fastify';
 import type { OllamaObject } from '../backend/backend.js';
-import type { AnswerAggregate } from '../inference/aggregate.js';
-import type { ServedBy } from '../inference/gateway.js';
-import { BadRequestError, errorBody, HttpError } from './errors.js';
-import { type GenerationContext, type StreamFormat, serveGeneration } from './generation.js';
+import { ModelNotFoundError } from '../inference/errors.js';
+import type { NewMessage } from '../store/conversation-repository.js';
+import { BadRequestError } from './errors.js';
+import { type GenerationContext, serveGeneration } from './generation.js';
 import { CONVERSATION_HEADER, conversationIdOf, requestSignal } from './ollama-api.js';
-import { BASE64_PATTERN } from './ollama-schemas.js';
+import {
+  chatJsonFormat,
+  chatStreamFormat,
+  completionJsonFormat,
+  completionStreamFormat,
+  responsesJsonFormat,
+  responsesStreamFormat,
+} from './openai-formats.js';
+import { toOpenAiModel } from './openai-render.js';
+import { fromResponsesRequest } from './openai-responses-request.js';
 import {
   ChatCompletionRequest,
+  CompletionRequest,
   ModelParams,
   OpenAiEmbedRequest,
-  type OpenAiMessage,
+  ResponsesRequest,
 } from './openai-schemas.js';
+import { fromChatRequest, fromCompletionRequest } from './openai-translate.js';
 import { requireModel, validatedBy } from './validate.js';
 
-const unixSeconds = () => Math.floor(Date.now() / 1000);
-const completionId = () => `chatcmpl-${randomBytes(12).toString('hex')}`;
-
-/** OpenAI-compatible routes: /v1/models, /v1/chat/completions, /v1/embeddings. */
+/**
+ * OpenAI-compatible routes, as Ollama's own /v1 serves them: /v1/models (and one model),
+ * /v1/chat/completions, /v1/completions, /v1/responses, /v1/embeddings. Requests are translated
+ * to Ollama's shape (openai-translate.ts, openai-responses-request.ts) and answers back
+ * (openai-formats.ts); the gateway serves them like any /api request.
+ */
 export function registerOpenAiApi(app: FastifyInstance, ctx: GenerationContext): void {
   app.get('/v1/models', { config: { access: 'local-or-token' } }, async () => ({
     object: 'list',
-    data: (await ctx.gateway.models()).map(toOpenAiModel),
+    data: (await ctx.gateway.models()).map((m) => toOpenAiModel(m.model || m.name, m.modified_at)),
   }));
 
   app.get(
@@ -30,16 +43,12 @@ export function registerOpenAiApi(app: FastifyInstance, ctx: GenerationContext):
     { config: { access: 'local-or-token' }, ...validatedBy({ params: ModelParams }) },
     async (request) => {
       const { model: name } = request.params as ModelParams;
-      const model = (await ctx.gateway.models()).find((m) => m.name === name);
-      if (model === undefined) {
-        throw new HttpError(
-          404,
-          `The model '${name}' does not exist`,
-          'invalid_request_error',
-          'model_not_found',
-        );
-      }
-      return toOpenAiModel(model);
+      // As Ollama: `llama3.2` is `llama3.2:latest`, names compare case-insensitively, and the id
+      // is the name as asked.
+      const wanted = normalizeModelName(name);
+      const model = (await ctx.gateway.models()).find((m) => normalizeModelName(m.name) === wanted);
+      if (model === undefined) throw new ModelNotFoundError(name, `model '${withTag(name)}' not found`);
+      return toOpenAiModel(name, model.modified_at);
     },
   );
 
@@ -49,31 +58,63 @@ export function registerOpenAiApi(app: FastifyInstance, ctx: GenerationContext):
     async (request, reply) => {
       const body = request.body as ChatCompletionRequest;
       const model = requireModel(body);
-      const messages = body.messages ?? [];
-      if (messages.length === 0) throw new BadRequestError('messages must be a non-empty array');
-      const includeUsage = body.stream_options?.include_usage === true;
-      const ollamaMessages = messages.map((message) => toOllamaMessage(message, messages));
+      const ollamaRequest = fromChatRequest(body);
       await serveGeneration(ctx, request, reply, {
         kind: 'chat',
         flavor: 'openai',
         model,
-        ollamaRequest: {
-          model,
-          messages: ollamaMessages,
-          options: toOllamaOptions(body),
-          ...formatOf(body),
-          ...(body.tools ? { tools: body.tools } : {}),
-          // Allerac's own options (routing policy, memories opt-out) pass through to the gateway.
-          ...(body.allerac ? { allerac: body.allerac } : {}),
-        },
+        ollamaRequest,
         stream: body.stream === true,
         record: {
           source: 'openai-api',
-          messages: ollamaMessages.map((m) => ({ role: m.role, content: m.content })),
+          messages: storedMessages(ollamaRequest),
           conversationId: conversationIdOf(request.headers[CONVERSATION_HEADER]),
         },
-        streamFormat: openAiStreamFormat(model, includeUsage),
-        jsonFormat: (answer, servedBy) => toChatCompletion(model, answer, servedBy),
+        streamFormat: chatStreamFormat(model, body.stream_options?.include_usage === true),
+        jsonFormat: chatJsonFormat(model),
+      });
+    },
+  );
+
+  app.post(
+    '/v1/completions',
+    { config: { access: 'local-or-token' }, ...validatedBy({ body: CompletionRequest }) },
+    async (request, reply) => {
+      const body = request.body as CompletionRequest;
+      const model = requireModel(body);
+      await serveGeneration(ctx, request, reply, {
+        kind: 'generate',
+        flavor: 'openai',
+        model,
+        ollamaRequest: fromCompletionRequest(body),
+        stream: body.stream === true,
+        record: { source: 'openai-api', messages: [{ role: 'user', content: body.prompt ?? '' }] },
+        streamFormat: completionStreamFormat(model, body.stream_options?.include_usage === true),
+        jsonFormat: completionJsonFormat(model),
+      });
+    },
+  );
+
+  app.post(
+    '/v1/responses',
+    { config: { access: 'local-or-token' }, ...validatedBy({ body: ResponsesRequest }) },
+    async (request, reply) => {
+      const body = request.body as ResponsesRequest;
+      const model = requireModel(body);
+      const ollamaRequest = fromResponsesRequest(body);
+      await serveGeneration(ctx, request, reply, {
+        kind: 'chat',
+        flavor: 'openai',
+        model,
+        ollamaRequest,
+        stream: body.stream === true,
+        record: {
+          source: 'openai-api',
+          messages: storedMessages(ollamaRequest),
+          conversationId: conversationIdOf(request.headers[CONVERSATION_HEADER]),
+        },
+        streamFormat: responsesStreamFormat(model, body),
+        jsonFormat: responsesJsonFormat(model, body),
       });
     },
   );
@@ -110,187 +151,17 @@ export function registerOpenAiApi(app: FastifyInstance, ctx: GenerationContext):
   );
 }
 
-function toOpenAiModel(model: { name: string; modified_at?: string }) {
-  const created = model.modified_at === undefined ? 0 : Math.floor(Date.parse(model.modified_at) / 1000);
-  return {
-    id: model.name,
-    object: 'model',
-    created: Number.isNaN(created) ? 0 : created,
-    owned_by: 'library',
-  };
+/** The question as the conversation store keeps it: role and text. */
+function storedMessages(request: OllamaObject): NewMessage[] {
+  return ((request.messages ?? []) as Array<{ role: string; content?: string }>).map((m) => ({
+    role: m.role,
+    content: m.content ?? '',
+  }));
 }
 
-const base64 = new RegExp(BASE64_PATTERN);
-
-/** An Ollama chat message: text plus base64 images, tool calls with their arguments as objects. */
-type OllamaChatMessage = { role: string; content: string; images?: string[] } & OllamaObject;
-
-/** OpenAI message content may be a list of parts; Ollama takes text plus base64 images. */
-function toOllamaMessage(message: OpenAiMessage, all: readonly OpenAiMessage[]): OllamaChatMessage {
-  const role = message.role === 'developer' ? 'system' : message.role;
-  const { content } = message;
-  const out: OllamaChatMessage = { role, content: '' };
-  if (typeof content === 'string') out.content = content;
-  else if (Array.isArray(content)) {
-    const images: string[] = [];
-    for (const part of content) {
-      if (part.type === 'text' && typeof part.text === 'string') out.content += part.text;
-      else if (part.type === 'image_url') {
-        const url = typeof part.image_url === 'string' ? part.image_url : part.image_url?.url;
-        const data =
-          typeof url === 'string' && url.startsWith('data:') ? url.slice(url.indexOf(',') + 1) : '';
-        if (!/^data:[^,]*;base64,/.test(url ?? '') || !base64.test(data)) {
-          throw new BadRequestError('image_url must be a base64 data: URL; remote images are not fetched');
-        }
-        images.push(data);
-      } else throw new BadRequestError(`unsupported content part type: ${String(part.type)}`);
-    }
-    if (images.length > 0) out.images = images;
-  }
-  if (message.tool_calls) out.tool_calls = message.tool_calls.map(toOllamaToolCall);
-  if (typeof message.tool_call_id === 'string') out.tool_call_id = message.tool_call_id;
-  if (role === 'tool') {
-    const name = message.name || toolNameOf(message.tool_call_id, all);
-    if (name) out.tool_name = name;
-  }
-  return out;
-}
-
-/** OpenAI sends a tool call's arguments as a JSON string; Ollama takes the object. */
-function toOllamaToolCall(call: NonNullable<OpenAiMessage['tool_calls']>[number]): OllamaObject {
-  const text = call.function?.arguments ?? '';
-  let args: unknown = {};
-  if (text.trim() !== '') {
-    try {
-      args = JSON.parse(text);
-    } catch {
-      args = undefined;
-    }
-  }
-  if (typeof args !== 'object' || args === null || Array.isArray(args)) {
-    throw new BadRequestError('invalid tool call arguments: function.arguments must be a JSON object string');
-  }
-  return {
-    ...(call.id ? { id: call.id } : {}),
-    function: { name: call.function?.name ?? '', arguments: args },
-  };
-}
-
-/** The function a tool result answers, found by its call id in the earlier messages. */
-function toolNameOf(id: string | null | undefined, all: readonly OpenAiMessage[]): string | undefined {
-  if (!id) return undefined;
-  for (const message of all) {
-    const call = message.tool_calls?.find((candidate) => candidate.id === id);
-    if (call?.function?.name) return call.function.name;
-  }
-  return undefined;
-}
-
-function toOllamaOptions(body: ChatCompletionRequest): OllamaObject {
-  const options: OllamaObject = {};
-  const maxTokens = body.max_completion_tokens ?? body.max_tokens;
-  if (maxTokens !== undefined && maxTokens !== null) {
-    if (maxTokens < 1) throw new BadRequestError('max_tokens must be a positive number');
-    options.num_predict = maxTokens;
-  }
-  for (const key of ['temperature', 'top_p', 'seed', 'frequency_penalty', 'presence_penalty'] as const) {
-    const value = body[key];
-    if (value !== undefined && value !== null) options[key] = value;
-  }
-  if (body.stop !== undefined && body.stop !== null)
-    options.stop = Array.isArray(body.stop) ? body.stop : [body.stop];
-  return options;
-}
-
-function formatOf(body: ChatCompletionRequest): OllamaObject {
-  const format = body.response_format;
-  if (format?.type === 'json_object') return { format: 'json' };
-  if (format?.type === 'json_schema' && format.json_schema?.schema !== undefined)
-    return { format: format.json_schema.schema };
-  return {};
-}
-
-function finishReason(final: OllamaObject | undefined): string {
-  if (final?.done_reason === 'length') return 'length';
-  const message = final?.message as { tool_calls?: unknown[] } | undefined;
-  if (Array.isArray(message?.tool_calls) && message.tool_calls.length > 0) return 'tool_calls';
-  return 'stop';
-}
-
-function usageOf(final: OllamaObject | undefined) {
-  const prompt = typeof final?.prompt_eval_count === 'number' ? final.prompt_eval_count : 0;
-  const completion = typeof final?.eval_count === 'number' ? final.eval_count : 0;
-  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
-}
-
-function toChatCompletion(model: string, answer: AnswerAggregate, servedBy: ServedBy) {
-  const message: Record<string, unknown> = { role: 'assistant', content: answer.content };
-  if (answer.toolCalls.length > 0) message.tool_calls = openAiToolCalls(answer.toolCalls);
-  return {
-    id: completionId(),
-    object: 'chat.completion',
-    created: unixSeconds(),
-    model,
-    system_fingerprint: 'fp_allerac',
-    choices: [
-      {
-        index: 0,
-        message,
-        finish_reason: answer.toolCalls.length > 0 ? 'tool_calls' : finishReason(answer.last),
-      },
-    ],
-    usage: usageOf(answer.last),
-    allerac: servedBy,
-  };
-}
-
-function openAiToolCalls(calls: unknown[]) {
-  return calls.map((call, index) => {
-    const fn = (call as { function?: { name?: string; arguments?: unknown } }).function ?? {};
-    return {
-      id: `call_${index}_${randomBytes(4).toString('hex')}`,
-      index,
-      type: 'function',
-      function: { name: fn.name ?? '', arguments: JSON.stringify(fn.arguments ?? {}) },
-    };
-  });
-}
-
-/** OpenAI's SSE chunks, ending with `data: [DONE]`; the final chunk carries `allerac`. */
-function openAiStreamFormat(model: string, includeUsage: boolean): StreamFormat {
-  const id = completionId();
-  const created = unixSeconds();
-  let first = true;
-  const sse = (data: unknown) => `data: ${JSON.stringify(data)}\n\n`;
-  return {
-    contentType: 'text/event-stream',
-    chunk(chunk, servedBy) {
-      const message = chunk.message as { content?: string; tool_calls?: unknown[] } | undefined;
-      const delta: Record<string, unknown> = {};
-      if (first) delta.role = 'assistant';
-      first = false;
-      if (typeof message?.content === 'string' && message.content !== '') delta.content = message.content;
-      if (Array.isArray(message?.tool_calls) && message.tool_calls.length > 0)
-        delta.tool_calls = openAiToolCalls(message.tool_calls);
-      const done = chunk.done === true;
-      const base = { id, object: 'chat.completion.chunk', created, model, system_fingerprint: 'fp_allerac' };
-      let out = '';
-      if (!done || Object.keys(delta).length > 0) {
-        out += sse({ ...base, choices: [{ index: 0, delta, finish_reason: null }] });
-      }
-      if (done) {
-        out += sse({
-          ...base,
-          choices: [{ index: 0, delta: {}, finish_reason: finishReason(chunk) }],
-          allerac: servedBy,
-        });
-        if (includeUsage) out += sse({ ...base, choices: [], usage: usageOf(chunk) });
-      }
-      return out;
-    },
-    error: (error) => sse(errorBody('openai', error)),
-    trailer: () => 'data: [DONE]\n\n',
-  };
+/** A model name with Ollama's default tag when it has none. */
+function withTag(name: string): string {
+  return name.slice(name.lastIndexOf('/') + 1).includes(':') ? name : `${name}:latest`;
 }
 
 function toBase64Floats(values: number[]): string {
