@@ -1,4 +1,5 @@
 /** The UI's HTTP client: same-origin fetch with the session cookie and the CSRF header. */
+import type { ChatChunk } from '@allerac/node';
 
 /** An HTTP error answered by the node, with its status and message. */
 export class ApiError extends Error {
@@ -77,11 +78,14 @@ export async function optionalApi<T>(path: string): Promise<T | undefined> {
   }
 }
 
-/** Posts and reads a server-sent-events answer, calling `onEvent` for each event. */
-export async function postSse(
+/**
+ * Posts and reads a server-sent-events answer, calling the handler of each event that has one;
+ * `Events` maps the route's event names to their data (from the contract, such as `PullEvents`).
+ */
+export async function postSse<Events extends object>(
   path: string,
   body: unknown,
-  onEvent: (event: string, data: unknown) => void,
+  handlers: { [E in keyof Events]?: (data: Events[E]) => void },
   signal?: AbortSignal,
 ): Promise<void> {
   const init: RequestInit = {
@@ -109,31 +113,11 @@ export async function postSse(
         if (line.startsWith('event: ')) event = line.slice(7);
         else if (line.startsWith('data: ')) data.push(line.slice(6));
       }
-      if (data.length > 0) onEvent(event, JSON.parse(data.join('\n')));
+      const handler = (handlers as Record<string, ((data: unknown) => void) | undefined>)[event];
+      if (data.length > 0) handler?.(JSON.parse(data.join('\n')));
       end = buffer.indexOf('\n\n');
     }
   }
-}
-
-/** One chunk of Ollama's streamed /api/chat answer. */
-export interface ChatChunk {
-  message?: { role: string; content: string };
-  done?: boolean;
-  error?: string;
-  allerac?: {
-    node?: string;
-    failovers?: number;
-    /** Which memories the serving node could be given, and how many it was. */
-    memory?: ChatMemoryUse;
-    memories?: Array<{ id?: string; text: string; score?: number }>;
-  };
-}
-
-/** The final chat chunk's `allerac.memory` (packages/node memory/chat-memory.ts). */
-export interface ChatMemoryUse {
-  /** `private+shared`: answered here; `shared`: by a peer, given only spaces it may hold; `none`: by a peer given none. */
-  scope: 'private+shared' | 'shared' | 'none';
-  used: number;
 }
 
 /** Streams an Ollama chat through the node; calls `onChunk` per NDJSON line. */

@@ -7,8 +7,8 @@ import {
   type BackupStatus,
   CreateBackupBody,
 } from '../contract/backup.js';
+import { BackupListQuery } from '../contract/query.js';
 import { BadRequestError, HttpError } from '../http/errors.js';
-import { BackupListQuery } from '../http/query-schemas.js';
 import { validatedBy } from '../http/validate.js';
 import type { BackupService } from './backup-service.js';
 import { BackupTargetNotAllowedError } from './backup-targets.js';

@@ -10,12 +10,13 @@
  * cannot), and `role` is required because the node records it.
  */
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { STORABLE_TEXT_PATTERN } from '../contract/schema.js';
 
 /** Go leaves a field at its zero value for JSON `null`: optional, and nullable. */
 export const Opt = <T extends TSchema>(schema: T) => Type.Optional(Type.Union([schema, Type.Null()]));
 
-/** Text the node stores (chat messages, prompts, model names): PostgreSQL text cannot hold U+0000. */
-export const STORABLE_TEXT_PATTERN = '^[^\\u0000]*$';
+// Text the node stores holds no NUL; the contract defines the pattern for every route.
+export { STORABLE_TEXT_PATTERN };
 /** A string the node may store. */
 export const StorableText = Type.String({
   pattern: STORABLE_TEXT_PATTERN,
@@ -213,3 +214,64 @@ export const ShowRequest = Type.Object({
   allerac: Opt(AlleracOptions),
 });
 export type ShowRequest = Static<typeof ShowRequest>;
+
+/** Allerac's options of a model-management request: which node's Ollama acts (`*`: every node, delete only). */
+export const ModelAlleracOptions = Type.Object({
+  node: Opt(Type.String({ maxLength: 256 })),
+});
+
+/** POST /api/pull: api.PullRequest (`name` is the deprecated spelling of `model`). */
+export const PullRequest = Type.Object({
+  model: Opt(Type.String()),
+  name: Opt(Type.String()),
+  insecure: Opt(Type.Boolean()),
+  username: Opt(Type.String()),
+  password: Opt(Type.String()),
+  stream: Opt(Type.Boolean()),
+  allerac: Opt(ModelAlleracOptions),
+});
+export type PullRequest = Static<typeof PullRequest>;
+
+/** DELETE /api/delete: api.DeleteRequest. */
+export const DeleteRequest = Type.Object({
+  model: Opt(Type.String()),
+  name: Opt(Type.String()),
+  allerac: Opt(ModelAlleracOptions),
+});
+export type DeleteRequest = Static<typeof DeleteRequest>;
+
+/** POST /api/copy: api.CopyRequest. */
+export const CopyRequest = Type.Object({
+  source: Opt(Type.String()),
+  destination: Opt(Type.String()),
+  allerac: Opt(ModelAlleracOptions),
+});
+export type CopyRequest = Static<typeof CopyRequest>;
+
+const StringMap = Type.Record(Type.String(), Type.String());
+
+/** POST /api/create: api.CreateRequest; Ollama judges names, digests and file paths itself. */
+export const CreateRequest = Type.Object({
+  model: Opt(Type.String()),
+  name: Opt(Type.String()),
+  stream: Opt(Type.Boolean()),
+  quantize: Opt(Type.String()),
+  quantization: Opt(Type.String()),
+  draft_quantize: Opt(Type.String()),
+  from: Opt(Type.String()),
+  remote_host: Opt(Type.String()),
+  files: Opt(StringMap),
+  draft_files: Opt(StringMap),
+  adapters: Opt(StringMap),
+  template: Opt(Type.String()),
+  license: Opt(Type.Union([Type.String(), Type.Array(Type.String())])),
+  system: Opt(Type.String()),
+  parameters: Opt(AnyObject),
+  messages: Opt(Type.Array(Message)),
+  renderer: Opt(Type.String()),
+  parser: Opt(Type.String()),
+  requires: Opt(Type.String()),
+  info: Opt(AnyObject),
+  allerac: Opt(ModelAlleracOptions),
+});
+export type CreateRequest = Static<typeof CreateRequest>;

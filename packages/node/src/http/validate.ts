@@ -1,7 +1,6 @@
 import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifySchema, FastifySchemaCompiler } from 'fastify';
-import type { OllamaObject } from '../backend/backend.js';
 import { BadRequestError } from './errors.js';
 import { RequestValidationError, schemaFailure } from './validation-errors.js';
 
@@ -63,14 +62,6 @@ export function assertJsonDepth(value: unknown, max = MAX_JSON_DEPTH): void {
       if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
     }
   }
-}
-
-/** The body as a JSON object, or a 400 that says what was wrong. */
-export function requireObject(body: unknown): OllamaObject {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new BadRequestError('request body must be a JSON object');
-  }
-  return body as OllamaObject;
 }
 
 /** The `model` field, required and non-empty (Ollama's own words when it is missing). */

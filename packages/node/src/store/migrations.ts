@@ -178,4 +178,13 @@ export const MIGRATIONS: readonly Migration[] = [
       DELETE FROM settings WHERE key IN ('models.embedding', 'models.chat');
     `,
   },
+  {
+    version: 8,
+    name: 'device-keys',
+    sql: `
+      -- A device key (auth/device-url.ts) is a token of its own kind: accepted in a base URL
+      -- (/k/<key>) for the client APIs only, never as a bearer token.
+      ALTER TABLE api_tokens ADD COLUMN IF NOT EXISTS device boolean NOT NULL DEFAULT false;
+    `,
+  },
 ];

@@ -10,6 +10,8 @@ export interface ApiTokenRecord {
   revokedAt: Date | null;
   /** Null: never expires. */
   expiresAt: Date | null;
+  /** A device key: accepted in a base URL, for the client APIs only. */
+  device: boolean;
 }
 
 interface TokenRow {
@@ -20,9 +22,10 @@ interface TokenRow {
   last_used_at: Date | string | null;
   revoked_at: Date | string | null;
   expires_at: Date | string | null;
+  device: boolean;
 }
 
-const COLUMNS = 'id, name, role, created_at, last_used_at, revoked_at, expires_at';
+const COLUMNS = 'id, name, role, created_at, last_used_at, revoked_at, expires_at, device';
 
 const toDate = (value: Date | string | null): Date | null => (value === null ? null : new Date(value));
 
@@ -34,6 +37,7 @@ const toRecord = (row: TokenRow): ApiTokenRecord => ({
   lastUsedAt: toDate(row.last_used_at),
   revokedAt: toDate(row.revoked_at),
   expiresAt: toDate(row.expires_at),
+  device: row.device === true,
 });
 
 /** API tokens by hash: creation, lookup, revocation. */
@@ -47,20 +51,33 @@ export class TokenRepository {
     hash: string;
     role: string;
     expiresAt?: Date | undefined;
+    /** A device key rather than a bearer token. */
+    device?: boolean | undefined;
   }): Promise<void> {
     await this.sql.query(
-      'INSERT INTO api_tokens (id, name, token_hash, role, expires_at) VALUES ($1, $2, $3, $4, $5)',
-      [token.id, token.name, token.hash, token.role, token.expiresAt?.toISOString() ?? null],
+      'INSERT INTO api_tokens (id, name, token_hash, role, expires_at, device) VALUES ($1, $2, $3, $4, $5, $6)',
+      [
+        token.id,
+        token.name,
+        token.hash,
+        token.role,
+        token.expiresAt?.toISOString() ?? null,
+        token.device === true,
+      ],
     );
   }
 
-  /** The live (neither revoked nor expired) token with this hash, marking it used; undefined when none. */
-  async useByHash(hash: string): Promise<ApiTokenRecord | undefined> {
+  /**
+   * The live (neither revoked nor expired) token of this kind (`device`: a device key, else a
+   * bearer token) with this hash, marking it used; undefined when none.
+   */
+  async useByHash(hash: string, device = false): Promise<ApiTokenRecord | undefined> {
     const [row] = await this.sql.query<TokenRow>(
       `UPDATE api_tokens SET last_used_at = now()
-       WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+       WHERE token_hash = $1 AND device = $2 AND revoked_at IS NULL
+         AND (expires_at IS NULL OR expires_at > now())
        RETURNING ${COLUMNS}`,
-      [hash],
+      [hash, device],
     );
     return row === undefined ? undefined : toRecord(row);
   }

@@ -1,70 +1,124 @@
-import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import { networkInterfaces } from 'node:os';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AccountService } from '../accounts/account-service.js';
-import { generateToken, hashToken } from '../auth/api-tokens.js';
+import type { User } from '../accounts/user-repository.js';
+import type { Principal } from '../auth/api-tokens.js';
+import { deviceBaseUrls, type NodeOrigin, nodeOrigin } from '../auth/device-base-url.js';
+import { resolveExpiry, TokenLifetimeError } from '../auth/token-lifetime.js';
+import type { TokenRegistry } from '../auth/token-registry.js';
+import {
+  CreateUserBody,
+  type IssuedToken,
+  IssueTokenBody,
+  type Me,
+  MePatchBody,
+  PasswordChangeBody,
+  type TokenList,
+  type UserCreated,
+  type UserList,
+  type UserView,
+} from '../contract/account.js';
+import { IdParams } from '../contract/query.js';
+import type { Ok } from '../contract/schema.js';
 import { BadRequestError, HttpError } from '../http/errors.js';
-import type { TokenRepository } from '../store/token-repository.js';
-import { languageField, objectBody, stringField } from './body.js';
+import { validatedBy } from '../http/validate.js';
+import { readSetting } from '../store/settings-keys.js';
+import type { SettingsRepository } from '../store/settings-repository.js';
 
 /** What the account routes need. */
 export interface AccountRoutesDeps {
   accounts: AccountService;
-  tokens: TokenRepository;
+  /** The node's settings: the chat page's default model. */
+  settings: SettingsRepository;
+  /** Every token of the node: the API's and the CLI's. */
+  tokens: TokenRegistry;
 }
 
-const roleField = (body: Record<string, unknown>) => {
-  const role = body.role ?? 'member';
-  if (role !== 'admin' && role !== 'member') throw new BadRequestError('"role" must be "admin" or "member"');
-  return role;
-};
+const userView = (user: User): UserView => ({
+  id: user.id,
+  username: user.username,
+  role: user.role,
+  language: user.language,
+  createdAt: user.createdAt.toISOString(),
+});
+
+/** Where other machines reach this node, judged from the issuing request and the listening socket. */
+function originOf(request: FastifyRequest): NodeOrigin {
+  const address = request.server.server.address();
+  const listen =
+    typeof address === 'object' && address !== null
+      ? { address: address.address, port: address.port }
+      : { address: '127.0.0.1', port: request.port ?? 80 };
+  return nodeOrigin({ host: request.host, listen, interfaces: networkInterfaces() });
+}
+
+const principalView = ({ kind, role, id, name }: Principal): Me['principal'] => ({
+  kind,
+  role,
+  ...(id === undefined ? {} : { id }),
+  ...(name === undefined ? {} : { name }),
+});
 
 /** /allerac/v1/me, /users and /tokens: the signed-in user, accounts (admin) and API tokens (admin). */
 export function registerAccountRoutes(app: FastifyInstance, deps: AccountRoutesDeps): void {
-  app.get('/allerac/v1/me', { config: { access: 'signed-in' } }, async (request) => ({
-    principal: request.principal ?? null,
-  }));
+  app.get(
+    '/allerac/v1/me',
+    { config: { access: 'signed-in' } },
+    async (request): Promise<Me> => ({
+      principal: request.principal === undefined ? null : principalView(request.principal),
+      chatModel: (await readSetting(deps.settings, 'ui.chatModel')) ?? null,
+    }),
+  );
 
-  app.patch('/allerac/v1/me', { config: { access: 'signed-in' } }, async (request) => {
-    const body = objectBody(request.body);
-    const principal = request.principal;
-    if (principal?.kind !== 'session' || principal.id === undefined)
-      throw new BadRequestError('only a signed-in user has preferences');
-    const language = languageField(body);
-    if (language !== undefined) await deps.accounts.setLanguage(principal.id, language);
-    return { ok: true };
-  });
+  app.patch<{ Body: MePatchBody }>(
+    '/allerac/v1/me',
+    { config: { access: 'signed-in' }, ...validatedBy({ body: MePatchBody }) },
+    async (request): Promise<Ok> => {
+      const principal = request.principal;
+      if (principal?.kind !== 'session' || principal.id === undefined)
+        throw new BadRequestError('only a signed-in user has preferences');
+      const { language } = request.body;
+      if (language != null) await deps.accounts.setLanguage(principal.id, language);
+      return { ok: true };
+    },
+  );
 
-  app.post('/allerac/v1/me/password', { config: { access: 'signed-in' } }, async (request, reply) => {
-    const body = objectBody(request.body);
-    const principal = request.principal;
-    if (principal?.kind !== 'session' || principal.id === undefined)
-      throw new BadRequestError('only a signed-in user has a password');
-    await deps.accounts.changePassword(
-      principal.id,
-      stringField(body, 'currentPassword', 1024),
-      stringField(body, 'newPassword', 1024),
-    );
-    return reply.status(204).send();
-  });
+  app.post<{ Body: PasswordChangeBody }>(
+    '/allerac/v1/me/password',
+    { config: { access: 'signed-in' }, ...validatedBy({ body: PasswordChangeBody }) },
+    async (request, reply) => {
+      const principal = request.principal;
+      if (principal?.kind !== 'session' || principal.id === undefined)
+        throw new BadRequestError('only a signed-in user has a password');
+      await deps.accounts.changePassword(
+        principal.id,
+        request.body.currentPassword,
+        request.body.newPassword,
+      );
+      return reply.status(204).send();
+    },
+  );
 
-  app.get('/allerac/v1/users', { config: { access: 'admin' } }, async (_request) => {
-    return { users: await deps.accounts.listUsers() };
-  });
+  app.get(
+    '/allerac/v1/users',
+    { config: { access: 'admin' } },
+    async (): Promise<UserList> => ({ users: (await deps.accounts.listUsers()).map(userView) }),
+  );
 
-  app.post('/allerac/v1/users', { config: { access: 'admin' } }, async (request, reply) => {
-    const body = objectBody(request.body);
-    const user = await deps.accounts.createUser(
-      stringField(body, 'username', 64),
-      stringField(body, 'password', 1024),
-      roleField(body),
-      languageField(body) ?? 'en',
-    );
-    return reply.status(201).send({ user });
-  });
+  app.post<{ Body: CreateUserBody }>(
+    '/allerac/v1/users',
+    { config: { access: 'admin' }, ...validatedBy({ body: CreateUserBody }) },
+    async (request, reply) => {
+      const { username, password, role, language } = request.body;
+      const user = await deps.accounts.createUser(username, password, role ?? 'member', language ?? 'en');
+      const created: UserCreated = { user: userView(user) };
+      return reply.status(201).send(created);
+    },
+  );
 
   app.delete<{ Params: { id: string } }>(
     '/allerac/v1/users/:id',
-    { config: { access: 'admin' } },
+    { config: { access: 'admin' }, ...validatedBy({ params: IdParams }) },
     async (request, reply) => {
       if (request.principal?.id === request.params.id)
         throw new BadRequestError('you cannot remove your own account');
@@ -73,24 +127,45 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AccountRoutesD
     },
   );
 
-  app.get('/allerac/v1/tokens', { config: { access: 'admin' } }, async (_request) => {
-    return { tokens: await deps.tokens.list() };
-  });
+  // API tokens (database) and the CLI's admin tokens (token file), with their state.
+  app.get(
+    '/allerac/v1/tokens',
+    { config: { access: 'admin' } },
+    async (): Promise<TokenList> => ({ tokens: await deps.tokens.list() }),
+  );
 
-  // The secret is shown once, in this response; only its hash is kept.
-  app.post('/allerac/v1/tokens', { config: { access: 'admin' } }, async (request, reply) => {
-    const body = objectBody(request.body);
-    const token = generateToken();
-    const id = randomUUID();
-    const name = stringField(body, 'name', 100);
-    const role = roleField(body);
-    await deps.tokens.insert({ id, name, hash: hashToken(token), role });
-    return reply.status(201).send({ id, name, role, token });
-  });
+  // The secret is shown once, in this response; only its hash is kept. A device key comes with
+  // its base URLs, since that is the form a client takes it in.
+  app.post<{ Body: IssueTokenBody }>(
+    '/allerac/v1/tokens',
+    { config: { access: 'admin' }, ...validatedBy({ body: IssueTokenBody }) },
+    async (request, reply) => {
+      const { name, role, expiresIn, expiresAt: until, device } = request.body;
+      let expiresAt: Date | undefined;
+      try {
+        expiresAt = resolveExpiry({ expiresIn, expiresAt: until });
+      } catch (error) {
+        if (error instanceof TokenLifetimeError) throw new BadRequestError(error.message);
+        throw error;
+      }
+      const issued: IssuedToken = await deps.tokens.issue({
+        name,
+        role: role ?? 'member',
+        expiresAt,
+        device: device === true,
+      });
+      if (issued.device) {
+        const { origin, reachableFromLan } = originOf(request);
+        issued.baseUrls = deviceBaseUrls(origin, issued.token);
+        issued.reachableFromLan = reachableFromLan;
+      }
+      return reply.status(201).send(issued);
+    },
+  );
 
   app.delete<{ Params: { id: string } }>(
     '/allerac/v1/tokens/:id',
-    { config: { access: 'admin' } },
+    { config: { access: 'admin' }, ...validatedBy({ params: IdParams }) },
     async (request, reply) => {
       if (!(await deps.tokens.revoke(request.params.id)))
         throw new HttpError(404, 'no live token with this id');

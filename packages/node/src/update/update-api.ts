@@ -1,16 +1,18 @@
 import type { FastifyInstance } from 'fastify';
+import {
+  type UpdateCheck,
+  type UpdateSettings,
+  UpdateSettingsBody,
+  type UpdateStatus,
+} from '../contract/update.js';
 import { BadRequestError, HttpError } from '../http/errors.js';
+import { validatedBy } from '../http/validate.js';
+import { readSetting, writeSetting } from '../store/settings-keys.js';
 import type { SettingsRepository } from '../store/settings-repository.js';
 import { SOFTWARE_VERSION } from '../version.js';
 import { UpdateError } from './errors.js';
 import type { InstallLayout } from './install-layout.js';
-import {
-  checkForUpdate,
-  readUpdateSettings,
-  UPDATE_SETTINGS,
-  type UpdateCheck,
-  validateSource,
-} from './update-source.js';
+import { checkForUpdate, readUpdateSettings, validateSource } from './update-source.js';
 import { readUpdateState } from './updater.js';
 
 /** What the update routes read. */
@@ -26,10 +28,10 @@ export interface UpdateApiDeps {
  * update restarts this process, so it is done by `allerac update apply`, not from inside.
  */
 export function registerUpdateApi(app: FastifyInstance, deps: UpdateApiDeps): void {
-  app.get('/allerac/v1/update/status', { config: { access: 'admin' } }, async (_request) => {
+  app.get('/allerac/v1/update/status', { config: { access: 'admin' } }, async (): Promise<UpdateStatus> => {
     const settings = await readUpdateSettings(deps.settings);
     const state = deps.layout === undefined ? undefined : readUpdateState(deps.layout);
-    const stored = (await deps.settings.get<UpdateCheck>(UPDATE_SETTINGS.lastCheck)) ?? null;
+    const stored = (await readSetting(deps.settings, 'update.lastCheck')) ?? null;
     const fromState = state?.lastCheck ?? null;
     const lastCheck =
       stored !== null && fromState !== null
@@ -57,31 +59,32 @@ export function registerUpdateApi(app: FastifyInstance, deps: UpdateApiDeps): vo
     };
   });
 
-  app.put('/allerac/v1/update/settings', { config: { access: 'admin' } }, async (request) => {
-    const body = (request.body ?? {}) as { enabled?: unknown; source?: unknown };
-    if (body.enabled !== undefined) {
-      if (typeof body.enabled !== 'boolean') throw new BadRequestError('enabled must be true or false');
-      await deps.settings.set(UPDATE_SETTINGS.enabled, body.enabled);
-    }
-    if (body.source !== undefined) {
-      try {
-        await deps.settings.set(UPDATE_SETTINGS.source, validateSource(body.source));
-      } catch (error) {
-        if (error instanceof UpdateError) throw new BadRequestError(error.message);
-        throw error;
+  app.put<{ Body: UpdateSettingsBody }>(
+    '/allerac/v1/update/settings',
+    { config: { access: 'admin' }, ...validatedBy({ body: UpdateSettingsBody }) },
+    async (request): Promise<UpdateSettings> => {
+      const { enabled, source } = request.body;
+      if (enabled !== undefined) await writeSetting(deps.settings, 'update.enabled', enabled);
+      if (source !== undefined) {
+        try {
+          await writeSetting(deps.settings, 'update.source', validateSource(source));
+        } catch (error) {
+          if (error instanceof UpdateError) throw new BadRequestError(error.message);
+          throw error;
+        }
       }
-    }
-    return readUpdateSettings(deps.settings);
-  });
+      return readUpdateSettings(deps.settings);
+    },
+  );
 
-  app.post('/allerac/v1/update/check', { config: { access: 'admin' } }, async (_request) => {
+  app.post('/allerac/v1/update/check', { config: { access: 'admin' } }, async (): Promise<UpdateCheck> => {
     try {
       const check = await checkForUpdate(
         await readUpdateSettings(deps.settings),
         SOFTWARE_VERSION,
         deps.fetch,
       );
-      await deps.settings.set(UPDATE_SETTINGS.lastCheck, check);
+      await writeSetting(deps.settings, 'update.lastCheck', check);
       return check;
     } catch (error) {
       if (error instanceof UpdateError)

@@ -3,58 +3,31 @@
  * nothing leaves the home unless the user allows it.
  */
 import semver from 'semver';
+import type { ReleaseInfo, UpdateCheck, UpdateSettings, UpdateSource } from '../contract/update.js';
+import { readSetting, SETTING_DEFAULTS, type SettingKey } from '../store/settings-keys.js';
 import type { SettingsRepository } from '../store/settings-repository.js';
 import { UpdateError, UpdatesDisabledError } from './errors.js';
 import { compareVersions } from './install-layout.js';
 
-/** The npm registry (a package's `latest` dist-tag) or a release manifest URL. */
-export type UpdateSource =
-  | { kind: 'npm'; package: string; registry?: string }
-  | {
-      kind: 'url';
-      /** A JSON manifest: {version, tarball, sha256}; a relative tarball URL is resolved against it. */
-      url: string;
-    };
+export type { ReleaseInfo, UpdateCheck, UpdateSource } from '../contract/update.js';
 
-/** Settings keys of updates. */
+/** Settings keys of updates (store/settings-keys.ts holds their types and defaults). */
 export const UPDATE_SETTINGS = {
   enabled: 'update.enabled',
   source: 'update.source',
   lastCheck: 'update.lastCheck',
-} as const;
+} as const satisfies Record<string, SettingKey>;
 
 /** The default source: the public npm package. */
-export const DEFAULT_UPDATE_SOURCE: UpdateSource = { kind: 'npm', package: '@allerac/node' };
+export const DEFAULT_UPDATE_SOURCE: UpdateSource = SETTING_DEFAULTS['update.source'];
 
-/** A release as a source describes it. */
-export interface ReleaseInfo {
-  version: string;
-  tarball: string;
-  /** Hex SHA-256 of the tarball (release manifests). */
-  sha256?: string;
-  /** Subresource-integrity string (npm: `sha512-<base64>`). */
-  integrity?: string;
-}
-
-/** The outcome of a check. */
-export interface UpdateCheck {
-  at: string;
-  current: string;
-  latest: ReleaseInfo;
-  available: boolean;
-}
-
-/** The update settings, with defaults. */
-export interface UpdateSettings {
-  enabled: boolean;
-  source: UpdateSource;
-}
+export type { UpdateSettings } from '../contract/update.js';
 
 /** Reads the update settings. */
 export async function readUpdateSettings(settings: SettingsRepository): Promise<UpdateSettings> {
   return {
-    enabled: (await settings.get<boolean>(UPDATE_SETTINGS.enabled)) === true,
-    source: (await settings.get<UpdateSource>(UPDATE_SETTINGS.source)) ?? DEFAULT_UPDATE_SOURCE,
+    enabled: await readSetting(settings, UPDATE_SETTINGS.enabled),
+    source: await readSetting(settings, UPDATE_SETTINGS.source),
   };
 }
 

@@ -1,5 +1,14 @@
+import type {
+  ChatMemoryUse,
+  ConversationHeader,
+  ConversationList,
+  ConversationMessages,
+  Me,
+  ModelTags,
+  UsedMemory,
+} from '@allerac/node';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, api, type ChatMemoryUse, streamChat } from '../api.js';
+import { ApiError, api, streamChat } from '../api.js';
 import { toast } from '../components/toast.js';
 import { t } from '../i18n.js';
 
@@ -8,26 +17,14 @@ interface ChatMessage {
   content: string;
   node?: string | undefined;
   failovers?: number | undefined;
-  memories?: Array<{ id?: string; text: string; score?: number }> | undefined;
+  memories?: UsedMemory[] | undefined;
   /** Which memories the serving node could be given (absent when memories were off). */
   memory?: ChatMemoryUse | undefined;
   status?: string;
 }
 
-interface ConversationHeader {
-  id: string;
-  title: string;
-  updatedAt: string;
-  messageCount: number;
-}
-
-interface StoredMessage {
-  role: string;
-  content: string;
-  node: string | null;
-  status: string;
-  metadata: { failovers?: number; memories?: ChatMessage['memories']; memory?: ChatMemoryUse };
-}
+/** Embedding models cannot chat; Ollama's tags do not say which they are, their names do. */
+const EMBEDDING_NAME = /embed|minilm/i;
 
 /** Chat: streamed answers, who answered, history, model picker and "remember this". */
 export function ChatPage() {
@@ -41,18 +38,24 @@ export function ChatPage() {
   const logRef = useRef<HTMLDivElement>(null);
 
   const loadConversations = async () => {
-    const list = await api<{ conversations: ConversationHeader[] }>(
-      '/allerac/v1/conversations?limit=50',
-    ).catch(() => ({ conversations: [] }));
+    const list = await api<ConversationList>('/allerac/v1/conversations?limit=50').catch(
+      (): ConversationList => ({ conversations: [] }),
+    );
     setConversations(list.conversations);
   };
 
   useEffect(() => {
-    void api<{ models: Array<{ name: string }> }>('/api/tags').then((tags) => {
-      const names = tags.models.map((m) => m.name).filter((name) => !/embed|minilm/i.test(name));
-      setModels(names);
-      if (!names.includes(model) && names[0] !== undefined) setModel(names[0]);
-    });
+    // This browser's last model, else the one chosen in the setup wizard, else the first.
+    void Promise.all([api<ModelTags>('/api/tags'), api<Me>('/allerac/v1/me').catch(() => undefined)]).then(
+      ([tags, me]) => {
+        const names = tags.models.map((m) => m.name).filter((name) => !EMBEDDING_NAME.test(name));
+        setModels(names);
+        if (names.includes(model)) return;
+        const preferred = me?.chatModel;
+        const chosen = preferred != null && names.includes(preferred) ? preferred : names[0];
+        if (chosen !== undefined) setModel(chosen);
+      },
+    );
     void loadConversations();
   }, []);
 
@@ -61,7 +64,7 @@ export function ChatPage() {
   }, [messages]);
 
   const open = async (id: string) => {
-    const result = await api<{ messages: StoredMessage[] }>(
+    const result = await api<ConversationMessages>(
       `/allerac/v1/conversations/${encodeURIComponent(id)}/messages`,
     );
     setConversationId(id);
@@ -92,7 +95,7 @@ export function ChatPage() {
     let answer = '';
     let node: string | undefined;
     let failovers: number | undefined;
-    let memories: ChatMessage['memories'];
+    let memories: UsedMemory[] | undefined;
     let memory: ChatMemoryUse | undefined;
     const update = () =>
       setMessages([...history, { role: 'assistant', content: answer, node, failovers, memories, memory }]);

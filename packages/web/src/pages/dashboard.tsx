@@ -1,3 +1,4 @@
+import type { BackupStatus, Dashboard, SystemSample, UpdateStatus } from '@allerac/node';
 import { useEffect, useState } from 'preact/hooks';
 import { api, formatBytes, optionalApi } from '../api.js';
 import { LineChart } from '../components/chart.js';
@@ -6,44 +7,6 @@ import { toast } from '../components/toast.js';
 import { t } from '../i18n.js';
 import { useLiveEvents } from '../live.js';
 import { PullModel } from './setup.js';
-
-/** One system sample from the node (every 2 s). */
-interface Sample {
-  at: number;
-  cpu: number;
-  ramTotal: number;
-  ramUsed: number;
-  swapTotal: number;
-  swapUsed: number;
-  diskTotal: number;
-  diskUsed: number;
-  temperature: number | null;
-}
-
-interface Dashboard {
-  node: { name: string; version: string; uptimeSeconds: number };
-  hardware: { cpu?: string; cores?: number };
-  ollama: {
-    state: string;
-    url: string;
-    version: string | null;
-    error: string | null;
-    models: Array<{
-      name: string;
-      size: number;
-      parameterSize: string | null;
-      quantization: string | null;
-      loaded: boolean;
-    }>;
-  };
-  database: {
-    kind: string;
-    sizeBytes: number | null;
-    conversations: number;
-    messages: number;
-    memories: number;
-  };
-}
 
 /** RAM use above this share risks the "mini-PC freezes" case: the OS starts thrashing swap. */
 const RAM_WARNING_PERCENT = 90;
@@ -61,10 +24,10 @@ function duration(seconds: number): string {
 
 /** Dashboard: live system health, Ollama, database, backups and updates. */
 export function DashboardPage() {
-  const [samples, setSamples] = useState<Sample[]>([]);
+  const [samples, setSamples] = useState<SystemSample[]>([]);
   const [data, setData] = useState<Dashboard | undefined>();
-  const [backups, setBackups] = useState<Record<string, unknown> | null | undefined>();
-  const [updates, setUpdates] = useState<Record<string, unknown> | null | undefined>();
+  const [backups, setBackups] = useState<BackupStatus | null | undefined>();
+  const [updates, setUpdates] = useState<UpdateStatus | null | undefined>();
   const [deleting, setDeleting] = useState<string | undefined>();
 
   const load = () =>
@@ -73,16 +36,16 @@ export function DashboardPage() {
       .catch(() => {});
   useEffect(() => {
     void load();
-    void optionalApi<Record<string, unknown>>('/allerac/v1/backups/status')
+    void optionalApi<BackupStatus>('/allerac/v1/backups/status')
       .then((v) => setBackups(v ?? null))
       .catch(() => setBackups(null));
-    void optionalApi<Record<string, unknown>>('/allerac/v1/update/status')
+    void optionalApi<UpdateStatus>('/allerac/v1/update/status')
       .then((v) => setUpdates(v ?? null))
       .catch(() => setUpdates(null));
   }, []);
   useLiveEvents({
-    history: (value) => setSamples((value as { samples: Sample[] }).samples.slice(-MAX_SAMPLES)),
-    system: (value) => setSamples((list) => [...list, value as Sample].slice(-MAX_SAMPLES)),
+    history: (history) => setSamples(history.samples.slice(-MAX_SAMPLES)),
+    system: (sample) => setSamples((list) => [...list, sample].slice(-MAX_SAMPLES)),
   });
 
   const last = samples.at(-1);
@@ -142,7 +105,7 @@ export function DashboardPage() {
           t('dash.cpu'),
           samples.map((s) => s.cpu),
           last === undefined ? '—' : `${last.cpu}%`,
-          data?.hardware.cpu ?? '',
+          data?.hardware?.cpuModel ?? '',
         )}
         {metric(
           'ram',
@@ -259,7 +222,8 @@ export function DashboardPage() {
   );
 }
 
-function StatusCard(props: { title: string; value: Record<string, unknown> | null | undefined }) {
+/** A status object's plain fields (the first six), for a card that only lists them. */
+function StatusCard(props: { title: string; value: BackupStatus | UpdateStatus | null | undefined }) {
   return (
     <section class="card">
       <h2>{props.title}</h2>

@@ -1,30 +1,16 @@
+import type { MemoryHit, MemoryPage, MemoryView, SearchResults, SpaceList, SpaceView } from '@allerac/node';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api } from '../api.js';
 import { ConfirmDialog } from '../components/confirm.js';
 import { toast } from '../components/toast.js';
 import { t } from '../i18n.js';
 
-/** A memory as the memory API lists it. */
-interface Memory {
-  id: string;
-  text: string;
-  tags?: string[];
-  space?: string | null;
-  author?: string;
-  score?: number;
-  updatedAt?: string;
-}
+/** A memory as the list shows it: listed (a MemoryView) or found (a MemoryHit, with its score). */
+type Memory = Pick<MemoryView, 'id' | 'text' | 'tags' | 'space' | 'author'> &
+  Partial<Pick<MemoryHit, 'score'>>;
+type Space = SpaceView;
 
-/** A shared space and who it is shared with. */
-interface Space {
-  name: string;
-  /** The sharing policy (memory API) or, in older shapes, the peers directly. */
-  policy?: { peers: 'all' | string[] };
-  peers?: 'all' | string[];
-  memories?: number;
-}
-
-const peersOf = (space: Space): 'all' | string[] => space.policy?.peers ?? space.peers ?? [];
+const peersOf = (space: Space): 'all' | string[] => space.policy.peers;
 
 type Pending = { kind: 'delete'; memory: Memory } | { kind: 'leave' | 'purge'; space: Space };
 
@@ -52,11 +38,9 @@ export function MemoriesPage() {
     try {
       const params = new URLSearchParams({ limit: '50' });
       if (more && cursor !== null) params.set('cursor', cursor);
-      const page = await api<{ memories: Memory[]; nextCursor: string | null }>(
-        `/allerac/v1/memories?${params}`,
-      );
+      const page = await api<MemoryPage>(`/allerac/v1/memories?${params}`);
       setMemories(more ? [...memories, ...page.memories] : page.memories);
-      setCursor(page.nextCursor ?? null);
+      setCursor(page.nextCursor);
       setSearching(false);
     } catch (error) {
       fail(error);
@@ -64,8 +48,8 @@ export function MemoriesPage() {
   };
   const loadSpaces = async () => {
     try {
-      const result = await api<{ spaces: Space[] } | Space[]>('/allerac/v1/spaces');
-      setSpaces(Array.isArray(result) ? result : result.spaces);
+      const result = await api<SpaceList>('/allerac/v1/spaces');
+      setSpaces(result.spaces);
     } catch {
       setSpaces([]);
     }
@@ -79,7 +63,7 @@ export function MemoriesPage() {
     event.preventDefault();
     if (query.trim() === '') return void load();
     try {
-      const result = await api<{ results: Memory[] }>('/allerac/v1/memories/search', {
+      const result = await api<SearchResults>('/allerac/v1/memories/search', {
         body: { query, k: 20 },
       });
       setMemories(result.results);
@@ -258,12 +242,12 @@ export function MemoriesPage() {
                 )}
                 <div class="row between wrap">
                   <span class="muted small">
-                    {(memory.tags ?? []).map((tag) => (
+                    {memory.tags.map((tag) => (
                       <span key={tag} class="chip">
                         #{tag}
                       </span>
                     ))}
-                    {memory.author !== undefined && <span> · {memory.author}</span>}
+                    <span> · {memory.author}</span>
                   </span>
                   <span class="row">
                     {memory.space ? (

@@ -1,3 +1,12 @@
+import type {
+  AuthSetupBody,
+  PullEvents,
+  PullProgress,
+  Recommendation,
+  SetupCompleteBody,
+  SetupJoined,
+  Specialization,
+} from '@allerac/node';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api, formatBytes, postSse, streamChat } from '../api.js';
 import { ProgressBar } from '../components/chart.js';
@@ -7,30 +16,18 @@ import { navigate } from '../router.js';
 import { authState, refreshAuth } from '../session.js';
 import { useSignal } from '../signal.js';
 
-const SPECIALIZATIONS = ['code', 'research', 'creative', 'home'] as const;
+/** Every specialization, each with its label: the record's type makes the list complete. */
+const SPECIALIZATION_LABELS: Record<Specialization, MessageKey> = {
+  code: 'spec.code',
+  research: 'spec.research',
+  creative: 'spec.creative',
+  home: 'spec.home',
+};
+const SPECIALIZATIONS = Object.keys(SPECIALIZATION_LABELS) as Specialization[];
 const TOTAL = 5;
 
-interface Recommendation {
-  ramBytes: number;
-  tier: string;
-  sizeHint: string;
-  chat: string[];
-  embedding: string[];
-  installed: Array<{
-    name: string;
-    size: number;
-    parameterSize: string | null;
-    embedding: boolean;
-    fits: boolean;
-  }>;
-}
-
-/** Ollama pull progress as the node relays it. */
-interface PullProgress {
-  status?: string;
-  total?: number;
-  completed?: number;
-}
+/** What the progress bar shows before Ollama's first progress object arrives. */
+type PullState = Partial<PullProgress>;
 
 /** The first-run wizard: account, language, agent, models, test. */
 export function SetupPage() {
@@ -38,7 +35,7 @@ export function SetupPage() {
   const lang = useSignal(language);
   const [step, setStep] = useState(state.setup.adminCreated ? 2 : 1);
   const [agentName, setAgentName] = useState(state.node.name);
-  const [specs, setSpecs] = useState<string[]>(['home']);
+  const [specs, setSpecs] = useState<Specialization[]>(['home']);
   const [chatModel, setChatModel] = useState('');
   const [embeddingModel, setEmbeddingModel] = useState('');
   const [busy, setBusy] = useState(false);
@@ -46,15 +43,14 @@ export function SetupPage() {
   const finish = async () => {
     setBusy(true);
     try {
-      await api('/allerac/v1/setup/complete', {
-        body: {
-          agentName,
-          specializations: specs,
-          chatModel: chatModel || undefined,
-          embeddingModel: embeddingModel || undefined,
-          language: lang,
-        },
-      });
+      const body: SetupCompleteBody = {
+        agentName,
+        specializations: specs,
+        ...(chatModel === '' ? {} : { chatModel }),
+        ...(embeddingModel === '' ? {} : { embeddingModel }),
+        language: lang,
+      };
+      await api('/allerac/v1/setup/complete', { body });
       if (chatModel !== '') localStorage.setItem('allerac.model', chatModel);
       await refreshAuth();
       navigate('/chat', true);
@@ -142,7 +138,7 @@ export function SetupPage() {
                       setSpecs(e.currentTarget.checked ? [...specs, spec] : specs.filter((s) => s !== spec))
                     }
                   />
-                  <span>{t(`spec.${spec}` as MessageKey)}</span>
+                  <span>{t(SPECIALIZATION_LABELS[spec])}</span>
                 </label>
               ))}
             </fieldset>
@@ -211,9 +207,13 @@ function AccountStep(props: { onDone: () => void }) {
     setBusy(true);
     setError(undefined);
     try {
-      await api('/auth/setup', {
-        body: { username, password, language: lang, ...(codeRequired ? { setupCode } : {}) },
-      });
+      const body: AuthSetupBody = {
+        username,
+        password,
+        language: lang,
+        ...(codeRequired ? { setupCode } : {}),
+      };
+      await api('/auth/setup', { body });
       await refreshAuth();
       props.onDone();
     } catch (caught) {
@@ -292,7 +292,7 @@ function JoinMesh() {
   const join = async (event: Event) => {
     event.preventDefault();
     try {
-      const result = await api<{ joined: boolean }>('/allerac/v1/setup/join', { body: { code } });
+      const result = await api<SetupJoined>('/allerac/v1/setup/join', { body: { code } });
       setMessage(result.joined ? t('setup.join.joined') : t('setup.join.saved'));
     } catch (error) {
       setMessage(t('common.error', { message: (error as Error).message }));
@@ -331,7 +331,7 @@ function JoinMesh() {
 /** Pulls a model with a progress bar fed by Ollama's own progress objects. */
 export function PullModel(props: { initial?: string; onPulled: (model: string) => void }) {
   const [model, setModel] = useState(props.initial ?? '');
-  const [progress, setProgress] = useState<PullProgress | undefined>();
+  const [progress, setProgress] = useState<PullState | undefined>();
   const [pulling, setPulling] = useState(false);
   useEffect(() => {
     if (props.initial !== undefined && model === '') setModel(props.initial);
@@ -342,10 +342,16 @@ export function PullModel(props: { initial?: string; onPulled: (model: string) =
     setProgress({ status: 'starting' });
     try {
       let failed: string | undefined;
-      await postSse('/allerac/v1/models/pull', { model }, (name, data) => {
-        if (name === 'progress') setProgress(data as PullProgress);
-        if (name === 'error') failed = (data as { error: string }).error;
-      });
+      await postSse<PullEvents>(
+        '/allerac/v1/models/pull',
+        { model },
+        {
+          progress: setProgress,
+          error: (data) => {
+            failed = data.error;
+          },
+        },
+      );
       if (failed !== undefined) throw new Error(failed);
       toast(t('setup.models.pulled', { model }));
       props.onPulled(model);

@@ -5,7 +5,7 @@
  * strings as they arrive (no coercion); the handler converts them.
  */
 import { type Static, Type } from '@sinclair/typebox';
-import { STORABLE_TEXT_PATTERN } from './ollama-schemas.js';
+import { STORABLE_TEXT_PATTERN } from './schema.js';
 
 /** One query value: a string (not a repeated parameter) that the store can hold. */
 const QueryText = Type.String({

@@ -1,0 +1,144 @@
+/**
+ * The contract between the node and its web UI (and any other client of the management API): one
+ * TypeBox schema per request and response, and its type under the same name. Routes validate
+ * requests with these schemas (`validatedBy`), handlers are typed by the responses, and the web
+ * imports the types only:
+ *
+ * @example
+ * ```ts
+ * import type { PeerSummary } from '@allerac/node';
+ * const waiting = (peer: PeerSummary) => `${peer.load.queueDepth} queued for ${peer.load.slots} slots`;
+ * ```
+ */
+
+export {
+  CreateUserBody,
+  IssuedToken,
+  IssueTokenBody,
+  Me,
+  MePatchBody,
+  PasswordChangeBody,
+  Principal,
+  TokenInfo,
+  TokenList,
+  UserCreated,
+  UserList,
+  UserView,
+} from './account.js';
+export {
+  AuthSetupBody,
+  AuthState,
+  LoginBody,
+  SessionUser,
+  SignedIn,
+} from './auth.js';
+export {
+  BackupInfo,
+  BackupKind,
+  BackupList,
+  BackupSchedule,
+  BackupScheduleBody,
+  BackupStatus,
+  CreateBackupBody,
+  LastBackup,
+} from './backup.js';
+export {
+  CardBackend,
+  Gpu,
+  Hardware,
+  Load,
+} from './card.js';
+export {
+  AnswerInfo,
+  AnswerMetadata,
+  ChatChunk,
+  ChatMemoryUse,
+  ModelTags,
+  UsedMemory,
+} from './chat.js';
+export {
+  ConversationHeader,
+  ConversationList,
+  ConversationMessages,
+  StoredMessage,
+} from './conversation.js';
+export {
+  Health,
+  MeshKeyState,
+} from './health.js';
+export {
+  BackendHealth,
+  JoinBody,
+  NodeInfo,
+  PairingCode,
+  PairingJoined,
+  PeerList,
+  PeerParams,
+  PeerRemoved,
+  PeerSummary,
+  RouteCandidate,
+  RouteRanking,
+} from './management.js';
+export {
+  ChatMemorySettings,
+  CreateSpaceBody,
+  EmbeddingStatus,
+  MemoryHit,
+  MemoryListQuery,
+  MemoryPage,
+  MemoryPatchBody,
+  MemorySearchBody,
+  MemorySettings,
+  MemorySettingsPatch,
+  MemoryView,
+  NewMemoryBody,
+  SearchResults,
+  ShareBody,
+  SpaceLeft,
+  SpaceList,
+  SpaceParams,
+  SpacePeers,
+  SpaceView,
+} from './memory.js';
+export {
+  BackupListQuery,
+  ConversationListQuery,
+  IdParams,
+  ModelNameParams,
+  RouteQuery,
+} from './query.js';
+export { Ok } from './schema.js';
+export {
+  InstalledModel,
+  NodeSettings,
+  Recommendation,
+  SetupCompleteBody,
+  SetupJoined,
+} from './setup.js';
+export {
+  Dashboard,
+  DashboardModel,
+  LIVE_EVENT_SCHEMAS,
+  type LiveEvents,
+  ModelPullBody,
+  type PullEvents,
+  PullProgress,
+  SystemHistory,
+  SystemSample,
+} from './system.js';
+export {
+  ReleaseInfo,
+  UpdateCheck,
+  UpdateEvent,
+  UpdateSettings,
+  UpdateSettingsBody,
+  UpdateSource,
+  UpdateStatus,
+} from './update.js';
+export {
+  LANGUAGES,
+  Language,
+  Role,
+  SPECIALIZATIONS,
+  Specialization,
+} from './vocabulary.js';

@@ -1,0 +1,57 @@
+/** /allerac/v1/setup/* and /settings: steps 2-5 of the setup wizard, and the node's settings. */
+import { type Static, Type } from '@sinclair/typebox';
+import { SETTING_SCHEMAS } from '../store/settings-keys.js';
+import { Closed, Nullable, RequiredText } from './schema.js';
+import { Language, Specialization } from './vocabulary.js';
+
+/** A model of the local Ollama, as the wizard offers it. */
+export const InstalledModel = Closed({
+  name: Type.String(),
+  size: Type.Number(),
+  parameterSize: Nullable(Type.String()),
+  family: Nullable(Type.String()),
+  /** True for embedding models, which go in the wizard's second list. */
+  embedding: Type.Boolean(),
+  /** True when its size suits this machine's RAM. */
+  fits: Type.Boolean(),
+});
+export type InstalledModel = Static<typeof InstalledModel>;
+
+/** GET /allerac/v1/setup/recommendation: which models suit this machine, and what is installed. */
+export const Recommendation = Closed({
+  ramBytes: Type.Number(),
+  tier: Type.Union([Type.Literal('small'), Type.Literal('medium'), Type.Literal('large')]),
+  /** Suggested chat models, best first. */
+  chat: Type.Array(Type.String()),
+  /** Suggested embedding models, best first. */
+  embedding: Type.Array(Type.String()),
+  /** The parameter-count range that fits, for the UI to explain the choice. */
+  sizeHint: Type.String(),
+  installed: Type.Array(InstalledModel),
+});
+export type Recommendation = Static<typeof Recommendation>;
+
+/** A model name a request chooses; null or absent keeps the current choice. */
+const ModelChoice = Type.Optional(Nullable(RequiredText(200)));
+
+/** POST /allerac/v1/setup/complete: what the wizard chose. */
+export const SetupCompleteBody = Type.Object({
+  agentName: RequiredText(64),
+  specializations: Type.Optional(
+    Type.Array(Specialization, { description: 'a list drawn from code, research, creative, home' }),
+  ),
+  /** The chat page's default model (`ui.chatModel`). */
+  chatModel: ModelChoice,
+  /** The memory service's embedding model (`memory.embeddingModel`); memories are re-embedded with it. */
+  embeddingModel: ModelChoice,
+  language: Type.Optional(Nullable(Language)),
+});
+export type SetupCompleteBody = Static<typeof SetupCompleteBody>;
+
+/** POST /allerac/v1/setup/join answers that the node has joined; it needs no restart. */
+export const SetupJoined = Closed({ joined: Type.Literal(true), restartRequired: Type.Literal(false) });
+export type SetupJoined = Static<typeof SetupJoined>;
+
+/** GET /allerac/v1/settings: every known setting that is stored, by key (store/settings-keys.ts). */
+export const NodeSettings = Type.Partial(Type.Object(SETTING_SCHEMAS, { additionalProperties: false }));
+export type NodeSettings = Static<typeof NodeSettings>;
