@@ -1,39 +1,27 @@
-/** Model management: /api/tags, /api/ps, /api/show, /api/pull, /api/delete, /api/copy. */
-import { createHash } from 'node:crypto';
+/** Model listings and management: /api/tags, /api/ps, /api/show, /api/delete, /api/copy. */
 import type { ServerResponse } from 'node:http';
-import { MODEL_CATALOG, normalizeModelName, parameterBillions, weightsName } from './catalog.js';
-import type { ClientWatch } from './client-watch.js';
 import { OllamaApiError } from './errors.js';
-import { type JsonObject, optionalBool, optionalString, sendEmpty, sendJson } from './http-util.js';
+import { type JsonObject, optionalString, sendEmpty, sendJson } from './http-util.js';
+import { MEDIA_TYPES } from './manifest.js';
+import { contextLength, embeddingLength, modelDetails, modelInfo } from './model-info.js';
+import { validModelRef } from './model-lookup.js';
+import { isValidModelName, parseModelName, shortestModelName } from './model-name.js';
 import type { InstalledModel } from './models.js';
 import type { SimState } from './state.js';
-import type { SimModel } from './types.js';
 
-/** Simulated download speed for /api/pull: fast enough for tests, slow enough to show progress. */
-export const PULL_BYTES_PER_SECOND = 4e9;
-/** Interval between pull progress lines. */
-export const PULL_PROGRESS_INTERVAL_MS = 50;
-/** Context length reported by /api/ps and /api/show. */
+/** Context length reported by /api/ps. */
 const CONTEXT_LENGTH = 4096;
 /** keep_alive -1 shows as Go's largest duration from now, about 292 years. */
 const FOREVER_MS = 9_223_372_036_854;
-
-function details(model: SimModel) {
-  return {
-    parent_model: '',
-    format: 'gguf',
-    family: model.family,
-    families: [model.family],
-    parameter_size: model.parameterSize,
-    quantization_level: model.quantization,
-  };
-}
+/** Where a Linux install keeps blobs; `FROM` lines in Modelfiles point here. */
+export const BLOBS_DIR = '/usr/share/ollama/.ollama/models/blobs';
 
 function nameOf(body: JsonObject, goType: string): string {
-  return optionalString(body, 'model', goType) ?? optionalString(body, 'name', goType) ?? '';
+  const model = optionalString(body, 'model', goType) ?? '';
+  return model !== '' ? model : (optionalString(body, 'name', goType) ?? '');
 }
 
-/** GET /api/tags: installed models, most recently modified first. */
+/** GET /api/tags: installed models, most recently modified first, with their capabilities. */
 export function handleTags(state: SimState, res: ServerResponse): void {
   const models = [...state.store.installed.values()]
     .sort((a, b) => b.modifiedAt.getTime() - a.modifiedAt.getTime())
@@ -43,7 +31,12 @@ export function handleTags(state: SimState, res: ServerResponse): void {
       modified_at: entry.modifiedAt.toISOString(),
       size: entry.model.sizeBytes,
       digest: entry.digest,
-      details: details(entry.model),
+      details: {
+        ...modelDetails(entry.model),
+        context_length: contextLength(entry.model),
+        embedding_length: embeddingLength(entry.model),
+      },
+      capabilities: [...entry.model.capabilities],
     }));
   sendJson(res, 200, { models });
 }
@@ -62,7 +55,7 @@ export function handlePs(state: SimState, res: ServerResponse): void {
       model: loaded.name,
       size: loaded.model.sizeBytes,
       digest: loaded.digest,
-      details: details(loaded.model),
+      details: modelDetails(loaded.model),
       expires_at: new Date(expiresAt).toISOString(),
       size_vram: gpu ? loaded.model.sizeBytes : 0,
       context_length: CONTEXT_LENGTH,
@@ -71,135 +64,95 @@ export function handlePs(state: SimState, res: ServerResponse): void {
   sendJson(res, 200, { models });
 }
 
-/** POST /api/show. */
+/** parser.quote: multi-line or space-padded text is quoted, with triple quotes if it holds a quote. */
+function modelfileQuote(text: string): string {
+  if (text.includes('\n') || text.startsWith(' ') || text.endsWith(' ')) {
+    return text.includes('"') ? `"""${text}"""` : `"${text}"`;
+  }
+  return text;
+}
+
+function parameterValues(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [value];
+}
+
+/** `%#v` of a decoded JSON value, as ShowHandler prints parameters. */
+function goSyntax(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
+
+/** Model.String(): the Modelfile that rebuilds the model. */
+function modelfile(entry: InstalledModel, system: string): string {
+  const weights = entry.layers.find((layer) => layer.mediaType === MEDIA_TYPES.model);
+  const lines = [`FROM ${BLOBS_DIR}/${(weights?.digest ?? '').replace(':', '-')}`];
+  lines.push(`TEMPLATE ${modelfileQuote(entry.template)}`);
+  if (system !== '') lines.push(`SYSTEM ${modelfileQuote(system)}`);
+  for (const [key, value] of Object.entries(entry.parameters)) {
+    for (const item of parameterValues(value)) lines.push(`PARAMETER ${key} ${modelfileQuote(String(item))}`);
+  }
+  for (const license of entry.license) lines.push(`LICENSE ${modelfileQuote(license)}`);
+  for (const message of entry.messages)
+    lines.push(`MESSAGE ${message.role} ${modelfileQuote(message.content)}`);
+  return (
+    '# Modelfile generated by "ollama show"\n# To build a new Modelfile based on this, replace FROM with:\n' +
+    `# FROM ${entry.name}\n\n${lines.map((line) => `${line}\n`).join('')}`
+  );
+}
+
+/** POST /api/show (ShowHandler, GetModelInfo). */
 export function handleShow(state: SimState, res: ServerResponse, body: JsonObject): void {
-  const name = nameOf(body, 'ShowRequest');
-  if (name === '') throw new OllamaApiError(400, 'model is required');
-  const entry = state.store.find(name);
-  if (entry === undefined) throw new OllamaApiError(404, `model '${name}' not found`);
-  const model = entry.model;
-  const params = Math.round(parameterBillions(model.parameterSize) * 1e9);
-  const embeddingLength =
-    model.embeddingDimensions ?? (parameterBillions(model.parameterSize) >= 6 ? 4096 : 3072);
-  const modelInfo: Record<string, unknown> = {
-    'general.architecture': model.family,
-    'general.parameter_count': params,
-    'general.quantization_version': 2,
-    [`${model.family}.context_length`]: model.capabilities.includes('embedding') ? 512 : 131072,
-    [`${model.family}.embedding_length`]: embeddingLength,
-  };
-  const template = model.capabilities.includes('completion')
-    ? '{{ if .System }}<|start_header_id|>system<|end_header_id|>\n\n{{ .System }}<|eot_id|>{{ end }}' +
-      '{{ if .Prompt }}<|start_header_id|>user<|end_header_id|>\n\n{{ .Prompt }}<|eot_id|>{{ end }}' +
-      '<|start_header_id|>assistant<|end_header_id|>\n\n{{ .Response }}<|eot_id|>'
-    : '{{ .Prompt }}';
-  const parameters = model.capabilities.includes('completion')
-    ? 'stop                           "<|start_header_id|>"\nstop                           "<|end_header_id|>"\nstop                           "<|eot_id|>"'
-    : 'num_ctx                        512';
+  const requested = nameOf(body, 'ShowRequest');
+  if (requested === '') throw new OllamaApiError(400, 'model is required');
+  const system = optionalString(body, 'system', 'ShowRequest') ?? '';
+  validModelRef(requested, () => new OllamaApiError(400, 'model is required'));
+  const entry = state.store.find(requested.trim());
+  // The handler has already rewritten the name to its shortest form when it reports it missing.
+  if (entry === undefined) {
+    throw new OllamaApiError(404, `model '${shortestModelName(parseModelName(requested.trim()))}' not found`);
+  }
+  const shownSystem = system !== '' ? system : entry.system;
+  const parameters = Object.entries(entry.parameters).flatMap(([key, value]) =>
+    parameterValues(value).map((item) => `${key.padEnd(30)} ${goSyntax(item)}`),
+  );
   sendJson(res, 200, {
-    license: 'Simulated model: no weights, no license terms.',
-    modelfile:
-      `# Modelfile generated by "ollama show"\n# To build a new Modelfile based on this, replace FROM with:\n` +
-      `# FROM ${entry.name}\n\nFROM /usr/share/ollama/.ollama/models/blobs/sha256-${layerDigest(entry.weights, 'model')}\n` +
-      `TEMPLATE """${template}"""\n`,
-    parameters,
-    template,
-    details: details(model),
-    model_info: modelInfo,
-    capabilities: [...model.capabilities],
+    license: entry.license.join('\n'),
+    modelfile: modelfile(entry, shownSystem),
+    parameters: parameters.join('\n'),
+    template: entry.template,
+    ...(shownSystem !== '' ? { system: shownSystem } : {}),
+    details: modelDetails(entry.model),
+    ...(entry.messages.length > 0
+      ? { messages: entry.messages.map((message) => ({ role: message.role, content: message.content })) }
+      : {}),
+    model_info: modelInfo(entry.model),
+    capabilities: [...entry.model.capabilities],
     modified_at: entry.modifiedAt.toISOString(),
   });
 }
 
-function layerDigest(weights: string, layer: string): string {
-  return createHash('sha256').update(`ollama-sim-layer:${weights}:${layer}`).digest('hex');
-}
-
-/** Layers of a model as a registry manifest lists them: weights, template, license, params. */
-function layersOf(model: SimModel, weights: string): Array<{ digest: string; size: number }> {
-  const small = [
-    { name: 'template', size: 1_429 },
-    { name: 'license', size: 7_711 },
-    { name: 'params', size: 96 },
-  ];
-  const smallTotal = small.reduce((sum, layer) => sum + layer.size, 0);
-  return [
-    { digest: layerDigest(weights, 'model'), size: Math.max(1, model.sizeBytes - smallTotal) },
-    ...small.map((layer) => ({ digest: layerDigest(weights, layer.name), size: layer.size })),
-  ];
-}
-
-/** POST /api/pull: streamed progress; catalog models get installed, others fail like Ollama. */
-export async function handlePull(
-  state: SimState,
-  res: ServerResponse,
-  client: ClientWatch,
-  body: JsonObject,
-): Promise<void> {
-  const requested = nameOf(body, 'PullRequest');
-  if (requested.trim() === '') throw new OllamaApiError(400, 'invalid model name');
-  const stream = optionalBool(body, 'stream', 'PullRequest') ?? true;
-  const name = normalizeModelName(requested);
-  const model = MODEL_CATALOG[name];
-  const already = state.store.find(name) !== undefined;
-  const emit = (line: object) => {
-    if (!stream || client.gone || state.stopped) return;
-    if (!res.headersSent) res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
-    res.write(`${JSON.stringify(line)}\n`);
-  };
-  const pause = async (ms: number) => {
-    await state.sleep(ms);
-    return !client.gone && !state.stopped;
-  };
-
-  emit({ status: 'pulling manifest' });
-  if (!(await pause(PULL_PROGRESS_INTERVAL_MS))) return;
-  if (model === undefined) {
-    const message = 'pull model manifest: file does not exist';
-    if (stream) res.end(`${JSON.stringify({ error: message })}\n`);
-    else sendJson(res, 500, { error: message });
-    return;
-  }
-  const weights = weightsName(name);
-  const step = (PULL_BYTES_PER_SECOND * PULL_PROGRESS_INTERVAL_MS) / 1000;
-  for (const layer of layersOf(model, weights)) {
-    const status = `pulling ${layer.digest.slice(0, 12)}`;
-    const digest = `sha256:${layer.digest}`;
-    let completed = already ? layer.size : 0;
-    emit({ status, digest, total: layer.size, completed });
-    while (completed < layer.size) {
-      if (!(await pause(PULL_PROGRESS_INTERVAL_MS))) return;
-      completed = Math.min(layer.size, completed + step);
-      emit({ status, digest, total: layer.size, completed });
-    }
-  }
-  emit({ status: 'verifying sha256 digest' });
-  emit({ status: 'writing manifest' });
-  state.store.install(model, weights, name);
-  emit({ status: 'success' });
-  if (stream) {
-    if (!res.writableEnded && !client.gone) res.end();
-  } else {
-    sendJson(res, 200, { status: 'success' });
-  }
-}
-
-/** DELETE /api/delete. */
+/** DELETE /api/delete: removes the name, and the blobs no other model uses (DeleteHandler). */
 export function handleDelete(state: SimState, res: ServerResponse, body: JsonObject): void {
-  const name = nameOf(body, 'DeleteRequest');
-  if (name === '') throw new OllamaApiError(400, 'name "" is invalid');
-  if (!state.store.remove(name)) throw new OllamaApiError(404, `model '${name}' not found`);
+  const requested = nameOf(body, 'DeleteRequest');
+  if (requested.trim() === '') throw new OllamaApiError(400, 'model is required');
+  if (!isValidModelName(parseModelName(requested.trim()))) {
+    throw new OllamaApiError(400, `name ${JSON.stringify(requested)} is invalid`);
+  }
+  if (!state.store.remove(requested.trim())) throw new OllamaApiError(404, `model '${requested}' not found`);
   sendEmpty(res);
 }
 
-/** POST /api/copy: the copy shares the source's weights, so it gives the same answers. */
+/** POST /api/copy: the copy shares the source's manifest, so its digest and answers (CopyHandler). */
 export function handleCopy(state: SimState, res: ServerResponse, body: JsonObject): void {
   const source = optionalString(body, 'source', 'CopyRequest') ?? '';
   const destination = optionalString(body, 'destination', 'CopyRequest') ?? '';
-  if (source.trim() === '') throw new OllamaApiError(400, `source "${source}" is invalid`);
-  if (destination.trim() === '') throw new OllamaApiError(400, `destination "${destination}" is invalid`);
-  const entry: InstalledModel | undefined = state.store.find(source);
+  if (!isValidModelName(parseModelName(source))) {
+    throw new OllamaApiError(400, `source ${JSON.stringify(source)} is invalid`);
+  }
+  if (!isValidModelName(parseModelName(destination))) {
+    throw new OllamaApiError(400, `destination ${JSON.stringify(destination)} is invalid`);
+  }
+  const entry = state.store.find(source);
   if (entry === undefined) throw new OllamaApiError(404, `model ${JSON.stringify(source)} not found`);
-  state.store.install(entry.model, entry.weights, destination);
+  state.store.copy(entry, destination);
   sendEmpty(res);
 }

@@ -7,10 +7,15 @@ const llama32: Omit<SimModel, 'name'> = {
   parameterSize: '3.2B',
   quantization: 'Q4_K_M',
   sizeBytes: 2_019_393_189,
-  capabilities: ['completion'],
+  capabilities: ['completion', 'tools'],
+  contextLength: 131_072,
 };
 
-/** Models `/api/pull` can fetch, keyed by full name; sizes match the real Ollama library. */
+/**
+ * Models `/api/pull` can fetch, keyed by full name. Sizes are close to the real Ollama library's,
+ * and each model has the capabilities `/api/show` lists for it there (types/model/capability.go):
+ * gemma3 and llava see images, qwen3 thinks, qwen2.5-coder fills in the middle, gemma3 has no tools.
+ */
 export const MODEL_CATALOG: Record<string, SimModel> = {
   'llama3.2:3b': { name: 'llama3.2:3b', ...llama32 },
   'llama3.2:latest': { name: 'llama3.2:latest', ...llama32 },
@@ -20,7 +25,8 @@ export const MODEL_CATALOG: Record<string, SimModel> = {
     parameterSize: '8.0B',
     quantization: 'Q4_K_M',
     sizeBytes: 4_920_753_328,
-    capabilities: ['completion'],
+    capabilities: ['completion', 'tools'],
+    contextLength: 131_072,
   },
   'qwen2.5-coder:7b': {
     name: 'qwen2.5-coder:7b',
@@ -28,7 +34,8 @@ export const MODEL_CATALOG: Record<string, SimModel> = {
     parameterSize: '7.6B',
     quantization: 'Q4_K_M',
     sizeBytes: 4_683_087_332,
-    capabilities: ['completion'],
+    capabilities: ['completion', 'tools', 'insert'],
+    contextLength: 32_768,
   },
   'mistral:7b': {
     name: 'mistral:7b',
@@ -36,7 +43,36 @@ export const MODEL_CATALOG: Record<string, SimModel> = {
     parameterSize: '7.2B',
     quantization: 'Q4_K_M',
     sizeBytes: 4_372_824_384,
-    capabilities: ['completion'],
+    capabilities: ['completion', 'tools'],
+    contextLength: 32_768,
+  },
+  'qwen3:8b': {
+    name: 'qwen3:8b',
+    family: 'qwen3',
+    parameterSize: '8.2B',
+    quantization: 'Q4_K_M',
+    sizeBytes: 5_225_387_923,
+    capabilities: ['completion', 'tools', 'thinking'],
+    contextLength: 40_960,
+  },
+  'gemma3:4b': {
+    name: 'gemma3:4b',
+    family: 'gemma3',
+    parameterSize: '4.3B',
+    quantization: 'Q4_K_M',
+    sizeBytes: 3_338_801_804,
+    capabilities: ['completion', 'vision'],
+    contextLength: 131_072,
+  },
+  'llava:7b': {
+    name: 'llava:7b',
+    family: 'llama',
+    families: ['llama', 'clip'],
+    parameterSize: '7B',
+    quantization: 'Q4_0',
+    sizeBytes: 4_733_363_377,
+    capabilities: ['completion', 'vision'],
+    contextLength: 32_768,
   },
   'all-minilm:latest': {
     name: 'all-minilm:latest',
@@ -46,6 +82,7 @@ export const MODEL_CATALOG: Record<string, SimModel> = {
     sizeBytes: 45_960_996,
     capabilities: ['embedding'],
     embeddingDimensions: 384,
+    contextLength: 512,
   },
   'nomic-embed-text:latest': {
     name: 'nomic-embed-text:latest',
@@ -55,6 +92,7 @@ export const MODEL_CATALOG: Record<string, SimModel> = {
     sizeBytes: 274_302_450,
     capabilities: ['embedding'],
     embeddingDimensions: 768,
+    contextLength: 2048,
   },
 };
 

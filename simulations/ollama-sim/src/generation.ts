@@ -9,7 +9,9 @@ import type { ClientWatch } from './client-watch.js';
 import { OllamaApiError, SERVER_BUSY } from './errors.js';
 import { sendJson } from './http-util.js';
 import type { InstalledModel } from './models.js';
+import type { ReplyPiece } from './reply.js';
 import type { SimState, Stoppable } from './state.js';
+import type { ToolCall } from './text.js';
 
 /** Metrics Ollama puts in the final object, in nanoseconds and counts. */
 export interface GenerationMetrics {
@@ -21,19 +23,27 @@ export interface GenerationMetrics {
   eval_duration: number;
 }
 
+/** A whole reply, as a non-streamed answer carries it. */
+export interface ReplyText {
+  content: string;
+  thinking: string;
+  toolCalls: ToolCall[];
+}
+
 /** What to generate and how each endpoint shapes its objects. */
 export interface GenerationSpec {
   entry: InstalledModel;
-  tokens: string[];
+  /** One per generated token; a piece with no text and no tool call sends nothing (a call being parsed). */
+  pieces: ReplyPiece[];
   promptTokens: number;
   stream: boolean;
   keepAliveMs: number | undefined;
   /** performance.now() when the request arrived, for total_duration. */
   startedAt: number;
-  /** One streamed object (without newline) carrying `token`. */
-  chunk(token: string, createdAt: string): string;
-  /** The final object; `content` is '' when streamed and the whole answer otherwise. */
-  final(content: string, metrics: GenerationMetrics, createdAt: string): unknown;
+  /** One streamed object (without newline) carrying `piece`. */
+  chunk(piece: ReplyPiece, createdAt: string): string;
+  /** The final object; `reply` is empty when streamed and the whole reply otherwise. */
+  final(reply: ReplyText, metrics: GenerationMetrics, createdAt: string): unknown;
 }
 
 type Outcome = 'done' | 'aborted' | 'crashed' | 'stopped';
@@ -94,14 +104,14 @@ function streamTokens(
   loadMs: number,
 ): Promise<Outcome> {
   return new Promise<Outcome>((resolve) => {
-    const { tokens, stream } = spec;
-    const total = tokens.length;
+    const { pieces, stream } = spec;
+    const total = pieces.length;
     const profile = state.profile;
     const interval = 1000 / tokensPerSecondFor(state, spec.entry);
     const promptEvalMs = profile.ttftMs + (spec.promptTokens / profile.promptEvalTokensPerSecond) * 1000;
     const firstDue = performance.now() + promptEvalMs;
     let sent = 0;
-    let content = '';
+    const reply: ReplyText = { content: '', thinking: '', toolCalls: [] };
     let timer: NodeJS.Timeout | undefined;
     let finished = false;
 
@@ -141,9 +151,15 @@ function streamTokens(
         const createdAt = new Date().toISOString();
         state.counters.tokens += limit - sent;
         for (; sent < limit; sent++) {
-          const token = tokens[sent]!;
-          if (stream) batch += `${spec.chunk(token, createdAt)}\n`;
-          else content += token;
+          const piece = pieces[sent]!;
+          const visible = piece.content !== '' || piece.thinking !== '' || piece.toolCalls !== undefined;
+          if (stream) {
+            if (visible) batch += `${spec.chunk(piece, createdAt)}\n`;
+          } else {
+            reply.content += piece.content;
+            reply.thinking += piece.thinking;
+            if (piece.toolCalls !== undefined) reply.toolCalls.push(...piece.toolCalls);
+          }
         }
       }
       let writable = true;
@@ -181,9 +197,11 @@ function streamTokens(
       const createdAt = new Date().toISOString();
       if (stream) {
         startStream();
-        res.end(`${JSON.stringify(spec.final('', metrics, createdAt))}\n`);
+        res.end(
+          `${JSON.stringify(spec.final({ content: '', thinking: '', toolCalls: [] }, metrics, createdAt))}\n`,
+        );
       } else {
-        sendJson(res, 200, spec.final(content, metrics, createdAt));
+        sendJson(res, 200, spec.final(reply, metrics, createdAt));
       }
       finish('done');
     }

@@ -12,17 +12,23 @@
  * const messages = [{ role: 'user', content: 'hello' }];
  * const reply = await ollama.chat({ model: 'llama3.2:3b', messages });
  * reply.message.content === expectedAnswer('llama3.2:3b', messages); // true
+ * // Tools, thinking and format follow the model's capabilities; expectedReply predicts them.
+ * const tools = [{ type: 'function', function: { name: 'weather', parameters: { type: 'object' } } }];
+ * const call = await ollama.chat({ model: 'llama3.2:3b', messages, tools, stream: false });
+ * call.message.tool_calls; // equals expectedReply('llama3.2:3b', { messages, tools }).tool_calls
  * await sim.close();
  * ```
  */
 export { MODEL_CATALOG } from './catalog.js';
 export { embedText } from './embedding.js';
 export { OllamaApiError } from './errors.js';
+export { type ExpectedReply, expectedReply } from './expected.js';
 export { PROFILES } from './profiles.js';
 export { MAX_RECORDED_REQUESTS } from './request-log.js';
 export { startOllamaSim } from './server.js';
-export { expectedAnswer } from './text.js';
+export { expectedAnswer, type ToolCall } from './text.js';
 export type {
+  Capability,
   FaultPlan,
   HardwareProfile,
   OllamaSim,

@@ -19,10 +19,14 @@ export function parseKeepAlive(value: unknown): number | undefined {
     return value < 0 ? Number.POSITIVE_INFINITY : value * 1000;
   }
   if (typeof value !== 'string') {
-    throw new OllamaApiError(
-      400,
-      `json: cannot unmarshal ${typeof value} into Go value of type api.Duration`,
-    );
+    // Duration.UnmarshalJSON names the Go type the value decoded into.
+    const goType =
+      typeof value === 'boolean'
+        ? 'bool'
+        : Array.isArray(value)
+          ? '[]interface {}'
+          : 'map[string]interface {}';
+    throw new OllamaApiError(400, `Unsupported type: '${goType}'`);
   }
   return parseGoDuration(value);
 }

@@ -1,13 +1,19 @@
 /** Installed models (what /api/tags lists) and loaded models (what /api/ps lists, bounded by memory). */
+import { BlobStore, GGUF_MAGIC } from './blobs.js';
+import { modelCapabilities, weightCapabilities } from './capabilities.js';
 import { modelDigest, normalizeModelName, weightsName } from './catalog.js';
 import { OllamaApiError } from './errors.js';
+import { type Layer, libraryManifest, MEDIA_TYPES, type ModelManifest, manifestDigest } from './manifest.js';
 import type { HardwareProfile, SimModel } from './types.js';
 
 const GB = 1e9;
 const GIB = 1024 ** 3;
 
-/** A model on disk under one name; copies and aliases share `weights` and `digest`. */
-export interface InstalledModel {
+/**
+ * A model on disk under one name; copies and aliases share `weights` and `digest`. `model` holds
+ * its details, with `capabilities` as Ollama derives them from weights, template and config.
+ */
+export interface InstalledModel extends ModelManifest {
   name: string;
   model: SimModel;
   weights: string;
@@ -40,24 +46,99 @@ export interface ModelLease {
 export class ModelStore {
   readonly installed = new Map<string, InstalledModel>();
   readonly loaded = new Map<string, LoadedModel>();
+  readonly blobs = new BlobStore();
 
   constructor(
     private readonly profile: () => HardwareProfile,
     private readonly sleep: (ms: number) => Promise<void>,
   ) {}
 
-  /** Installs a model under its name; `weights` ties it to another model's weights (copies). */
+  /** Installs a library model under its name; `weights` ties it to another model's weights (aliases). */
   install(model: SimModel, weights = weightsName(model.name), name = model.name): InstalledModel {
-    const normalized = normalizeModelName(name);
-    const entry: InstalledModel = {
-      name: normalized,
-      model: { ...model, name: normalized },
+    const manifest = libraryManifest(model, weights);
+    return this.put(
+      name,
+      { ...model, capabilities: weightCapabilities(model.capabilities) },
       weights,
-      digest: modelDigest(weights),
+      manifest,
+      {
+        digest: modelDigest(weights),
+      },
+    );
+  }
+
+  /**
+   * Writes a manifest under `name`, replacing any model of that name, and stores its blobs. The
+   * capabilities follow from the weights' own (`model.capabilities`), the template and the config.
+   */
+  put(
+    name: string,
+    model: SimModel,
+    weights: string,
+    manifest: ModelManifest,
+    options: { digest?: string } = {},
+  ): InstalledModel {
+    const normalized = normalizeModelName(name);
+    const capabilities = modelCapabilities(
+      model.capabilities,
+      manifest.template,
+      manifest.declaredCapabilities,
+    );
+    const entry: InstalledModel = {
+      ...manifest,
+      name: normalized,
+      model: { ...model, name: normalized, capabilities },
+      weights,
+      digest: options.digest ?? manifestDigestOf(manifest),
       modifiedAt: new Date(),
     };
+    const previous = this.installed.get(normalized);
     this.installed.set(normalized, entry);
+    for (const layer of [...manifest.layers, manifest.config]) this.storeLayer(layer);
+    if (previous !== undefined) this.pruneLayers(previous);
     return entry;
+  }
+
+  /** A copy under another name: the same manifest, so the same digest and answers (CopyModel). */
+  copy(source: InstalledModel, name: string): InstalledModel {
+    const normalized = normalizeModelName(name);
+    const entry: InstalledModel = {
+      ...source,
+      name: normalized,
+      model: { ...source.model, name: normalized },
+      modifiedAt: new Date(),
+    };
+    const previous = this.installed.get(normalized);
+    this.installed.set(normalized, entry);
+    if (previous !== undefined) this.pruneLayers(previous);
+    return entry;
+  }
+
+  /** Stores a layer's blob unless it is there already; weights are GGUF files, so they start like one. */
+  storeLayer(layer: Layer): void {
+    if (this.blobs.has(layer.digest)) return;
+    const head =
+      layer.content !== undefined
+        ? Buffer.from(layer.content.slice(0, 8))
+        : layer.mediaType === MEDIA_TYPES.model
+          ? GGUF_MAGIC
+          : Buffer.alloc(0);
+    this.blobs.put(layer.digest, {
+      size: layer.size,
+      head,
+      ...(layer.content !== undefined ? { content: layer.content } : {}),
+    });
+  }
+
+  /** Deletes the blobs of `entry` that no installed manifest uses any more (RemoveLayers). */
+  private pruneLayers(entry: InstalledModel): void {
+    const used = new Set<string>();
+    for (const other of this.installed.values()) {
+      for (const layer of [...other.layers, other.config]) used.add(BlobStore.canonical(layer.digest));
+    }
+    for (const layer of [...entry.layers, entry.config]) {
+      if (!used.has(BlobStore.canonical(layer.digest))) this.blobs.delete(layer.digest);
+    }
   }
 
   /** The installed model for a requested name, following Ollama's tag and case rules. */
@@ -70,6 +151,7 @@ export class ModelStore {
     const entry = this.find(name);
     if (entry === undefined) return false;
     this.installed.delete(entry.name);
+    this.pruneLayers(entry);
     const stillUsed = [...this.installed.values()].some((other) => other.weights === entry.weights);
     const loaded = this.loaded.get(entry.weights);
     if (!stillUsed && loaded !== undefined && loaded.refs === 0 && loaded.loading === undefined) {
@@ -175,4 +257,8 @@ export class ModelStore {
       loading: undefined,
     };
   }
+}
+
+function manifestDigestOf(manifest: ModelManifest): string {
+  return manifestDigest(manifest.config, manifest.layers);
 }

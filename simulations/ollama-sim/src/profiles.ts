@@ -18,6 +18,7 @@ export const PROFILES: Record<string, HardwareProfile> = {
     loadMsPerGB: 400,
     keepAliveMs: FIVE_MINUTES_MS,
     gpu: true,
+    downloadBytesPerSecond: 125e6, // a gigabit line
   },
   cpu: {
     name: 'cpu',
@@ -31,6 +32,7 @@ export const PROFILES: Record<string, HardwareProfile> = {
     loadMsPerGB: 1500,
     keepAliveMs: FIVE_MINUTES_MS,
     gpu: false,
+    downloadBytesPerSecond: 25e6, // 200 Mbit/s
   },
   laptop: {
     name: 'laptop',
@@ -44,6 +46,7 @@ export const PROFILES: Record<string, HardwareProfile> = {
     loadMsPerGB: 900,
     keepAliveMs: FIVE_MINUTES_MS,
     gpu: true,
+    downloadBytesPerSecond: 40e6, // Wi-Fi
   },
   fast: {
     name: 'fast',
@@ -57,6 +60,7 @@ export const PROFILES: Record<string, HardwareProfile> = {
     loadMsPerGB: 0,
     keepAliveMs: FIVE_MINUTES_MS,
     gpu: true,
+    downloadBytesPerSecond: 4e9,
   },
 };
 

@@ -1,8 +1,12 @@
 /** The HTTP server: routing, control endpoints under /_sim, lifecycle and the crash fault. */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { handleChat, handleEmbed, handleEmbeddings, handleGenerate } from './api-inference.js';
-import { handleCopy, handleDelete, handlePs, handlePull, handleShow, handleTags } from './api-models.js';
+import { handleCreateBlob, handleHeadBlob } from './api-blobs.js';
+import { handleChat, handleGenerate } from './api-chat.js';
+import { handleCreate } from './api-create.js';
+import { handleEmbed, handleEmbeddings } from './api-inference.js';
+import { handleCopy, handleDelete, handlePs, handleShow, handleTags } from './api-models.js';
+import { handlePull } from './api-pull.js';
 import { DEFAULT_MODELS, resolveModel } from './catalog.js';
 import { watchClient } from './client-watch.js';
 import { OllamaApiError } from './errors.js';
@@ -70,7 +74,15 @@ const POST_ROUTES: Record<string, Route> = {
     handler: (s, _q, r, b) => handlePull(s, r, watchClient(r), b),
   },
   '/api/copy': { goType: 'CopyRequest', inference: false, handler: (s, _q, r, b) => handleCopy(s, r, b) },
+  '/api/create': {
+    goType: 'CreateRequest',
+    inference: false,
+    handler: (s, _q, r, b) => handleCreate(s, r, watchClient(r), b),
+  },
 };
+
+/** gin's `/api/blobs/:digest`: one path segment after the prefix. */
+const BLOB_ROUTE = /^\/api\/blobs\/([^/]+)$/;
 
 const KNOWN_PATHS = new Set([
   '/',
@@ -84,6 +96,15 @@ const KNOWN_PATHS = new Set([
   '/_sim/requests',
   ...Object.keys(POST_ROUTES),
 ]);
+
+/** The path segment unescaped, or as sent when its escapes are broken (then no digest matches). */
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
 
 async function route({ state, log }: Sim, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const startedAt = performance.now();
@@ -101,6 +122,14 @@ async function route({ state, log }: Sim, req: IncomingMessage, res: ServerRespo
   }
   if (path === '/api/tags' && (method === 'GET' || method === 'HEAD')) return handleTags(state, res);
   if (path === '/api/ps' && method === 'GET') return handlePs(state, res);
+  const blob = BLOB_ROUTE.exec(path);
+  if (blob !== null && (method === 'HEAD' || method === 'POST')) {
+    const digest = safeDecode(blob[1]!);
+    // Blob bodies are recorded without their bytes: they are files, not API requests.
+    if (method === 'POST') log.record(method, path, '');
+    if (method === 'HEAD') return handleHeadBlob(state, res, digest);
+    return handleCreateBlob(state, req, res, digest);
+  }
   if (path === '/api/delete' && method === 'DELETE') {
     const raw = await readBody(req);
     log.record(method, path, raw);
@@ -132,7 +161,7 @@ async function route({ state, log }: Sim, req: IncomingMessage, res: ServerRespo
     return sendJson(res, 200, state.stats());
   }
   // gin's defaults: 405 for a known path with another method, 404 otherwise.
-  if (KNOWN_PATHS.has(path)) return sendText(res, 405, '405 method not allowed');
+  if (KNOWN_PATHS.has(path) || blob !== null) return sendText(res, 405, '405 method not allowed');
   return sendText(res, 404, '404 page not found');
 }
 

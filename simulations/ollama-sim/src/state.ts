@@ -59,6 +59,7 @@ export class SimState {
   resetModels(): void {
     this.store.installed.clear();
     this.store.loaded.clear();
+    this.store.blobs.clear();
     for (const model of this.initialModels) this.store.install(model);
     for (const name of this.preloadNames) {
       const entry = this.store.find(name);

@@ -3,12 +3,27 @@
  * (without a trailing assistant message) and num_predict, so a generation cut short on one node
  * and continued on another with the partial text as an assistant prefix gives the same text.
  */
-import { weightsName } from './catalog.js';
+import { createHash } from 'node:crypto';
+import { decodeBase64 } from './base64.js';
+import { MODEL_CATALOG, weightsName } from './catalog.js';
 
-/** A chat message as the Ollama API carries it. */
+/** A tool call as Ollama's api.ToolCall carries it. */
+export interface ToolCall {
+  id?: string;
+  function: { index?: number; name: string; arguments: Record<string, unknown> };
+}
+
+/**
+ * A chat message as the Ollama API carries it. The optional parts change the answer only when
+ * present, so a plain conversation keeps its answer.
+ */
 export interface ChatMessage {
   role: string;
   content: string;
+  /** sha256 (hex) of each image's bytes; only vision models see images. */
+  images?: string[];
+  tool_calls?: ToolCall[];
+  tool_name?: string;
 }
 
 const VOCAB = (
@@ -71,10 +86,55 @@ export function splitTrailingAssistant(messages: readonly ChatMessage[]): {
   return { conversation: [...messages], prefix: undefined };
 }
 
-function seedOf(model: string, conversation: readonly ChatMessage[]): number {
+/** The text a conversation's answers are seeded from. */
+export function conversationKey(model: string, conversation: readonly ChatMessage[]): string {
   let key = weightsName(model);
-  for (const message of conversation) key += `\u241e${message.role}\u241f${message.content}`;
-  return fnv1a(key);
+  for (const message of conversation) {
+    key += `\u241e${message.role}\u241f${message.content}`;
+    if (message.images !== undefined && message.images.length > 0)
+      key += `\u241fimages:${message.images.join(',')}`;
+    if (message.tool_calls !== undefined && message.tool_calls.length > 0) {
+      // As Go decodes them: a missing index is 0, and the id does not reach the template.
+      const calls = message.tool_calls.map(({ function: f }) => ({
+        index: f.index ?? 0,
+        name: f.name,
+        arguments: f.arguments,
+      }));
+      key += `\u241ftool_calls:${JSON.stringify(calls)}`;
+    }
+    if (message.tool_name !== undefined && message.tool_name !== '')
+      key += `\u241ftool_name:${message.tool_name}`;
+  }
+  return key;
+}
+
+function seedOf(model: string, conversation: readonly ChatMessage[]): number {
+  return fnv1a(conversationKey(model, conversation));
+}
+
+/**
+ * Capitalised sentences of 5-14 vocabulary words from `rng`: exactly `limit` tokens when given,
+ * otherwise up to the first sentence end at or past `natural` tokens.
+ */
+export function sentenceTokens(rng: XorShift32, natural: number, limit: number | undefined): string[] {
+  const tokens: string[] = [];
+  for (;;) {
+    const sentenceLength = 5 + (rng.next() % 10);
+    for (let i = 0; i < sentenceLength; i++) {
+      let word = VOCAB[rng.next() % VOCAB.length]!;
+      if (i === 0) word = word[0]!.toUpperCase() + word.slice(1);
+      if (i === sentenceLength - 1) word += '.';
+      else if (i > 1 && rng.next() % 11 === 0) word += ',';
+      tokens.push(tokens.length === 0 ? word : ` ${word}`);
+      if (limit !== undefined && tokens.length >= limit) return tokens;
+    }
+    if (limit === undefined && tokens.length >= natural) return tokens;
+  }
+}
+
+/** A word of the answer vocabulary, for generated JSON strings. */
+export function vocabularyWord(rng: XorShift32): string {
+  return VOCAB[rng.next() % VOCAB.length]!;
 }
 
 /**
@@ -91,28 +151,49 @@ export function answerTokens(
   const natural = 20 + (rng.next() % 29);
   const limit =
     numPredict !== undefined && numPredict > 0 ? Math.min(Math.floor(numPredict), MAX_TOKENS) : undefined;
-  const tokens: string[] = [];
-  for (;;) {
-    const sentenceLength = 5 + (rng.next() % 10);
-    for (let i = 0; i < sentenceLength; i++) {
-      let word = VOCAB[rng.next() % VOCAB.length]!;
-      if (i === 0) word = word[0]!.toUpperCase() + word.slice(1);
-      if (i === sentenceLength - 1) word += '.';
-      else if (i > 1 && rng.next() % 11 === 0) word += ',';
-      tokens.push(tokens.length === 0 ? word : ` ${word}`);
-      if (limit !== undefined && tokens.length >= limit) return tokens;
-    }
-    if (limit === undefined && tokens.length >= natural) return tokens;
-  }
+  return sentenceTokens(rng, natural, limit);
 }
 
-/** The deterministic full answer for a conversation (a trailing assistant message is ignored). */
-export function expectedAnswer(
-  model: string,
-  messages: Array<{ role: string; content: string }>,
-  numPredict?: number,
-): string {
-  return answerTokens(model, splitTrailingAssistant(messages).conversation, numPredict).join('');
+/** A message as clients send it: images in base64. */
+export interface ApiMessage {
+  role: string;
+  content: string;
+  images?: string[];
+  tool_calls?: ToolCall[];
+  tool_name?: string;
+}
+
+/** sha256 (hex) of an image's bytes, given in base64 as the API carries it. */
+export function imageDigest(base64: string): string {
+  return createHash('sha256').update(decodeBase64(base64)).digest('hex');
+}
+
+/** Messages as the answer sees them: images only for a vision model, as their digests. */
+export function fromApiMessages(messages: readonly ApiMessage[], vision: boolean): ChatMessage[] {
+  return messages.map((message) => {
+    const out: ChatMessage = { role: message.role, content: message.content };
+    if (vision && message.images !== undefined && message.images.length > 0) {
+      out.images = message.images.map(imageDigest);
+    }
+    if (message.tool_calls !== undefined && message.tool_calls.length > 0)
+      out.tool_calls = message.tool_calls;
+    if (message.tool_name !== undefined && message.tool_name !== '') out.tool_name = message.tool_name;
+    return out;
+  });
+}
+
+/** Whether a catalog model sees images; models outside the catalog are taken to. */
+export function catalogVision(model: string): boolean {
+  return MODEL_CATALOG[weightsName(model)]?.capabilities.includes('vision') ?? true;
+}
+
+/**
+ * The deterministic full answer for a conversation (a trailing assistant message is ignored).
+ * Images count for vision models only, as the simulator serves them.
+ */
+export function expectedAnswer(model: string, messages: ApiMessage[], numPredict?: number): string {
+  const conversation = fromApiMessages(messages, catalogVision(model));
+  return answerTokens(model, splitTrailingAssistant(conversation).conversation, numPredict).join('');
 }
 
 /**

@@ -1,21 +1,32 @@
 /** Public contracts of the simulator: models, hardware, faults, options and stats. */
 
+/** What a model can do, with Ollama's names (types/model/capability.go). */
+export type Capability = 'completion' | 'tools' | 'insert' | 'vision' | 'embedding' | 'thinking';
+
 /** A model the simulator can serve, as `/api/tags` and `/api/show` describe it. */
 export interface SimModel {
   /** Full name with tag, such as `llama3.2:3b`. */
   name: string;
   /** Architecture family reported in `details.family`, such as `llama`. */
   family: string;
+  /** `details.families` when it is more than the family, such as `['llama', 'clip']` for llava. */
+  families?: string[];
   /** Human parameter count as Ollama prints it, such as `3.2B` or `23M`. */
   parameterSize: string;
   /** Quantization level as Ollama prints it, such as `Q4_K_M`. */
   quantization: string;
   /** Size of the weights on disk and in memory, in bytes. */
   sizeBytes: number;
-  /** What the model can do; Ollama refuses chat on embedding-only models and vice versa. */
-  capabilities: Array<'completion' | 'embedding'>;
+  /**
+   * What the model can do, as `/api/show` lists it. Ollama refuses chat on embedding-only models,
+   * tools without `tools`, `think` without `thinking`, `suffix` without `insert`; images reach
+   * only `vision` models.
+   */
+  capabilities: Capability[];
   /** Length of the embedding vectors, for embedding models. */
   embeddingDimensions?: number;
+  /** Context length shown in `/api/show` model_info; default 131072 (512 for embedding models). */
+  contextLength?: number;
 }
 
 /** The simulated machine: how fast it generates and how much fits in memory. */
@@ -42,6 +53,8 @@ export interface HardwareProfile {
   keepAliveMs: number;
   /** Whether weights sit in VRAM (`size_vram` = size in `/api/ps`); default true. */
   gpu?: boolean;
+  /** Download speed of `/api/pull`, in bytes per second; default 4 GB/s (so tests pull at once). */
+  downloadBytesPerSecond?: number;
 }
 
 /** Faults to inject, to exercise failover. */

@@ -1,12 +1,12 @@
 /** Shared helpers for the simulator tests. */
 
 /** Reads an NDJSON response body into objects. */
-export async function readNdjson(response: Response): Promise<Array<Record<string, unknown>>> {
+export async function readNdjson<T = Record<string, unknown>>(response: Response): Promise<T[]> {
   const text = await response.text();
   return text
     .split('\n')
     .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
+    .map((line) => JSON.parse(line) as T);
 }
 
 /** POSTs JSON to the simulator. */

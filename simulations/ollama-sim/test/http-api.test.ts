@@ -21,15 +21,21 @@ describe('HTTP API details', () => {
   });
 
   it('should answer 404 with Ollama text for an unknown model', async () => {
+    // ChatHandler and GenerateHandler answer `model '%s' not found`; the embed handlers go through
+    // handleScheduleError (server/routes.go).
     const response = await post(`${sim.url}/api/chat`, {
       model: 'x',
       messages: [{ role: 'user', content: 'hi' }],
     });
     expect(response.status).toBe(404);
     expect(response.headers.get('content-type')).toMatch(/application\/json/);
-    expect(await response.json()).toEqual({ error: 'model "x" not found, try pulling it first' });
+    expect(await response.json()).toEqual({ error: "model 'x' not found" });
     const generate = await post(`${sim.url}/api/generate`, { model: 'x', prompt: 'hi' });
     expect(generate.status).toBe(404);
+    expect(await generate.json()).toEqual({ error: "model 'x' not found" });
+    const embed = await post(`${sim.url}/api/embed`, { model: 'x', input: 'hi' });
+    expect(embed.status).toBe(404);
+    expect(await embed.json()).toEqual({ error: 'model "x" not found, try pulling it first' });
   });
 
   it('should answer 400 for malformed JSON, a missing body and a missing model', async () => {
@@ -49,10 +55,12 @@ describe('HTTP API details', () => {
     expect(((await wrongType.json()) as { error: string }).error).toMatch(/cannot unmarshal number/);
   });
 
-  it('should refuse embeddings from a completion-only model and chat from an embedding model', async () => {
+  it('should embed with a chat model, as Ollama asks no capability, and refuse chat from an embedding model', async () => {
+    // EmbedHandler calls scheduleRunner with no capabilities; the vectors are embedding_length long.
     const embed = await post(`${sim.url}/api/embed`, { model: 'llama3.2:3b', input: 'x' });
-    expect(embed.status).toBe(400);
-    expect(await embed.json()).toEqual({ error: '"llama3.2:3b" does not support embeddings' });
+    expect(embed.status).toBe(200);
+    const { embeddings } = (await embed.json()) as { embeddings: number[][] };
+    expect(embeddings[0]).toHaveLength(3072);
     const chat = await post(`${sim.url}/api/chat`, {
       model: 'all-minilm',
       messages: [{ role: 'user', content: 'x' }],
