@@ -2,10 +2,16 @@ import { statSync } from 'node:fs';
 import type { TokenRepository } from '../store/token-repository.js';
 import { readTokenFile, type TokenFileEntry, tokenFilePath } from './token-file.js';
 import { isExpired } from './token-lifetime.js';
-import { hashToken, sameHash, TOKEN_PREFIX } from './token-secret.js';
+import { DEVICE_KEY_PATTERN, hashToken, sameHash, TOKEN_PREFIX } from './token-secret.js';
 
 export { ADMIN_TOKEN_FILE, issueAdminToken } from './token-file.js';
-export { generateToken, hashToken, TOKEN_PREFIX } from './token-secret.js';
+export {
+  DEVICE_KEY_PREFIX,
+  generateDeviceKey,
+  generateToken,
+  hashToken,
+  TOKEN_PREFIX,
+} from './token-secret.js';
 
 /** Who is making a request, once authenticated. */
 export interface Principal {
@@ -17,8 +23,9 @@ export interface Principal {
 }
 
 /**
- * Checks bearer tokens against the token file (re-read when it is replaced) and the database.
- * Expired and revoked tokens are refused, whichever holds them.
+ * Checks bearer tokens against the token file (re-read when it is replaced) and the database, and
+ * device keys against the database. Expired and revoked ones are refused, whichever holds them;
+ * a device key is never a bearer token, nor a bearer token a device key.
  */
 export class TokenVerifier {
   private cached: { key: string; entries: TokenFileEntry[] } | undefined;
@@ -45,6 +52,19 @@ export class TokenVerifier {
     return {
       kind: 'token',
       role: stored.role === 'member' ? 'member' : 'admin',
+      id: stored.id,
+      name: stored.name,
+    };
+  }
+
+  /** The principal a device key (from a `/k/<key>` URL) belongs to, or undefined when it is unknown, expired or revoked. */
+  async verifyDeviceKey(key: string): Promise<Principal | undefined> {
+    if (!DEVICE_KEY_PATTERN.test(key)) return undefined;
+    const stored = await this.tokens.useByHash(hashToken(key), true);
+    if (stored === undefined) return undefined;
+    return {
+      kind: 'token',
+      role: stored.role === 'admin' ? 'admin' : 'member',
       id: stored.id,
       name: stored.name,
     };

@@ -122,7 +122,9 @@ export function registerTokenCommands(program: Command): void {
 
   token
     .command('list')
-    .description("list the node's tokens: the CLI's admin tokens and the API's, with their state")
+    .description(
+      "list the node's tokens and device keys: the CLI's admin tokens and the API's, with their state",
+    )
     .addOption(dataDirOption())
     .addOption(databaseUrlOption())
     .option('--json', 'print JSON')
@@ -135,7 +137,7 @@ export function registerTokenCommands(program: Command): void {
       if (tokens.length === 0) console.log('no tokens');
       for (const t of tokens) {
         console.log(
-          `${t.id}  ${t.source}  ${t.role}  ${t.name}  created ${t.createdAt}, ${describeState(t)}`,
+          `${t.id}  ${t.source}  ${t.device ? 'device' : 'token'}  ${t.role}  ${t.name}  created ${t.createdAt}, ${describeState(t)}`,
         );
       }
     });

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { TokenRepository } from '../store/token-repository.js';
 import { readTokenFile, revokeFileToken, tokenFilePath } from './token-file.js';
 import { isExpired } from './token-lifetime.js';
-import { generateToken, hashToken } from './token-secret.js';
+import { generateDeviceKey, generateToken, hashToken } from './token-secret.js';
 
 /** A token as listed: never its secret nor its hash. */
 export interface TokenInfo {
@@ -15,6 +15,8 @@ export interface TokenInfo {
   role: 'admin' | 'member';
   /** `api`: issued by the management API (database); `cli`: by `allerac token` (token file). */
   source: 'api' | 'cli';
+  /** A device key (in a base URL, for the client APIs only) rather than a bearer token. */
+  device: boolean;
   createdAt: string;
   /** Tracked for API tokens only. */
   lastUsedAt: string | null;
@@ -32,6 +34,7 @@ export interface IssuedToken {
   role: 'admin' | 'member';
   token: string;
   expiresAt: string | null;
+  device: boolean;
 }
 
 const stateOf = (revokedAt: string | null, expiresAt: string | null, now: Date): TokenInfo['state'] =>
@@ -46,6 +49,7 @@ export function listFileTokens(dataDir: string, now: Date = new Date()): TokenIn
     name: entry.name,
     role: 'admin',
     source: 'cli',
+    device: false,
     createdAt: entry.createdAt,
     lastUsedAt: null,
     expiresAt: entry.expiresAt ?? null,
@@ -61,13 +65,15 @@ export class TokenRegistry {
     private readonly tokens: TokenRepository,
   ) {}
 
-  /** Issues an API token (database) with a role and an optional expiry. */
+  /** Issues an API token or a device key (database) with a role and an optional expiry. */
   async issue(options: {
     name: string;
     role: 'admin' | 'member';
     expiresAt?: Date | undefined;
+    device?: boolean | undefined;
   }): Promise<IssuedToken> {
-    const token = generateToken();
+    const device = options.device === true;
+    const token = device ? generateDeviceKey() : generateToken();
     const id = randomUUID();
     await this.tokens.insert({
       id,
@@ -75,8 +81,16 @@ export class TokenRegistry {
       hash: hashToken(token),
       role: options.role,
       expiresAt: options.expiresAt,
+      device,
     });
-    return { id, name: options.name, role: options.role, token, expiresAt: iso(options.expiresAt ?? null) };
+    return {
+      id,
+      name: options.name,
+      role: options.role,
+      token,
+      expiresAt: iso(options.expiresAt ?? null),
+      device,
+    };
   }
 
   /** Every token, newest first: the API's and the CLI's. */
@@ -89,6 +103,7 @@ export class TokenRegistry {
         name: record.name,
         role: record.role === 'member' ? 'member' : 'admin',
         source: 'api',
+        device: record.device,
         createdAt: record.createdAt.toISOString(),
         lastUsedAt: iso(record.lastUsedAt),
         expiresAt,

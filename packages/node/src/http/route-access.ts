@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import { isLoopback, type Principal, type TokenVerifier } from '../auth/api-tokens.js';
+import { deviceKeyOf } from '../auth/device-url.js';
 import { HttpError } from './errors.js';
 
 /**
@@ -87,6 +88,18 @@ const authenticationRequired = () =>
     'missing_api_key',
   );
 
+const invalidDeviceKey = () =>
+  new HttpError(
+    401,
+    'invalid, expired or revoked device key in the URL (/k/<key>); issue a new one under Settings, Devices and tokens',
+    'authentication_error',
+    'invalid_api_key',
+  );
+
+/** The routes a device key may open: the Ollama and OpenAI APIs and the root clients probe. */
+const servedToDevices = (routeUrl: string | undefined): boolean =>
+  routeUrl === '/' || routeUrl?.startsWith('/api/') === true || routeUrl?.startsWith('/v1/') === true;
+
 const adminRequired = () =>
   new HttpError(
     403,
@@ -123,6 +136,12 @@ export function registerRouteAccess(
 
   app.addHook('onRequest', async (request) => {
     const access = accessOf(request);
+    const deviceKey = deviceKeyOf(request.raw);
+    if (deviceKey !== undefined) {
+      const principal = await deviceAccess(request, tokens, deviceKey, access);
+      if (principal !== undefined) request.principal = principal;
+      return;
+    }
     if (access === undefined || access === 'public') return;
     const local = isLoopback(request.socket.remoteAddress);
     const principal = await credentialOf(request, tokens, authenticators, access, local);
@@ -138,6 +157,33 @@ export function registerRouteAccess(
     }
     request.principal = principal;
   });
+}
+
+/**
+ * The principal of a request that came under `/k/<key>`. The key is checked on every such
+ * request, from loopback too and on public routes, so that a revoked key fails at once and
+ * visibly; a bearer token beside it is not looked at.
+ */
+async function deviceAccess(
+  request: FastifyRequest,
+  tokens: TokenVerifier,
+  key: string,
+  access: AccessPolicy | undefined,
+): Promise<Principal | undefined> {
+  const principal = await tokens.verifyDeviceKey(key);
+  if (principal === undefined) throw invalidDeviceKey();
+  if (access === undefined) return undefined;
+  // The rewrite serves only /, /api/* and /v1/* under a key; the matched route must agree.
+  if (!servedToDevices(request.routeOptions.url) || access === 'signed-in' || access === 'admin')
+    throw new HttpError(404, 'only the Ollama and OpenAI APIs are served under /k/<key>');
+  if (access === 'local-or-admin' && principal.role !== 'admin')
+    throw new HttpError(
+      403,
+      'this needs an admin of this node; issue a device key with the admin role for model management',
+      'permission_error',
+      'forbidden',
+    );
+  return principal;
 }
 
 async function credentialOf(

@@ -1,6 +1,8 @@
+import { MAX_INFER_BODY_BYTES } from '@allerac/protocol';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { TokenVerifier } from '../auth/api-tokens.js';
+import { REDACTED_KEY, redactSecrets, rewriteDeviceUrl } from '../auth/device-url.js';
 import { type BrowserGuardInit, BrowserPolicy, registerBrowserGuard } from './browser-guard.js';
 import { registerConnectionLimits } from './connection-limits.js';
 import { BadRequestError, errorBody, flavorOf, HttpError, toHttpError } from './errors.js';
@@ -8,15 +10,16 @@ import type { GenerationContext } from './generation.js';
 import type { NodeMetrics } from './metrics.js';
 import { registerOllamaApi } from './ollama-api.js';
 import { registerOpenAiApi } from './openai-api.js';
+import { type Authenticator, registerRouteAccess } from './route-access.js';
 import { assertJsonDepth } from './validate.js';
 import { frameworkErrorHandler } from './validation-errors.js';
-import { type Authenticator, registerRouteAccess } from './route-access.js';
 
 /**
  * The largest request body accepted: 32 MiB, enough for a chat with several base64 images,
- * small enough that a runaway client cannot exhaust a mini-PC's memory.
+ * small enough that a runaway client cannot exhaust a mini-PC's memory. The protocol's number, so
+ * every body accepted here also fits an inference frame to a peer.
  */
-export const MAX_BODY_BYTES = 32 * 1024 * 1024;
+export const MAX_BODY_BYTES = MAX_INFER_BODY_BYTES;
 
 /**
  * How long a client may take to send a whole request (headers and body): 32 MiB at a slow
@@ -57,6 +60,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
     // A URL Fastify cannot decode (`/api/%zz`) gets a 400 in the API's own error shape.
     frameworkErrors: frameworkErrorHandler,
+    // `/k/<key>/api/...` continues as `/api/...` with the key kept aside for route-access, so no
+    // URL past this point (routing, logs, error messages) holds a device key.
+    rewriteUrl: rewriteDeviceUrl,
   });
 
   // Ollama accepts a JSON body whatever the Content-Type says (curl sends form encoding), so do we.
@@ -110,9 +116,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   app.setNotFoundHandler(async (request, reply) => {
+    // Clients log the errors they get: a path that carried a key is echoed without it.
+    const path = redactSecrets(request.url.split('?')[0] ?? '');
     const error = new HttpError(
       404,
-      `${request.method} ${request.url.split('?')[0]} is not an endpoint of this node`,
+      path.startsWith(`/k/${REDACTED_KEY}`)
+        ? `${request.method} ${path} is not an endpoint of this node: under /k/<key> it serves /, /api/* and /v1/* only, with a key as issued`
+        : `${request.method} ${path} is not an endpoint of this node`,
     );
     return reply.status(404).send(errorBody(flavorOf(request.url), error));
   });
@@ -136,7 +146,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     app.options(path, { config: { access: 'public' } }, async (_request, reply) => reply.status(204).send());
   }
 
-  registerOllamaApi(app, deps, deps.softwareVersion);
+  registerOllamaApi(app, deps);
   registerOpenAiApi(app, deps);
   for (const register of deps.extraRoutes ?? []) await register(app);
   return app;
