@@ -203,16 +203,24 @@ describe('router: the mesh as one Ollama (alice has no 8B model; bob and charlie
   it('should answer 503 with Retry-After when every node that has the model is busy', async () => {
     const controllers = [new AbortController(), new AbortController()];
     try {
+      // Each holder's one slot is taken by a request pinned to it, so the test does not depend on
+      // where the router would have put them.
+      const holders = ['bob', 'charlie'];
       const busy = await Promise.all(
-        controllers.map((controller) =>
+        controllers.map((controller, i) =>
           fetch(`${alice.node.url}/api/chat`, {
             method: 'POST',
-            body: JSON.stringify({ model: BIG, messages: ask('occupy'), options: { num_predict: 400 } }),
+            body: JSON.stringify({
+              model: BIG,
+              messages: ask('occupy'),
+              options: { num_predict: 400 },
+              allerac: { node: holders[i] },
+            }),
             signal: controller.signal,
           }),
         ),
       );
-      expect(new Set(busy.map((r) => r.headers.get('x-allerac-node')))).toEqual(new Set(['bob', 'charlie']));
+      expect(busy.map((r) => r.headers.get('x-allerac-node'))).toEqual(holders);
       const refused = await fetch(`${alice.node.url}/api/chat`, {
         method: 'POST',
         body: JSON.stringify({ model: BIG, messages: ask('one more') }),
