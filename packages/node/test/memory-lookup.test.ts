@@ -86,6 +86,9 @@ class TestEmbeddings implements InferenceGateway {
   show(): never {
     throw new Error('not used by the memory service');
   }
+  version(): never {
+    throw new Error('not used by the memory service');
+  }
   generate(): never {
     throw new Error('not used by the memory service');
   }

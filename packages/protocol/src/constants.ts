@@ -15,9 +15,20 @@ export const KEY_PROTOCOL = '/allerac/key/2.0.0';
 export const INFER_PROTOCOL = '/allerac/infer/1.0.0';
 /** Shared-memory sync: one long-lived stream per peer carrying Automerge sync messages. */
 export const SYNC_PROTOCOL = '/allerac/sync/1.0.0';
+/**
+ * Model management on a peer's Ollama (pull, delete, copy, create): one stream per action, the
+ * request one way, progress and the end the other. Only an admin's action, relayed by a paired peer.
+ */
+export const MODEL_PROTOCOL = '/allerac/model/1.0.0';
 
 /** Every protocol id this implementation speaks. */
-export const PROTOCOLS = [CARD_PROTOCOL, KEY_PROTOCOL, INFER_PROTOCOL, SYNC_PROTOCOL] as const;
+export const PROTOCOLS = [
+  CARD_PROTOCOL,
+  KEY_PROTOCOL,
+  INFER_PROTOCOL,
+  SYNC_PROTOCOL,
+  MODEL_PROTOCOL,
+] as const;
 
 /** One of the protocol ids above. */
 export type ProtocolId = (typeof PROTOCOLS)[number];
@@ -28,10 +39,22 @@ export const MAX_CARD_FRAME_BYTES = 64 * 1024;
 export const MAX_BLOCKED_PEERS = 256;
 /** Largest key frame: a signed rotation with a full blocklist (256 ids of ~55 bytes) fits. */
 export const MAX_KEY_FRAME_BYTES = 16 * 1024;
-/** Largest inference frame: a chat request may carry long context and base64 images. */
-export const MAX_INFER_FRAME_BYTES = 16 * 1024 * 1024;
+/**
+ * Largest Ollama or OpenAI request body a node accepts over HTTP (several base64 images), and so
+ * the largest body it forwards to a peer: one number, so whatever HTTP accepts can be forwarded.
+ */
+export const MAX_INFER_BODY_BYTES = 32 * 1024 * 1024;
+/**
+ * Room in an inference frame beside the body: the envelope, memories the caller adds for the
+ * serving peer (a few 8 KiB texts) and JSON that re-encodes a little longer than it arrived.
+ */
+export const INFER_FRAME_OVERHEAD_BYTES = 1024 * 1024;
+/** Largest inference frame: a request with the largest body HTTP accepts, plus its envelope. */
+export const MAX_INFER_FRAME_BYTES = MAX_INFER_BODY_BYTES + INFER_FRAME_OVERHEAD_BYTES;
 /** Largest sync frame: an initial Automerge sync of a few thousand memories, base64-encoded. */
 export const MAX_SYNC_FRAME_BYTES = 8 * 1024 * 1024;
+/** Largest model frame: a create request's Modelfile parts (template, system, messages) fit. */
+export const MAX_MODEL_FRAME_BYTES = 1024 * 1024;
 
 /** Largest frame per protocol; a longer length prefix is refused before any payload is buffered. */
 export const MAX_FRAME_BYTES: Readonly<Record<ProtocolId, number>> = {
@@ -39,6 +62,7 @@ export const MAX_FRAME_BYTES: Readonly<Record<ProtocolId, number>> = {
   [KEY_PROTOCOL]: MAX_KEY_FRAME_BYTES,
   [INFER_PROTOCOL]: MAX_INFER_FRAME_BYTES,
   [SYNC_PROTOCOL]: MAX_SYNC_FRAME_BYTES,
+  [MODEL_PROTOCOL]: MAX_MODEL_FRAME_BYTES,
 };
 
 /** Largest frame any protocol allows; decoders that do not know the protocol use it. */
@@ -57,6 +81,8 @@ export const MAX_INBOUND_STREAMS: Readonly<Record<ProtocolId, number>> = {
   [KEY_PROTOCOL]: 4,
   [INFER_PROTOCOL]: 32,
   [SYNC_PROTOCOL]: 4,
+  // One action at a time per peer; the second stream is there to be refused with a clear `busy`.
+  [MODEL_PROTOCOL]: 2,
 };
 
 /** More stream opens than this from one peer within STREAM_FLOOD_WINDOW_MS is a flood. */

@@ -210,8 +210,12 @@ export type KeyProtocolMessage =
   | KeyNoticeMessage
   | KeyAckMessage;
 
-/** Which Ollama API an inference request follows. */
-export type InferApi = 'chat' | 'generate' | 'embed';
+/**
+ * Which Ollama API an inference request follows. `show` (one model's /api/show record) and `ps`
+ * (the responder's /api/ps) are answered with one chunk, take no inference slot, and let a node
+ * serve a peer's models in full without carrying their metadata in every card.
+ */
+export type InferApi = 'chat' | 'generate' | 'embed' | 'show' | 'ps';
 
 /** Asks a peer to run one inference; the stream then carries its answer. */
 export interface InferRequestMessage {
@@ -220,9 +224,9 @@ export interface InferRequestMessage {
   id: string;
   /** Which Ollama endpoint the body is for. */
   api: InferApi;
-  /** Model to run, as resolved by the caller. */
+  /** Model to run, as resolved by the caller; `*` for `ps`, which concerns every model. */
   model: string;
-  /** The Ollama request JSON (for /api/chat, /api/generate or /api/embed). */
+  /** The Ollama request JSON (for /api/chat, /api/generate, /api/embed or /api/show; `{}` for `ps`). */
   body: Record<string, unknown>;
   /** Milliseconds the responder has to finish; it answers `deadline` after that. */
   deadlineMs: number;
@@ -285,6 +289,11 @@ export interface InferErrorMessage {
   message: string;
   /** Whether another peer may succeed with the same request. */
   retryable: boolean;
+  /**
+   * The HTTP status the responder's Ollama answered with (400 to 599), when the error is its
+   * Ollama's: the caller answers its client with the same status and `message`.
+   */
+  status?: number;
 }
 
 /** The caller no longer wants the answer; the responder stops generating. */
@@ -335,8 +344,61 @@ export interface SyncRefusedMessage {
 /** Messages of SYNC_PROTOCOL. */
 export type SyncProtocolMessage = SyncHelloMessage | SyncMessageMessage | SyncRefusedMessage;
 
+/** Which Ollama model-management endpoint a model request follows. */
+export type ModelAction = 'pull' | 'delete' | 'copy' | 'create';
+
+/** Asks a peer to manage a model on its Ollama, for an admin of the sender's node. */
+export interface ModelRequestMessage {
+  type: 'model-request';
+  /** Request id chosen by the caller; 1 to 128 characters. */
+  id: string;
+  /** Which endpoint the body is for: /api/pull, /api/delete, /api/copy or /api/create. */
+  action: ModelAction;
+  /** The Ollama request JSON, without Allerac's `allerac` options. */
+  body: Record<string, unknown>;
+}
+
+/** One progress object of a pull or create, exactly as Ollama streamed it. */
+export interface ModelProgressMessage {
+  type: 'model-progress';
+  /** Request id. */
+  id: string;
+  /** Ollama's ProgressResponse (`status`, `digest`, `total`, `completed`). */
+  progress: Record<string, unknown>;
+}
+
+/** The action succeeded; nothing follows on the stream. */
+export interface ModelDoneMessage {
+  type: 'model-done';
+  /** Request id. */
+  id: string;
+}
+
+/** The action failed; nothing follows on the stream. */
+export interface ModelErrorMessage {
+  type: 'model-error';
+  /** Request id. */
+  id: string;
+  /** The HTTP status Ollama answered (or would), e.g. 404 for an unknown model, 500 for a failed pull. */
+  status: number;
+  /** Ollama's error text. */
+  message: string;
+}
+
+/** Messages of MODEL_PROTOCOL. */
+export type ModelProtocolMessage =
+  | ModelRequestMessage
+  | ModelProgressMessage
+  | ModelDoneMessage
+  | ModelErrorMessage;
+
 /** Every wire message. */
-export type Message = CardProtocolMessage | KeyProtocolMessage | InferProtocolMessage | SyncProtocolMessage;
+export type Message =
+  | CardProtocolMessage
+  | KeyProtocolMessage
+  | InferProtocolMessage
+  | SyncProtocolMessage
+  | ModelProtocolMessage;
 
 /** The `type` of every wire message. */
 export type MessageType = Message['type'];

@@ -4,6 +4,7 @@ import {
   INFER_PROTOCOL,
   KEY_PROTOCOL,
   MAX_BLOCKED_PEERS,
+  MODEL_PROTOCOL,
   type ProtocolId,
   SYNC_PROTOCOL,
 } from './constants.js';
@@ -26,6 +27,10 @@ import type {
   LeaveMessage,
   Message,
   MessageType,
+  ModelDoneMessage,
+  ModelErrorMessage,
+  ModelProgressMessage,
+  ModelRequestMessage,
   NodeCard,
   SyncHelloMessage,
   SyncMessageMessage,
@@ -130,7 +135,7 @@ const schemas: { [K in MessageType]: Schema<Extract<Message, { type: K }>> } = {
   'infer-request': obj({
     type: typed('infer-request'),
     id,
-    api: oneOf('chat', 'generate', 'embed'),
+    api: oneOf('chat', 'generate', 'embed', 'show', 'ps'),
     model: name,
     body: plainObject,
     deadlineMs: num({ int: true, min: 1, max: 24 * 3_600_000 }),
@@ -163,6 +168,7 @@ const schemas: { [K in MessageType]: Schema<Extract<Message, { type: K }>> } = {
     ),
     message: str({ max: 4096 }),
     retryable: bool,
+    status: opt(num({ int: true, min: 400, max: 599 })),
   }) as Schema<InferErrorMessage>,
   'infer-cancel': obj({ type: typed('infer-cancel'), id }) as Schema<InferCancelMessage>,
   'sync-hello': obj({ type: typed('sync-hello'), spaces: arr(spaceName, 1000) }) as Schema<SyncHelloMessage>,
@@ -177,6 +183,24 @@ const schemas: { [K in MessageType]: Schema<Extract<Message, { type: K }>> } = {
     space: spaceName,
     reason: str({ max: 1024 }),
   }) as Schema<SyncRefusedMessage>,
+  'model-request': obj({
+    type: typed('model-request'),
+    id,
+    action: oneOf('pull', 'delete', 'copy', 'create'),
+    body: plainObject,
+  }) as Schema<ModelRequestMessage>,
+  'model-progress': obj({
+    type: typed('model-progress'),
+    id,
+    progress: plainObject,
+  }) as Schema<ModelProgressMessage>,
+  'model-done': obj({ type: typed('model-done'), id }) as Schema<ModelDoneMessage>,
+  'model-error': obj({
+    type: typed('model-error'),
+    id,
+    status: num({ int: true, min: 400, max: 599 }),
+    message: str({ max: 4096 }),
+  }) as Schema<ModelErrorMessage>,
 };
 
 /** The message types each protocol carries. */
@@ -185,6 +209,7 @@ export const PROTOCOL_MESSAGE_TYPES: Readonly<Record<ProtocolId, readonly Messag
   [KEY_PROTOCOL]: ['key-rotate', 'key-check', 'key-state', 'key-notice', 'key-ack'],
   [INFER_PROTOCOL]: ['infer-request', 'infer-chunk', 'infer-done', 'infer-error', 'infer-cancel'],
   [SYNC_PROTOCOL]: ['sync-hello', 'sync-message', 'sync-refused'],
+  [MODEL_PROTOCOL]: ['model-request', 'model-progress', 'model-done', 'model-error'],
 };
 
 /** Every message type. */

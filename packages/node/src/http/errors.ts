@@ -96,30 +96,36 @@ export function toHttpError(error: unknown): HttpError {
     error instanceof MalformedSyncMessageError
   )
     return new BadRequestError(error.message);
-  // A peer's Ollama refused the request as it stands: the 400 this node's own Ollama would give.
-  if (error instanceof RemoteInferenceError)
-    return error.code === 'bad-request'
-      ? new BadRequestError(error.message)
-      : new HttpError(502, error.message, 'api_error');
+  // A peer's Ollama answers through the peer as this node's own Ollama would answer directly.
+  if (error instanceof RemoteInferenceError) {
+    if (error.status !== undefined) return fromOllamaStatus(error.status, error.message);
+    if (error.code === 'bad-request') return new BadRequestError(error.message);
+    if (error.code === 'model-not-found') return fromOllamaStatus(404, error.message);
+    if (error.code === 'busy') return new HttpError(503, error.message, 'service_unavailable', undefined, 2);
+    return new HttpError(502, error.message, 'api_error');
+  }
   if (error instanceof BackendUnavailableError)
     return new HttpError(503, error.message, 'service_unavailable', undefined, 5);
   if (error instanceof BackendProtocolError) return new HttpError(502, error.message, 'bad_gateway');
-  if (error instanceof BackendResponseError) {
-    const status = error.status >= 400 && error.status < 600 ? error.status : 502;
-    const code = status === 404 ? 'model_not_found' : undefined;
-    return new HttpError(
-      status === 500 ? 502 : status,
-      error.message,
-      undefined,
-      code,
-      status === 503 ? 2 : undefined,
-    );
-  }
+  if (error instanceof BackendResponseError) return fromOllamaStatus(error.status, error.message);
   const fastifyError = error as { statusCode?: number; code?: string; message?: string };
   if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode < 500) {
     return new HttpError(fastifyError.statusCode, describeFrameworkError(fastifyError));
   }
   return new HttpError(500, `internal error: ${(error as Error)?.message ?? String(error)}`, 'server_error');
+}
+
+/** Ollama's status and message, as this node passes them on: its 500 is a bad gateway here. */
+function fromOllamaStatus(ollamaStatus: number, message: string): HttpError {
+  const status = ollamaStatus >= 400 && ollamaStatus < 600 ? ollamaStatus : 502;
+  const code = status === 404 ? 'model_not_found' : undefined;
+  return new HttpError(
+    status === 500 ? 502 : status,
+    message,
+    undefined,
+    code,
+    status === 503 ? 2 : undefined,
+  );
 }
 
 function describeFrameworkError(error: { code?: string; message?: string }): string {

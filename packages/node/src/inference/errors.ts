@@ -1,5 +1,5 @@
 import type { InferErrorCode } from '@allerac/protocol';
-import { NotFoundError, UnavailableError, UpstreamError } from '../errors.js';
+import { NotFoundError, TooLargeError, UnavailableError, UpstreamError } from '../errors.js';
 
 /** A peer answered an inference request with a typed error. */
 export class RemoteInferenceError extends Error {
@@ -9,9 +9,16 @@ export class RemoteInferenceError extends Error {
     message: string,
     /** Whether another candidate may succeed with the same request. */
     readonly retryable: boolean,
+    /** The HTTP status the peer's Ollama answered with, when the error is its Ollama's. */
+    readonly status?: number,
   ) {
     super(message);
   }
+}
+
+/** A request too large for an inference frame: no peer could take it, so it is the client's. */
+export class RequestTooLargeError extends TooLargeError {
+  override name = 'RequestTooLargeError';
 }
 
 /** The connection to a peer broke, or its stream ended before the answer was done. */

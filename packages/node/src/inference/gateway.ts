@@ -67,6 +67,8 @@ export interface InferenceGateway {
   loaded(): Promise<LoadedModel[]>;
   /** Ollama's /api/show for a model. */
   show(request: OllamaObject): Promise<OllamaObject>;
+  /** The Ollama version the home runs: the local one, or the lowest among the peers without one. */
+  version(): Promise<string>;
   /**
    * Starts a generation; resolves once the first chunk arrived, rejects with a typed error before
    * that. `prepare`, when given, shapes the body for each node chosen to serve it.

@@ -68,6 +68,17 @@ export function createInferHandler(components: InferServiceComponents) {
     })();
     let release: (() => void) | undefined;
     try {
+      if (request.api === 'show' || request.api === 'ps') {
+        // Metadata, not inference: answered at once, without taking a slot.
+        const chunk =
+          request.api === 'show'
+            ? await components.backend.show({ ...request.body, model: request.model })
+            : { models: await components.backend.ps() };
+        await framed.write({ type: 'infer-chunk', id: request.id, chunk });
+        await framed.write({ type: 'infer-done', id: request.id, stats: {} });
+        await framed.close();
+        return;
+      }
       // The peer holds at most its share of the slots and the queue (LocalLoad's peer share).
       release = await components.load.acquire(controller.signal, peerId);
       if (request.api === 'embed') {
@@ -97,9 +108,19 @@ export function createInferHandler(components: InferServiceComponents) {
         framed.abort(new Error('cancelled'));
         return;
       }
-      const [code, retryable] = classify(controller.signal.aborted ? controller.signal.reason : error);
+      const cause = controller.signal.aborted ? controller.signal.reason : error;
+      const [code, retryable] = classify(cause);
+      // Ollama's own refusal travels with its status, so the caller's client sees what it said.
+      const status = cause instanceof BackendResponseError ? ollamaStatus(cause.status) : undefined;
       await framed
-        .write({ type: 'infer-error', id: request.id, code, message: (error as Error).message, retryable })
+        .write({
+          type: 'infer-error',
+          id: request.id,
+          code,
+          message: (error as Error).message,
+          retryable,
+          ...(status !== undefined ? { status } : {}),
+        })
         .then(() => framed.close())
         .catch(() => framed.abort(error as Error));
     } finally {
@@ -120,6 +141,11 @@ function classify(error: unknown): [InferErrorCode, boolean] {
     if (error.status >= 400 && error.status < 500) return ['bad-request', false];
   }
   return ['internal', true];
+}
+
+/** An HTTP error status as the wire carries it (400 to 599), or none. */
+function ollamaStatus(status: number): number | undefined {
+  return Number.isInteger(status) && status >= 400 && status <= 599 ? status : undefined;
 }
 
 /** Tokens per second from Ollama's final chunk (eval_count over eval_duration in ns). */

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { type HardwareInfo, INFER_PROTOCOL, MAX_INBOUND_STREAMS } from '@allerac/protocol';
+import { type HardwareInfo, INFER_PROTOCOL, MAX_INBOUND_STREAMS, type ModelInfo } from '@allerac/protocol';
 import {
   AmbiguousModelError,
   type Candidate,
   type CandidateModel,
   listMeshModels,
+  normalizeModelName,
   type Placement,
   type Policy,
   ModelNotFoundError as RouterModelNotFoundError,
@@ -40,6 +41,7 @@ import { tokensPerSecondOf } from './infer-service.js';
 import { type LocalLoad, NodeBusyError } from './local-load.js';
 import type { LocalModels } from './local-models.js';
 import type { PeerMeasurements } from './measurements.js';
+import { loadedOnPeer, lowestVersion, showOnPeer, UNKNOWN_EXPIRY } from './peer-models.js';
 import { remoteInference } from './remote-inference.js';
 
 /** Until the first chunk: queueing plus loading a large model from disk on a slow box. */
@@ -140,59 +142,89 @@ export class MeshGateway implements InferenceGateway {
 
   async loaded(): Promise<LoadedModel[]> {
     const local = this.components.backend.health().state === 'up' ? await this.components.backend.ps() : [];
-    const seen = new Set(local.map((m) => m.name));
-    for (const peer of this.onlinePeers()) {
-      for (const model of peer.card.models) {
-        if (!model.loaded || seen.has(model.name)) continue;
-        seen.add(model.name);
-        local.push({
-          name: model.name,
-          model: model.name,
-          size: model.sizeBytes,
-          size_vram: 0,
-          digest: '',
-          expires_at: '',
-          details: {
-            family: model.family,
-            parameter_size: model.parameterSize,
-            quantization_level: model.quantization,
-          },
-        });
-      }
+    const peers = this.onlinePeers().filter((peer) => peer.card.backend.state === 'up');
+    // Each peer's own /api/ps (real expiry, VRAM and context); its card only when it cannot answer.
+    const answers = await Promise.all(
+      peers.map((peer) =>
+        loadedOnPeer(this.requireMesh(), peer.id).catch((error: unknown) => {
+          this.components.logger.info(
+            { peer: peer.name, err: error },
+            'peer did not answer ps; using its card',
+          );
+          return peer.card.models.filter((m) => m.loaded).map(loadedFromCard);
+        }),
+      ),
+    );
+    const seen = new Set(local.map((m) => normalizeModelName(m.name)));
+    const merged = [...local];
+    for (const model of answers.flat()) {
+      const name = normalizeModelName(model.name);
+      if (seen.has(name)) continue;
+      seen.add(name);
+      merged.push(model);
     }
-    return local;
+    return merged;
   }
 
   async show(request: OllamaObject): Promise<OllamaObject> {
-    const name = String(request.model);
+    const { allerac: _routing, ...body } = request;
+    const name = String(body.model);
     const local = await this.components.localModels.raw();
-    if (local.some((m) => m.name === name) || this.components.backend.health().state === 'up') {
+    const wanted = normalizeModelName(name);
+    if (
+      local.some((m) => normalizeModelName(m.name) === wanted) ||
+      this.components.backend.health().state === 'up'
+    ) {
       try {
-        return await this.components.backend.show(request);
+        return await this.components.backend.show(body);
       } catch (error) {
         if (!(error instanceof BackendResponseError && error.status === 404)) throw error;
       }
     }
+    // Ollama's resolution: `llama3.2` is `llama3.2:latest`, whatever case and `library/` prefix.
+    let fallback: { peer: PeerView; model: ModelInfo } | undefined;
     for (const peer of this.onlinePeers()) {
-      const model = peer.card.models.find((m) => m.name === name);
+      const model = peer.card.models.find((m) => normalizeModelName(m.name) === wanted);
       if (model === undefined) continue;
-      return {
-        modelfile: '',
-        parameters: '',
-        template: '',
-        details: {
-          format: 'gguf',
-          family: model.family,
-          families: [model.family],
-          parameter_size: model.parameterSize,
-          quantization_level: model.quantization,
-        },
-        model_info: {},
-        capabilities: model.capabilities ?? ['completion'],
-        allerac: { node: peer.name },
-      };
+      fallback ??= { peer, model };
+      if (peer.card.backend.state !== 'up') continue;
+      try {
+        const shown = await showOnPeer(this.requireMesh(), peer.id, model.name, body);
+        return { ...shown, allerac: { node: peer.name } };
+      } catch (error) {
+        // The client's own mistake (a bad field) is the same on every peer.
+        if (error instanceof RemoteInferenceError && !error.retryable) throw error;
+        this.components.logger.info({ peer: peer.name, err: error }, 'peer did not answer show');
+      }
     }
-    throw new ModelNotFoundError(name);
+    if (fallback === undefined) throw new ModelNotFoundError(name);
+    // No holder answered (an older peer, or none reachable): what its card says.
+    return showFromCard(fallback.model, fallback.peer.name);
+  }
+
+  /**
+   * The Ollama version the home runs, as /api/version reports it: the local Ollama's, or the
+   * lowest among the peers' when there is no local backend, so a client gating on it is safe.
+   */
+  async version(): Promise<string> {
+    const backend = this.components.backend;
+    const health = backend.health();
+    if (health.state === 'up' && health.version !== undefined) return health.version;
+    let localError: unknown;
+    if (health.state !== 'unreachable') {
+      try {
+        return await backend.version();
+      } catch (error) {
+        if (!(error instanceof BackendUnavailableError)) throw error;
+        localError = error;
+      }
+    }
+    const versions = this.onlinePeers()
+      .filter((peer) => peer.card.backend.state === 'up')
+      .flatMap((peer) => (peer.card.backend.version !== undefined ? [peer.card.backend.version] : []));
+    const lowest = lowestVersion(versions);
+    if (lowest !== undefined) return lowest;
+    throw localError ?? new BackendUnavailableError(health.url, health.error ?? 'not answering');
   }
 
   /** The ranked candidates for a model with the reason for each, for /allerac/v1/route. */
@@ -630,6 +662,42 @@ function toCandidateModel(model: {
   };
 }
 
+/** A peer's loaded model as its card tells it, when the peer cannot be asked for its /api/ps. */
+function loadedFromCard(model: ModelInfo): LoadedModel {
+  return {
+    name: model.name,
+    model: model.name,
+    size: model.sizeBytes,
+    size_vram: 0,
+    digest: '',
+    expires_at: UNKNOWN_EXPIRY,
+    details: {
+      family: model.family,
+      parameter_size: model.parameterSize,
+      quantization_level: model.quantization,
+    },
+  };
+}
+
+/** A peer's model as its card tells it, when no holder could be asked for its /api/show. */
+function showFromCard(model: ModelInfo, node: string): OllamaObject {
+  return {
+    modelfile: '',
+    parameters: '',
+    template: '',
+    details: {
+      format: 'gguf',
+      family: model.family,
+      families: [model.family],
+      parameter_size: model.parameterSize,
+      quantization_level: model.quantization,
+    },
+    model_info: {},
+    capabilities: model.capabilities ?? ['completion'],
+    allerac: { node },
+  };
+}
+
 function memoryOf(hardware: HardwareInfo): Candidate['memory'] {
   const gpus = hardware.gpus.filter((gpu) => gpu.vramTotal > 0);
   return {
@@ -746,7 +814,12 @@ function noneAnswered(
   // A single node's own Ollama is named as such: the message says which URL to check.
   if (failures.attempts === 1 && lastError instanceof BackendUnavailableError) return lastError;
   if (failures.transient > 0) return new AllBusyError(model, failures.attempts, failures.busy, last);
-  if (lastError instanceof BackendUnavailableError || lastError instanceof BackendResponseError)
+  // Ollama's own answer, local or a peer's, reaches the client with its status and message.
+  if (
+    lastError instanceof BackendUnavailableError ||
+    lastError instanceof BackendResponseError ||
+    (lastError instanceof RemoteInferenceError && lastError.status !== undefined)
+  )
     return lastError;
   return new AllFailedError(model, last);
 }

@@ -1,7 +1,13 @@
-import { FramedStream, INFER_PROTOCOL, type InferRequestMessage, type InferStats } from '@allerac/protocol';
+import {
+  FramedStream,
+  FrameTooLargeError,
+  INFER_PROTOCOL,
+  type InferRequestMessage,
+  type InferStats,
+} from '@allerac/protocol';
 import type { OllamaObject } from '../backend/backend.js';
 import type { Mesh } from '../mesh/index.js';
-import { PeerLostError, RemoteInferenceError } from './errors.js';
+import { PeerLostError, RemoteInferenceError, RequestTooLargeError } from './errors.js';
 
 /** Deadlines of a remote inference. */
 export interface RemoteDeadlines {
@@ -23,7 +29,7 @@ export async function* remoteInference(
   signal: AbortSignal,
   deadlines: RemoteDeadlines,
 ): AsyncGenerator<OllamaObject, InferStats | undefined> {
-  let framed: FramedStream;
+  let framed: FramedStream | undefined;
   try {
     const stream = await mesh.openStream(peerId, INFER_PROTOCOL, signal);
     framed = new FramedStream(stream, {
@@ -33,22 +39,29 @@ export async function* remoteInference(
     });
     await framed.write(request, { signal });
   } catch (error) {
+    framed?.abort(error as Error);
     if (signal.aborted) throw signal.reason;
+    if (error instanceof FrameTooLargeError) {
+      throw new RequestTooLargeError(`request is too large to forward to a peer: ${error.message}`, {
+        cause: error,
+      });
+    }
     throw new PeerLostError(`could not reach peer ${peerId}: ${(error as Error).message}`, { cause: error });
   }
+  const opened = framed;
   let finished = false;
   const onAbort = () => {
-    framed
+    opened
       .write({ type: 'infer-cancel', id: request.id })
       .catch(() => {})
-      .finally(() => framed.abort(new Error('cancelled by the caller')));
+      .finally(() => opened.abort(new Error('cancelled by the caller')));
   };
   signal.addEventListener('abort', onAbort, { once: true });
   try {
     for (;;) {
       let message: Awaited<ReturnType<FramedStream['read']>>;
       try {
-        message = await framed.read({ signal });
+        message = await opened.read({ signal });
       } catch (error) {
         if (signal.aborted) throw signal.reason;
         throw new PeerLostError(`peer ${peerId} broke off the answer: ${(error as Error).message}`, {
@@ -64,14 +77,14 @@ export async function* remoteInference(
         return message.stats;
       } else if (message.type === 'infer-error' && message.id === request.id) {
         finished = true;
-        throw new RemoteInferenceError(message.code, message.message, message.retryable);
+        throw new RemoteInferenceError(message.code, message.message, message.retryable, message.status);
       } else {
         throw new PeerLostError(`peer ${peerId} sent an unexpected ${message.type} message`);
       }
     }
   } finally {
     signal.removeEventListener('abort', onAbort);
-    if (finished) await framed.close().catch(() => framed.abort(new Error('close failed')));
+    if (finished) await opened.close().catch(() => opened.abort(new Error('close failed')));
     else if (!signal.aborted) onAbort();
   }
 }

@@ -42,6 +42,8 @@ const invalid = [
   { name: 'wrong-field-type', hex: frame('{"type":"key-ack","epoch":"2"}'), error: 'ValidationError' },
   { name: 'missing-field', hex: frame('{"type":"infer-cancel"}'), error: 'ValidationError' },
   { name: 'bad-enum', hex: frame('{"type":"infer-error","id":"x","code":"nope","message":"","retryable":false}'), error: 'ValidationError' },
+  { name: 'status-not-an-error', hex: frame('{"type":"infer-error","id":"x","code":"internal","message":"","retryable":true,"status":200}'), error: 'ValidationError' },
+  { name: 'unknown-infer-api', hex: frame('{"type":"infer-request","id":"x","api":"pull","model":"m","body":{},"deadlineMs":1}'), error: 'ValidationError' },
   { name: 'non-minimal-varint', hex: `8000${frame('{}').slice(2)}`, error: 'MalformedFrameError' },
 ];
 writeFileSync(join(import.meta.dirname, 'invalid.json'), `${JSON.stringify({ vectors: invalid }, null, 2)}\n`);
