@@ -3,6 +3,8 @@
  * may inject, and the node's `start`/`stop` run and end it. The daemon (`allerac start`), the
  * test helpers and the benchmarks all build nodes here.
  */
+
+import { MODEL_PROTOCOL } from '@allerac/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { TokenVerifier } from './auth/api-tokens.js';
@@ -15,12 +17,15 @@ import { removeRuntimeFile, writeRuntimeFile } from './backup/runtime-file.js';
 import type { NodeConfig } from './config.js';
 import { UnavailableError } from './errors.js';
 import { NodeMetrics } from './http/metrics.js';
+import { registerModelApi } from './http/ollama-models-api.js';
 import { buildServer } from './http/server.js';
 import { ConversationRecorder } from './inference/conversation-recorder.js';
 import { LocalLoad } from './inference/local-load.js';
 import { LocalModels } from './inference/local-models.js';
 import { PeerMeasurements } from './inference/measurements.js';
 import { MeshGateway } from './inference/mesh-gateway.js';
+import { ModelManagement } from './inference/model-management.js';
+import { createModelHandler } from './inference/model-service.js';
 import { createLogger } from './logger.js';
 import { describeNode, registerManagementApi } from './management/management-api.js';
 import { chatMemoryHook } from './memory/chat-memory.js';
@@ -211,6 +216,41 @@ async function wire(
     localModels.invalidate();
     meshRuntime.cardChanged();
   });
+  // A model that arrives or leaves is in this node's list and card at once, wherever it was asked.
+  const modelsChanged = () => {
+    localModels.invalidate();
+    meshRuntime.cardChanged();
+  };
+  const currentMesh = (): Mesh | undefined => {
+    try {
+      return meshRuntime.mesh;
+    } catch {
+      return undefined;
+    }
+  };
+  const models = new ModelManagement(() => config.name, {
+    backend,
+    modelsChanged,
+    logger: logger.child({ component: 'models' }),
+    mesh: {
+      selfId: () => currentMesh()?.peerId,
+      peers: () => meshRuntime.peers(),
+      openStream: (peer, protocol, signal) => {
+        const running = currentMesh();
+        if (running === undefined) throw new UnavailableError('the mesh is not running', 5);
+        return running.openStream(peer, protocol, signal);
+      },
+    },
+  });
+  meshRuntime.handle(
+    MODEL_PROTOCOL,
+    createModelHandler({
+      backend,
+      modelsChanged,
+      isCurrentPeer: (peer) => meshRuntime.peers().some((p) => p.id === peer && p.status === 'online'),
+      logger: logger.child({ component: 'models' }),
+    }),
+  );
   const recorder = new ConversationRecorder(store.conversations, logger.child({ component: 'recorder' }));
   const shutdown = new AbortController();
   const tokens = new TokenVerifier(config.dataDir, store.tokens);
@@ -279,6 +319,7 @@ async function wire(
     extraRoutes: [
       (instance) => registerManagementApi(instance, { config, backend, gateway, store, mesh: meshRuntime }),
       (instance) => registerMemoryApi(instance, memory),
+      (instance) => registerModelApi(instance, { models, shutdownSignal: shutdown.signal }),
       (instance) => ui.register(instance),
       (instance) => registerBackupApi(instance, backups),
       (instance) =>

@@ -60,6 +60,14 @@ export interface Backend {
   chat(request: OllamaObject, signal: AbortSignal): AsyncIterable<OllamaObject>;
   generate(request: OllamaObject, signal: AbortSignal): AsyncIterable<OllamaObject>;
   embed(request: OllamaObject, signal: AbortSignal): Promise<OllamaObject>;
-  pull(model: string, signal: AbortSignal): AsyncIterable<OllamaObject>;
+  /** Streams Ollama's pull progress; an error Ollama reports mid-stream is a BackendResponseError. */
+  pull(model: string, signal: AbortSignal, options?: { insecure?: boolean }): AsyncIterable<OllamaObject>;
   delete(model: string): Promise<void>;
+  copy(source: string, destination: string): Promise<void>;
+  /** Streams Ollama's create progress (a CreateRequest body, `stream` forced on). */
+  create(request: OllamaObject, signal: AbortSignal): AsyncIterable<OllamaObject>;
+  /** Whether Ollama holds the blob `digest` (`sha256:<hex>`); Ollama's 400 for a bad digest throws. */
+  hasBlob(digest: string): Promise<boolean>;
+  /** Uploads a blob; resolves with Ollama's status, 201 when created and 200 when it was there. */
+  createBlob(digest: string, body: AsyncIterable<Uint8Array>, signal: AbortSignal): Promise<number>;
 }

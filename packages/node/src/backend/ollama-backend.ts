@@ -137,16 +137,64 @@ class OllamaBackend implements Backend {
     return this.stream('generate', request, signal);
   }
 
-  pull(model: string, signal: AbortSignal): AsyncIterable<OllamaObject> {
-    return this.stream('pull', { model }, signal);
+  pull(
+    model: string,
+    signal: AbortSignal,
+    options: { insecure?: boolean } = {},
+  ): AsyncIterable<OllamaObject> {
+    return this.stream('pull', { model, ...(options.insecure === true ? { insecure: true } : {}) }, signal);
   }
 
   async delete(model: string): Promise<void> {
     await this.call(() => this.client.delete({ model }));
   }
 
+  async copy(source: string, destination: string): Promise<void> {
+    await this.call(() => this.client.copy({ source, destination }));
+  }
+
+  create(request: OllamaObject, signal: AbortSignal): AsyncIterable<OllamaObject> {
+    return this.stream('create', request, signal);
+  }
+
+  async hasBlob(digest: string): Promise<boolean> {
+    const response = await this.call(() => this.fetch(this.blobUrl(digest), { method: 'HEAD' }));
+    if (response.status === 200) return true;
+    if (response.status === 404) return false;
+    throw new BackendResponseError(`the backend refused the blob digest "${digest}"`, response.status);
+  }
+
+  async createBlob(digest: string, body: AsyncIterable<Uint8Array>, signal: AbortSignal): Promise<number> {
+    // The client has no blob upload in its browser build: the injected fetch streams the file.
+    const response = await this.call(() =>
+      this.fetch(this.blobUrl(digest), {
+        method: 'POST',
+        body: body as never,
+        duplex: 'half',
+        signal,
+      } as RequestInit),
+    );
+    if (response.ok) {
+      await response.body?.cancel();
+      return response.status;
+    }
+    const text = await response.text();
+    let message = text;
+    try {
+      message = (JSON.parse(text) as { error?: string }).error ?? text;
+    } catch {
+      // Ollama answers JSON; anything else is passed on as it came.
+    }
+    throw new BackendResponseError(message, response.status);
+  }
+
+  /** `/api/blobs/<digest>`, keeping the digest's colon as Ollama's clients send it. */
+  private blobUrl(digest: string): string {
+    return `${this.url}/api/blobs/${encodeURIComponent(digest).replace(/%3A/gi, ':')}`;
+  }
+
   private async *stream(
-    endpoint: 'chat' | 'generate' | 'pull',
+    endpoint: 'chat' | 'generate' | 'pull' | 'create',
     request: OllamaObject,
     signal: AbortSignal,
   ): AsyncGenerator<OllamaObject> {
@@ -163,7 +211,9 @@ class OllamaBackend implements Backend {
           ? this.client.chat(body)
           : endpoint === 'generate'
             ? this.client.generate(body)
-            : this.client.pull(body);
+            : endpoint === 'pull'
+              ? this.client.pull(body)
+              : this.client.create(body);
       iterator = (await this.call(() =>
         abortable(started as Promise<unknown>, controller.signal),
       )) as typeof iterator;
@@ -175,7 +225,7 @@ class OllamaBackend implements Backend {
           throw new BackendProtocolError('backend sent a non-object chunk');
         if (typeof chunk.error === 'string') throw new BackendResponseError(chunk.error, 500);
         yield chunk;
-        if (chunk.done === true || (endpoint === 'pull' && chunk.status === 'success')) finished = true;
+        if (chunk.done === true || (isProgress(endpoint) && chunk.status === 'success')) finished = true;
       }
       if (controller.signal.aborted) throw controller.signal.reason;
       if (!finished) {
@@ -190,6 +240,10 @@ class OllamaBackend implements Backend {
       if (controller.signal.aborted) throw controller.signal.reason;
       if (error instanceof BackendProtocolError || error instanceof BackendResponseError) throw error;
       if (error instanceof BackendUnavailableError) throw error;
+      // The client throws a plain Error with the text of an `{"error"}` line; for pull and create
+      // that is Ollama's verdict (an unknown model, a registry failure), with its 500, not a break.
+      if (isProgress(endpoint) && isStreamedError(error))
+        throw new BackendResponseError((error as Error).message, 500);
       // The connection broke after the stream had started: the backend died or reset it.
       this.markUnhealthyLater();
       const detail = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
@@ -271,6 +325,21 @@ class OllamaBackend implements Backend {
     else this.logger.warn({ url: next.url, error: next.error }, 'backend is unreachable');
     for (const listener of this.listeners) listener(this.health());
   }
+}
+
+/** Endpoints that stream Ollama's ProgressResponse and end with `status: success`. */
+function isProgress(endpoint: string): boolean {
+  return endpoint === 'pull' || endpoint === 'create';
+}
+
+/** An error line the client turned into `new Error(text)`: no cause, not a transport failure. */
+function isStreamedError(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    error.constructor === Error &&
+    error.cause === undefined &&
+    classifyClientFailure(error) === 'other'
+  );
 }
 
 /** The ollama client's ResponseError, which it does not export: an HTTP error with Ollama's message. */

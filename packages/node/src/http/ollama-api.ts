@@ -22,13 +22,10 @@ import { requireModel, validatedBy } from './validate.js';
 export const CONVERSATION_HEADER = 'x-allerac-conversation';
 
 /** Ollama-compatible routes: /api/version, tags, ps, show, chat, generate, embed, embeddings. */
-export function registerOllamaApi(
-  app: FastifyInstance,
-  ctx: GenerationContext,
-  softwareVersion: string,
-): void {
+export function registerOllamaApi(app: FastifyInstance, ctx: GenerationContext): void {
+  // The Ollama version the home runs, not this node's own: clients gate features on it.
   app.get('/api/version', { config: { access: 'local-or-token' } }, async () => ({
-    version: softwareVersion,
+    version: await ctx.gateway.version(),
   }));
 
   app.get('/api/tags', { config: { access: 'local-or-token' } }, async () => ({

@@ -275,3 +275,7 @@ export const CreateRequest = Type.Object({
   allerac: Opt(ModelAlleracOptions),
 });
 export type CreateRequest = Static<typeof CreateRequest>;
+
+/** `/api/blobs/:digest`: Ollama checks the digest's form (manifest.BlobsPath) and answers 400. */
+export const BlobParams = Type.Object({ digest: Type.String({ maxLength: 256 }) });
+export type BlobParams = Static<typeof BlobParams>;
