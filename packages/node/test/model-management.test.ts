@@ -247,3 +247,19 @@ describe('model management: pull, copy, create and delete, here and on a peer', 
     expect(star.status).toBe(400);
   });
 });
+
+describe('push', () => {
+  it("should refuse /api/push in Ollama's error shape, since a push leaves the home", async () => {
+    const t = await startTestNode({ name: 'attic' });
+    try {
+      const response = await fetch(`${t.node.url}/api/push`, {
+        method: 'POST',
+        body: JSON.stringify({ model: 'llama3.2:3b' }),
+      });
+      expect(response.status).toBe(403);
+      expect(((await response.json()) as { error: string }).error).toMatch(/out of the home/);
+    } finally {
+      await t.teardown();
+    }
+  });
+});

@@ -27,6 +27,15 @@ export interface ModelApiDeps {
 export function registerModelApi(app: FastifyInstance, deps: ModelApiDeps): void {
   const access = { access: 'local-or-admin' as const };
 
+  // Ollama's push uploads a model to a registry on the internet. Nothing leaves the home, so the
+  // node refuses it in Ollama's error shape rather than forwarding it.
+  app.post('/api/push', { config: access }, async (_request, reply) =>
+    reply.status(403).send({
+      error:
+        'pushing a model to a registry would send it out of the home; Allerac nodes do not push (copy models between nodes with /api/pull and "allerac": {"node": ...} instead)',
+    }),
+  );
+
   app.post('/api/pull', { config: access, ...validatedBy({ body: PullRequest }) }, async (request, reply) => {
     const { allerac, ...body } = request.body as PullRequest;
     const model = body.model || body.name || '';
