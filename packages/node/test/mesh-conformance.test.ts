@@ -21,7 +21,7 @@ runProtocolConformanceTests(async () => {
       mdns: false,
     },
     {
-      logger: pino({ level: 'silent' }),
+      logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
       cardSource: async () => ({
         backend: { state: 'down' },
         models: [],
