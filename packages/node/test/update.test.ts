@@ -313,3 +313,25 @@ describe('service commands (--restart-cmd, --stop-cmd)', () => {
     }
   });
 });
+
+describe('update source failures', () => {
+  const source = { kind: 'url' as const, url: 'https://updates.example/latest.json' };
+
+  it('should report an unreachable source as the source failing, not as a node error', async () => {
+    const unreachable = (async () => {
+      throw new TypeError('fetch failed');
+    }) as unknown as typeof fetch;
+    await expect(fetchLatestRelease(source, unreachable)).rejects.toMatchObject({
+      name: 'UpdateError',
+      message: expect.stringMatching(/cannot reach the update source .*fetch failed/),
+    });
+  });
+
+  it('should report a source that answers with something other than JSON', async () => {
+    const notJson = (async () => new Response('<html>captive portal</html>')) as unknown as typeof fetch;
+    await expect(fetchLatestRelease(source, notJson)).rejects.toMatchObject({
+      name: 'UpdateError',
+      message: expect.stringMatching(/did not answer with JSON/),
+    });
+  });
+});

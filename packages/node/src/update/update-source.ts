@@ -49,12 +49,23 @@ export function validateSource(input: unknown): UpdateSource {
 }
 
 async function getJson(url: string, fetchImpl: typeof fetch): Promise<Record<string, unknown>> {
-  const response = await fetchImpl(url, {
-    signal: AbortSignal.timeout(30_000),
-    headers: { accept: 'application/json' },
-  });
+  // An unreachable source or a body that is not JSON is the source's failure, reported as such
+  // (a 502 at the edge), never the node's own error.
+  let response: Response;
+  try {
+    response = await fetchImpl(url, {
+      signal: AbortSignal.timeout(30_000),
+      headers: { accept: 'application/json' },
+    });
+  } catch (error) {
+    throw new UpdateError(`cannot reach the update source ${url}: ${(error as Error).message}`);
+  }
   if (!response.ok) throw new UpdateError(`${url} answered HTTP ${response.status}`);
-  return (await response.json()) as Record<string, unknown>;
+  try {
+    return (await response.json()) as Record<string, unknown>;
+  } catch {
+    throw new UpdateError(`${url} did not answer with JSON`);
+  }
 }
 
 /** A release is compared with the running version, so it must be one semver can order. */
