@@ -29,6 +29,17 @@ describe('key rotation: a paired peer cannot take over the home key', () => {
   let homeKey: string;
   const honest = () => [alice, bob, victim];
   const intact = () => honest().every((a) => honest().every((b) => a === b || a.sees(b)));
+  /** Honest nodes that treated another honest node as misbehaving or restarted their transport. */
+  const honestCutOff = () =>
+    honest().flatMap((n) =>
+      n.logs
+        .filter(
+          (l) =>
+            l.event === 'mesh-transport-restarted' ||
+            (l.event === 'peer-misbehaved' && honest().some((h) => h.id === l.peer)),
+        )
+        .map((l) => `${n.name}: ${l.event}`),
+    );
   const keyId = (node: HomeNode) => meshKeyId(parseSwarmKey(readFileSync(node.meshKeyFile)));
 
   /** A rotation by mallory that is plausible for `target` unless `change` spoils it. */
@@ -133,9 +144,12 @@ describe('key rotation: a paired peer cannot take over the home key', () => {
     expect(victim.key()).toBe(homeKey);
     expect(bob.key()).toBe(homeKey);
     expect(alice.key()).toBe(homeKey);
-    expect(intact()).toBe(true);
+    // No honest node cut another off or moved key. A heartbeat missed on a loaded CI machine may
+    // hide a peer for a tick, so the home being whole is awaited rather than sampled.
+    expect(honestCutOff()).toEqual([]);
+    await until('the home to be whole', intact, 10_000);
     expect(victim.sees(mallory)).toBe(true);
-  }, 30_000);
+  }, 45_000);
 
   it('should refuse a rotation that removes two peers at once, and cut the sender off', async () => {
     expect(await signedRotate(victim, { blocked: [alice.id, bob.id] })).toMatchObject({
