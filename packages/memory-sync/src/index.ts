@@ -50,9 +50,12 @@ export {
   validateTags,
 } from './space-doc.js';
 export {
+  type CountedSyncHelloMessage,
   type EpochSyncMessage,
+  type OffersChangedEvent,
   type SpaceChangeEvent,
   type SpaceInfo,
+  type SpaceOffer,
   SpaceSync,
   type SpaceSyncComponents,
   type SpaceSyncInit,

@@ -49,8 +49,17 @@ export type EpochSyncMessage = SyncMessageMessage & {
   epoch?: number;
 };
 
+/**
+ * A `sync-hello` with the memory count of each space offered (an extension field, aligned with
+ * `spaces`; absent from older senders), so a receiver can show what an invitation holds.
+ */
+export type CountedSyncHelloMessage = SyncHelloMessage & {
+  /** `memories[i]` is how many memories `spaces[i]` holds. */
+  memories?: number[];
+};
+
 /** What this module sends and receives on a sync stream. */
-export type SpaceSyncWireMessage = SyncHelloMessage | EpochSyncMessage | SyncRefusedMessage;
+export type SpaceSyncWireMessage = CountedSyncHelloMessage | EpochSyncMessage | SyncRefusedMessage;
 
 /** Sends one message to a peer; the transport keeps order. */
 export type SyncSend = (message: SpaceSyncWireMessage) => void;
@@ -77,6 +86,26 @@ export interface SpaceInfo {
   policy: SpacePolicy;
   /** How many memories it holds. */
   memories: number;
+}
+
+/** A space that connected peers offer and this node does not hold: an invitation to join. */
+export interface SpaceOffer {
+  /** Space name. */
+  name: string;
+  /** Peer ids offering it, sorted. */
+  peers: string[];
+  /** The largest memory count the offering peers gave; undefined when none gave one. */
+  memories: number | undefined;
+}
+
+/** A peer's hello changed what it offers. */
+export interface OffersChangedEvent {
+  /** The peer id. */
+  peer: string;
+  /** Spaces it offers now. */
+  offered: string[];
+  /** Spaces it offered before and no longer does (it left them, or its policy dropped us). */
+  withdrawn: string[];
 }
 
 /** Options of SpaceSync. */
@@ -106,12 +135,20 @@ interface SpaceState {
 }
 
 type ChangeListener = (event: SpaceChangeEvent) => void;
+type OffersListener = (event: OffersChangedEvent) => void;
 
 /** Holds this node's spaces and keeps them in sync with connected peers. */
 export class SpaceSync {
   private readonly spacesByName = new Map<string, SpaceState>();
   private readonly connected = new Map<string, SyncSend>();
   private readonly listeners = new Set<ChangeListener>();
+  private readonly offersListeners = new Set<OffersListener>();
+  /**
+   * What each connected peer's latest hello offered, with memory counts where given. Spaces offered
+   * and not held here are invitations; nothing of their content is taken before one is joined
+   * (their sync messages are refused as `unknown-space`).
+   */
+  private readonly offersByPeer = new Map<string, Map<string, number | undefined>>();
   private started: Promise<void> | undefined;
 
   constructor(
@@ -156,6 +193,29 @@ export class SpaceSync {
   onChange(listener: ChangeListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Subscribes to changes of what peers offer; returns the unsubscribe function. */
+  onOffersChanged(listener: OffersListener): () => void {
+    this.offersListeners.add(listener);
+    return () => this.offersListeners.delete(listener);
+  }
+
+  /** Spaces that connected peers offer and this node does not hold, by name. */
+  offers(): SpaceOffer[] {
+    const byName = new Map<string, SpaceOffer>();
+    for (const [peer, offered] of this.offersByPeer) {
+      for (const [name, count] of offered) {
+        if (this.spacesByName.has(name)) continue;
+        const offer = byName.get(name) ?? { name, peers: [], memories: undefined };
+        offer.peers.push(peer);
+        if (count !== undefined) offer.memories = Math.max(offer.memories ?? 0, count);
+        byName.set(name, offer);
+      }
+    }
+    return [...byName.values()]
+      .map((o) => ({ ...o, peers: o.peers.sort() }))
+      .sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /** Every space this node holds. */
@@ -212,7 +272,11 @@ export class SpaceSync {
     state.policy = policy;
     for (const peer of [...state.peers.keys()]) if (!mayShareWith(policy, peer)) state.peers.delete(peer);
     await this.persist(state);
-    for (const peer of this.connected.keys()) this.syncPeer(state, peer);
+    // Peers newly named see the space offered; peers no longer named see the offer withdrawn.
+    for (const peer of this.connected.keys()) {
+      this.sendHello(peer);
+      this.syncPeer(state, peer);
+    }
   }
 
   /** Leaves a space: forgets the document here and tells peers; returns the ids of the memories it held. */
@@ -225,6 +289,8 @@ export class SpaceSync {
     for (const [peer, send] of this.connected) {
       if (state.peers.has(peer))
         this.safeSend(peer, send, { type: 'sync-refused', space: name, reason: 'left' });
+      // The offer is withdrawn: the peer's invitation to this space goes away.
+      this.sendHello(peer);
     }
     this.emit({ space: name, upserted: [], removed: ids, origin: 'local' });
     return ids;
@@ -282,6 +348,8 @@ export class SpaceSync {
   /** A peer disconnected: its sync states are dropped (a reconnect starts fresh ones). */
   removePeer(peer: string): void {
     this.connected.delete(peer);
+    // Not a withdrawal: the peer offers the same again when it is back.
+    this.offersByPeer.delete(peer);
     for (const state of this.spacesByName.values()) state.peers.delete(peer);
   }
 
@@ -300,6 +368,7 @@ export class SpaceSync {
     }
     switch (message.type) {
       case 'sync-hello':
+        this.noteOffers(peer, message);
         for (const name of message.spaces) {
           const state = this.spacesByName.get(name);
           if (state === undefined) continue;
@@ -392,6 +461,28 @@ export class SpaceSync {
     await state.saving;
   }
 
+  /** Records what a peer offers; counts that are not aligned non-negative integers are ignored. */
+  private noteOffers(peer: string, hello: CountedSyncHelloMessage): void {
+    const counts =
+      Array.isArray(hello.memories) &&
+      hello.memories.length === hello.spaces.length &&
+      hello.memories.every((n) => Number.isSafeInteger(n) && n >= 0)
+        ? hello.memories
+        : undefined;
+    const previous = this.offersByPeer.get(peer);
+    const offered = new Map(hello.spaces.map((name, i) => [name, counts?.[i]] as const));
+    this.offersByPeer.set(peer, offered);
+    const withdrawn = [...(previous?.keys() ?? [])].filter((name) => !offered.has(name));
+    const event: OffersChangedEvent = { peer, offered: [...offered.keys()], withdrawn };
+    for (const listener of this.offersListeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.warn('an offers listener failed', { peer, error: String(error) });
+      }
+    }
+  }
+
   /** Moves a space to its completed pending epoch, keeping our own post-purge writes. */
   private adopt(state: SpaceState, from: string): void {
     const pending = state.pending!;
@@ -454,10 +545,12 @@ export class SpaceSync {
   private sendHello(peer: string): void {
     const send = this.connected.get(peer);
     if (send === undefined) return;
-    const spaces = [...this.spacesByName.values()]
-      .filter((s) => mayShareWith(s.policy, peer))
-      .map((s) => s.name);
-    this.safeSend(peer, send, { type: 'sync-hello', spaces });
+    const offered = [...this.spacesByName.values()].filter((s) => mayShareWith(s.policy, peer));
+    this.safeSend(peer, send, {
+      type: 'sync-hello',
+      spaces: offered.map((s) => s.name),
+      memories: offered.map((s) => listMemories(s.doc).length),
+    });
   }
 
   private safeSend(peer: string, send: SyncSend, message: SpaceSyncWireMessage): void {

@@ -3,14 +3,19 @@
  * `allerac`: the node's command line. Every `start` flag has an ALLERAC_* environment twin.
  */
 import { Command, Option } from 'commander';
+import { registerAdminCommands } from './admin-cli.js';
 import { registerDeviceCommands } from './auth/device-cli.js';
 import { registerTokenCommands } from './auth/token-cli.js';
 import { registerBackupCommands } from './backup/backup-cli.js';
 import { ConfigError, DEFAULTS, type RawStartOptions, resolveStartConfig } from './config.js';
-import { startNode } from './daemon.js';
+import { type RunningNode, SHUTDOWN_GRACE_MS, startNode } from './daemon.js';
+import { resolveLogFormat } from './logger.js';
 import { registerMemoryCommands } from './memory/memory-cli.js';
 import { registerMeshCommands } from './mesh/mesh-cli.js';
+import { explainPortClash } from './port-clash.js';
 import { installProcessGuard } from './process-guard.js';
+import { installShutdownSignals } from './shutdown-signals.js';
+import { formatStartBanner } from './start-banner.js';
 import { PRIVATE_UMASK } from './store/file-modes.js';
 import { registerUpdateCommands } from './update/update-cli.js';
 import { SOFTWARE_VERSION } from './version.js';
@@ -38,9 +43,11 @@ program
     new Option('--http-port <port>', 'HTTP port').env('ALLERAC_HTTP_PORT').default(String(DEFAULTS.httpPort)),
   )
   .addOption(
-    new Option('--http-host <host>', 'HTTP listen address')
-      .env('ALLERAC_HTTP_HOST')
-      .default(DEFAULTS.httpHost),
+    // No commander default: an unset host lets Settings' "serve the home network" choose.
+    new Option(
+      '--http-host <host>',
+      `HTTP listen address (default ${DEFAULTS.httpHost}, or 0.0.0.0 when Settings serve the home network)`,
+    ).env('ALLERAC_HTTP_HOST'),
   )
   .addOption(
     new Option('--p2p-port <port>', 'libp2p TCP port (0 for any)')
@@ -90,32 +97,25 @@ program
   )
   .action(async (options: RawStartOptions) => {
     const config = resolveStartConfig(options);
-    const node = await startNode(config, {
-      // Printed for the person at the terminal, like Jupyter's token; never written to the log.
-      onSetupCode: (code, url) =>
-        process.stderr.write(
-          `\n  This node is not set up yet. Open ${url}/setup on this machine,\n  or from another machine enter the setup code: ${code}\n\n`,
-        ),
-    });
-    installProcessGuard(node.logger);
-    let signals = 0;
-    const stop = (signal: string) => {
-      signals += 1;
-      if (signals > 1) {
-        node.logger.warn({ signal }, 'second signal: exiting now');
-        process.exit(130);
-      }
-      node.logger.info({ signal }, 'signal received');
-      node.close().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          node.logger.error({ err: error }, 'shutdown failed');
-          process.exit(1);
+    // A wrong ALLERAC_LOG_FORMAT fails here, before anything opens.
+    resolveLogFormat();
+    let setupCode: string | undefined;
+    let node: RunningNode;
+    try {
+      node = await startNode(config, {
+        // Shown in the banner below, for the person at the terminal; never written to the log.
+        onSetupCode: (code) => {
+          setupCode = code;
         },
-      );
-    };
-    process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGTERM', () => stop('SIGTERM'));
+      });
+    } catch (error) {
+      throw (await explainPortClash(error, config)) ?? error;
+    }
+    installProcessGuard(node.logger);
+    installShutdownSignals(node, { graceMs: SHUTDOWN_GRACE_MS });
+    process.stderr.write(
+      formatStartBanner({ name: node.config.name, url: node.url, setupCode, httpHost: node.config.httpHost }),
+    );
   });
 
 registerTokenCommands(program);
@@ -124,6 +124,7 @@ registerBackupCommands(program);
 registerMemoryCommands(program);
 registerMeshCommands(program);
 registerUpdateCommands(program);
+registerAdminCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { normalizeAgentName } from './agent-name.js';
 import { normalizeOllamaUrl } from './backend/ollama-backend.js';
 
 /** Everything `allerac start` is configured with. */
@@ -10,10 +11,14 @@ export interface NodeConfig {
   nameExplicit: boolean;
   httpPort: number;
   httpHost: string;
+  /** Whether `httpHost` came from --http-host or ALLERAC_HTTP_HOST (it then wins over Settings' `http.serveLan`). */
+  httpHostExplicit: boolean;
   /** libp2p TCP port; 0 picks any free port. */
   p2pPort: number;
   dataDir: string;
   ollamaUrl: string;
+  /** Whether `ollamaUrl` came from a flag or environment (it then wins over Settings' `backend.ollamaUrl` at start). */
+  ollamaUrlExplicit: boolean;
   /** PostgreSQL URL; undefined means embedded PGlite in `<dataDir>/db`. */
   databaseUrl: string | undefined;
   meshKeyFile: string;
@@ -103,16 +108,22 @@ export function resolveStartConfig(raw: RawStartOptions, env: NodeJS.ProcessEnv 
   if (databaseUrl !== undefined && databaseUrl !== '' && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('--database-url must start with postgres:// or postgresql://');
   }
-  const name = (raw.name ?? hostname()).trim();
-  if (name === '' || name.length > 64) throw new ConfigError('--name must be 1 to 64 characters');
+  let name: string;
+  try {
+    name = normalizeAgentName(raw.name ?? hostname(), '--name');
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
   return {
     name,
     nameExplicit: raw.name !== undefined,
     httpPort: port(raw.httpPort, DEFAULTS.httpPort, '--http-port'),
     httpHost: raw.httpHost ?? DEFAULTS.httpHost,
+    httpHostExplicit: raw.httpHost !== undefined,
     p2pPort: port(raw.p2pPort, DEFAULTS.p2pPort, '--p2p-port'),
     dataDir,
     ollamaUrl,
+    ollamaUrlExplicit: raw.ollamaUrl !== undefined || env.OLLAMA_HOST !== undefined,
     databaseUrl: databaseUrl === '' ? undefined : databaseUrl,
     meshKeyFile: resolve(raw.meshKeyFile ?? join(dataDir, 'mesh.key')),
     join: raw.join === '' ? undefined : raw.join,

@@ -9,12 +9,13 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { TokenVerifier } from './auth/api-tokens.js';
 import type { Backend } from './backend/backend.js';
-import { createOllamaBackend } from './backend/ollama-backend.js';
+import { createOllamaBackend, parseOllamaUrl } from './backend/ollama-backend.js';
 import { registerBackupApi } from './backup/backup-api.js';
 import { BackupService } from './backup/backup-service.js';
 import { preMigrateBackup } from './backup/pre-migrate.js';
 import { removeRuntimeFile, writeRuntimeFile } from './backup/runtime-file.js';
 import type { NodeConfig } from './config.js';
+import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
 import { UnavailableError } from './errors.js';
 import { NodeMetrics } from './http/metrics.js';
 import { registerModelApi } from './http/ollama-models-api.js';
@@ -34,11 +35,13 @@ import { createMemoryService, type MemoryService } from './memory/memory-service
 import { bindSpaceSyncToMesh, type SpaceSyncTransport } from './memory/sync-transport.js';
 import type { Mesh } from './mesh/index.js';
 import { MeshRuntime } from './mesh-runtime.js';
+import { NodeIdentity } from './node-identity.js';
 import { PRIVATE_UMASK, restrictDataDir } from './store/file-modes.js';
 import { readSetting } from './store/settings-keys.js';
 import { openStore, type Store } from './store/store.js';
 import { createSystemProbe, type SystemProbe } from './system/hardware.js';
 import { SystemSampler } from './system/system-sampler.js';
+import { httpHostAtStart } from './ui/settings-routes.js';
 import { createWebUi } from './ui/ui.js';
 import { detectOwnInstallLayout } from './update/install-layout.js';
 import { registerUpdateApi } from './update/update-api.js';
@@ -122,17 +125,26 @@ export async function createNode(flags: NodeConfig, components: NodeComponents =
   process.umask(PRIVATE_UMASK);
   restrictDataDir(flags.dataDir);
   const startedAt = Date.now();
+  // Before anything opens: a second node on this dir would share its peer id and its database.
+  const lock = acquireDataDirLock(flags.dataDir);
 
-  const store = await openStore({
-    databaseUrl: flags.databaseUrl,
-    dataDir: flags.dataDir,
-    // A schema change is preceded by a backup of the data as it was.
-    beforeMigrate: preMigrateBackup(flags.dataDir),
-  });
+  let store: Store;
   try {
-    return await wire(flags, components, store, startedAt);
+    store = await openStore({
+      databaseUrl: flags.databaseUrl,
+      dataDir: flags.dataDir,
+      // A schema change is preceded by a backup of the data as it was.
+      beforeMigrate: preMigrateBackup(flags.dataDir),
+    });
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+  try {
+    return await wire(flags, components, store, startedAt, lock);
   } catch (error) {
     await store.close().catch(() => {});
+    lock.release();
     throw error;
   }
 }
@@ -142,11 +154,9 @@ async function wire(
   components: NodeComponents,
   store: Store,
   startedAt: number,
+  lock: DataDirLock,
 ): Promise<AlleracNode> {
-  // The name chosen in the setup wizard applies unless --name (or ALLERAC_NAME) says otherwise.
-  const chosenName = flags.nameExplicit ? undefined : await readSetting(store.settings, 'agent.name');
-  const config: NodeConfig =
-    typeof chosenName === 'string' && chosenName !== '' ? { ...flags, name: chosenName } : flags;
+  const config = await withStoredSettings(flags, store);
   const logger = components.logger ?? createLogger(config.logLevel, config.name);
   logger.info({ store: store.db.kind, location: store.db.location }, 'store ready');
   store.db.onHealthChange((health) => {
@@ -161,8 +171,11 @@ async function wire(
   );
   backend.onHealthChange((health) => metrics.backendUp.set(health.state === 'up' ? 1 : 0));
 
-  const specializations =
-    (await readSetting(store.settings, 'agent.specializations')) ?? config.specializations;
+  // Who this node says it is; the wizard and Settings change it while the node runs.
+  const identity = new NodeIdentity({
+    name: config.name,
+    specializations: (await readSetting(store.settings, 'agent.specializations')) ?? config.specializations,
+  });
   const system = components.system ?? createSystemProbe({ dataDir: config.dataDir });
   const hardware = system.hardware;
   const sampler = new SystemSampler({
@@ -175,8 +188,8 @@ async function wire(
   const load = new LocalLoad(undefined, undefined, () => mesh?.cardChanged());
   const gateway = new MeshGateway(
     {
-      nodeName: () => config.name,
-      specializations: () => specializations,
+      nodeName: () => identity.name,
+      specializations: () => identity.specializations,
       defaultPolicy: () => ({ kind: 'auto' }),
     },
     {
@@ -190,18 +203,26 @@ async function wire(
   );
   mesh = new MeshRuntime(
     {
-      name: config.name,
+      name: () => identity.name,
       dataDir: config.dataDir,
       meshKeyFile: config.meshKeyFile,
       p2pHost: config.p2pHost,
       p2pPort: config.p2pPort,
       mdns: config.mdns,
       bootstrap: config.bootstrap,
-      specializations: () => specializations,
+      specializations: () => identity.specializations,
     },
     { backend, localModels, load, hardware, logger },
   );
   const meshRuntime = mesh;
+  // A rename or new specialisations reach the peers with the next card (a new seq), within a second.
+  identity.addEventListener('change', (evt) => {
+    logger.info(
+      { event: 'identity-changed', name: evt.detail.name },
+      'this agent was renamed or re-specialised',
+    );
+    meshRuntime.identityChanged();
+  });
   // Mesh listeners must not throw: an EventTarget reports that as an uncaught exception.
   const onMeshStart = (what: string, fn: (started: Mesh) => void) =>
     meshRuntime.addEventListener('mesh:start', (evt) => {
@@ -228,7 +249,7 @@ async function wire(
       return undefined;
     }
   };
-  const models = new ModelManagement(() => config.name, {
+  const models = new ModelManagement(() => identity.name, {
     backend,
     modelsChanged,
     logger: logger.child({ component: 'models' }),
@@ -261,6 +282,7 @@ async function wire(
   const ui = createWebUi({
     config,
     store,
+    liveAnswers: recorder.live,
     backend,
     logger: logger.child({ component: 'ui' }),
     startedAt,
@@ -270,7 +292,8 @@ async function wire(
     sampler,
     hardware,
     mesh: meshRuntime,
-    nodeInfo: () => describeNode({ config, backend, store, mesh: meshRuntime }),
+    nodeInfo: () => describeNode({ config, backend, store, mesh: meshRuntime, identity }),
+    identity,
   });
 
   const memory = createMemoryService(config.name, {
@@ -307,7 +330,7 @@ async function wire(
       return {
         status: backendHealth.state === 'up' && storeHealth.state === 'ok' ? 'ok' : 'degraded',
         healthy: true,
-        name: config.name,
+        name: identity.name,
         version: SOFTWARE_VERSION,
         uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
         backend: backendHealth,
@@ -317,8 +340,12 @@ async function wire(
       };
     },
     extraRoutes: [
-      (instance) => registerManagementApi(instance, { config, backend, gateway, store, mesh: meshRuntime }),
-      (instance) => registerMemoryApi(instance, memory),
+      (instance) =>
+        registerManagementApi(instance, { config, backend, gateway, store, mesh: meshRuntime, identity }),
+      (instance) =>
+        registerMemoryApi(instance, memory, {
+          peerName: (id) => meshRuntime.peers().find((p) => p.id === id)?.name,
+        }),
       (instance) => registerModelApi(instance, { models, shutdownSignal: shutdown.signal }),
       (instance) => ui.register(instance),
       (instance) => registerBackupApi(instance, backups),
@@ -335,7 +362,7 @@ async function wire(
   const run = async () => {
     // A missing Ollama is not fatal: the node serves its UI and reconnects when Ollama appears.
     await backend.start();
-    if (config.join !== undefined) await meshRuntime.join(config.join);
+    if (config.join !== undefined) await meshRuntime.joinAtStart(config.join);
     await memory.start();
     await server.listen({ port: config.httpPort, host: config.httpHost });
     await meshRuntime.start();
@@ -398,6 +425,7 @@ async function wire(
     await step('backend', () => backend.stop());
     await step('sampler', () => sampler.stop());
     await step('store', () => store.close());
+    lock.release();
     logger.info('stopped');
   };
 
@@ -429,6 +457,33 @@ async function wire(
     stop: () => close(),
     close,
   };
+}
+
+/**
+ * The start configuration with what Settings stored: the agent's name (the wizard's or a rename),
+ * the Ollama URL and whether to serve the home network. A flag or environment twin that was given
+ * explicitly wins over each.
+ */
+async function withStoredSettings(flags: NodeConfig, store: Store): Promise<NodeConfig> {
+  const config = { ...flags };
+  const chosenName = flags.nameExplicit ? undefined : await readSetting(store.settings, 'agent.name');
+  if (typeof chosenName === 'string' && chosenName !== '') config.name = chosenName;
+  const chosenUrl = flags.ollamaUrlExplicit
+    ? undefined
+    : await readSetting(store.settings, 'backend.ollamaUrl');
+  if (chosenUrl !== undefined) {
+    try {
+      config.ollamaUrl = parseOllamaUrl(chosenUrl);
+    } catch {
+      // A value written by hand that is not a URL: the default stands, as if none were stored.
+    }
+  }
+  config.httpHost = httpHostAtStart(
+    flags.httpHost,
+    flags.httpHostExplicit,
+    await readSetting(store.settings, 'http.serveLan'),
+  );
+  return config;
 }
 
 /** Builds and starts a node (the CLI's `allerac start`); a node that fails to start is stopped again. */

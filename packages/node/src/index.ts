@@ -15,6 +15,7 @@
  */
 import { fileURLToPath } from 'node:url';
 
+export { InvalidAgentNameError, MAX_AGENT_NAME_CHARS, normalizeAgentName } from './agent-name.js';
 export type { Backend, BackendHealth } from './backend/backend.js';
 export {
   ConfigError,
@@ -34,6 +35,7 @@ export {
   SHUTDOWN_GRACE_MS,
   startNode,
 } from './daemon.js';
+export { acquireDataDirLock, type DataDirLock, DataDirLockedError } from './data-dir-lock.js';
 export {
   ConflictError,
   DomainError,
@@ -61,15 +63,18 @@ export {
 export type { MeshRuntime, MeshRuntimeEvents, PeerSummary } from './mesh-runtime.js';
 export {
   callNode,
+  connectNode,
   createNodeClient,
   DEFAULT_NODE_CLIENT_TIMEOUT_MS,
   type NodeClient,
   type NodeClientComponents,
   type NodeClientInit,
+  NodeNotRunningError,
   NodeRequestError,
   NodeTokenMissingError,
   NodeUnreachableError,
 } from './node-client.js';
+export { PortInUseError } from './port-clash.js';
 export { openStore, type Store, type StoreOptions } from './store/store.js';
 export {
   createSystemProbe,
@@ -112,22 +117,26 @@ export type {
   ConversationList,
   ConversationListQuery,
   ConversationMessages,
+  ConversationSource,
   CreateBackupBody,
   CreateSpaceBody,
   CreateUserBody,
   Dashboard,
   DashboardModel,
   EmbeddingStatus,
+  FinalAnswerStatus,
   Gpu,
   Hardware,
   Health,
   IdParams,
   InstalledModel,
+  InvitationDeclined,
   IssuedToken,
   IssueTokenBody,
   JoinBody,
   Language,
   LastBackup,
+  LiveAnswerEvent,
   LiveEvents,
   Load,
   LoginBody,
@@ -144,14 +153,17 @@ export type {
   MeshKeyState,
   ModelNameParams,
   ModelPullBody,
+  ModelState,
   ModelTags,
   NewMemoryBody,
   NodeInfo,
   NodeSettings,
+  OfferingPeer,
   Ok,
-  PairingCode,
+  PairingInvitation,
   PairingJoined,
   PasswordChangeBody,
+  PasswordResetBody,
   PeerList,
   PeerParams,
   PeerRemoved,
@@ -160,16 +172,21 @@ export type {
   PullProgress,
   Recommendation,
   ReleaseInfo,
+  RenameConversationRequest,
   Role,
   RouteCandidate,
   RouteQuery,
   RouteRanking,
   SearchResults,
   SessionUser,
+  SettingsPatchBody,
+  SettingsUpdated,
   SetupCompleteBody,
   SetupJoined,
   ShareBody,
   SignedIn,
+  SpaceInvitation,
+  SpaceInvitationList,
   SpaceLeft,
   SpaceList,
   SpaceParams,

@@ -3,27 +3,34 @@ import { INFER_PROTOCOL } from '@allerac/protocol';
 import { TypedEventEmitter } from '@libp2p/interface';
 import type { Logger } from 'pino';
 import type { Backend } from './backend/backend.js';
+import { UnavailableError } from './errors.js';
 import { createInferHandler } from './inference/infer-service.js';
 import type { LocalLoad } from './inference/local-load.js';
 import type { LocalModels } from './inference/local-models.js';
 import {
   applyJoin,
-  createJoinCode,
   createMesh,
+  joinedWith,
+  LegacyJoinCodeError,
   loadOrCreateMeshKey,
   type Mesh,
   type MeshEvents,
   type MeshKeyStatus,
   type MeshStreamHandler,
+  type OpenedInvitation,
+  PairingService,
   type PeerView,
-  parseJoinCode,
+  parseInvitationCode,
   RetiredJoinCodeError,
+  recordJoined,
+  type Welcome,
 } from './mesh/index.js';
 import { SOFTWARE_VERSION } from './version.js';
 
 /** Settings of the node's mesh. */
 export interface MeshRuntimeInit {
-  name: string;
+  /** The agent's current name (it may change while the mesh runs: see identityChanged). */
+  name: () => string;
   dataDir: string;
   meshKeyFile: string;
   p2pHost: string;
@@ -80,12 +87,27 @@ export interface PeerSummary {
 export class MeshRuntime extends TypedEventEmitter<MeshRuntimeEvents> {
   private current: Mesh | undefined;
   private readonly handlers = new Map<string, MeshStreamHandler>();
+  private readonly pairing: PairingService;
+  /** The inviter's addresses after a join before start: dialled at start, so no mDNS is needed. */
+  private inviterAddresses: string[] = [];
 
   constructor(
     private readonly init: MeshRuntimeInit,
     private readonly components: MeshRuntimeComponents,
   ) {
     super();
+    this.pairing = new PairingService(
+      { listenHost: init.p2pHost, p2pPort: init.p2pPort },
+      {
+        logger: components.logger.child({ component: 'pairing' }),
+        welcome: async () => ({
+          meshKey: Buffer.from(await loadOrCreateMeshKey(init.meshKeyFile)).toString('base64'),
+          peerId: this.mesh.peerId,
+          addresses: this.mesh.addresses().slice(0, 16),
+          name: init.name(),
+        }),
+      },
+    );
     this.handlers.set(
       INFER_PROTOCOL,
       createInferHandler({
@@ -108,7 +130,7 @@ export class MeshRuntime extends TypedEventEmitter<MeshRuntimeEvents> {
     await loadOrCreateMeshKey(this.init.meshKeyFile);
     const mesh = createMesh(
       {
-        name: this.init.name,
+        name: this.init.name(),
         dataDir: this.init.dataDir,
         meshKeyFile: this.init.meshKeyFile,
         listenHost: this.init.p2pHost,
@@ -116,7 +138,7 @@ export class MeshRuntime extends TypedEventEmitter<MeshRuntimeEvents> {
         specializations: this.init.specializations(),
         softwareVersion: SOFTWARE_VERSION,
         mdns: this.init.mdns,
-        bootstrap: this.init.bootstrap,
+        bootstrap: [...this.init.bootstrap, ...this.inviterAddresses],
       },
       {
         logger: this.components.logger,
@@ -149,6 +171,7 @@ export class MeshRuntime extends TypedEventEmitter<MeshRuntimeEvents> {
   async stop(): Promise<void> {
     const mesh = this.current;
     this.current = undefined;
+    await this.pairing.stop();
     await mesh?.stop();
   }
 
@@ -163,36 +186,84 @@ export class MeshRuntime extends TypedEventEmitter<MeshRuntimeEvents> {
     this.current?.cardChanged();
   }
 
+  /** Re-publishes the card with the current name and specialisations (a rename, the wizard). */
+  identityChanged(): void {
+    this.current?.setIdentity({ name: this.init.name(), specializations: this.init.specializations() });
+  }
+
   /** The peers this node sees, for the management API. */
   peers(): PeerSummary[] {
     return (this.current?.peers() ?? []).map(summarize);
   }
 
-  /** The join code of this home's mesh key, for `allerac pair` and the UI. */
-  async joinCode(): Promise<string> {
-    return createJoinCode(await loadOrCreateMeshKey(this.init.meshKeyFile));
+  /** Opens an invitation for another machine (a short-lived code, docs/protocol.md "Invitations"). */
+  async invite(): Promise<OpenedInvitation> {
+    if (this.current === undefined) throw new UnavailableError('the mesh is not running yet', 5);
+    return this.pairing.invite();
   }
 
   /**
-   * Adopts another home's mesh key from a join code; the running mesh restarts its transport with
-   * it. A code for the key already in use changes nothing. A code for a key the home has retired
-   * throws RetiredJoinCodeError, except before start (a `--join` left in a service file), where it
-   * is ignored with a warning so the node keeps its current key.
+   * Joins the home of the node that made `code`: runs the pairing exchange with it, adopts the
+   * mesh key it sends (restarting the running transport) and dials it. Throws JoinCodeError for a
+   * code that cannot be read, InvitationRefusedError or InviterUnreachableError when the inviter
+   * says no or does not answer, RetiredJoinCodeError when its key is one this node knows retired.
    */
-  async join(code: string): Promise<void> {
-    const key = parseJoinCode(code);
-    if (this.current !== undefined) {
-      await this.current.join(key);
+  async join(code: string): Promise<Welcome> {
+    const welcome = await this.pairing.redeem(code);
+    const key = Uint8Array.from(Buffer.from(welcome.meshKey, 'base64'));
+    const running = this.current;
+    if (running !== undefined) {
+      await running.join(key);
+    } else {
+      if ((await applyJoin(this.init.dataDir, this.init.meshKeyFile, key)) === 'retired')
+        throw new RetiredJoinCodeError();
+      this.inviterAddresses = welcome.addresses;
+    }
+    await recordJoined(this.init.dataDir, parseInvitationCode(code).secret);
+    this.components.logger.info(
+      { event: 'mesh-joined', inviter: welcome.peerId, inviterName: welcome.name },
+      'joined a home with an invitation',
+    );
+    if (running !== undefined && this.current === running) await this.dialInviter(running, welcome);
+    return welcome;
+  }
+
+  /**
+   * `--join CODE` at start. The code may be one this node already used (an ALLERAC_JOIN kept in a
+   * service file comes back at every start) or of the old format: both are ignored with a log
+   * line, keeping the current key. Any other failure stops the start with its reason.
+   */
+  async joinAtStart(code: string): Promise<void> {
+    let secret: Uint8Array;
+    try {
+      secret = parseInvitationCode(code).secret;
+    } catch (error) {
+      if (!(error instanceof LegacyJoinCodeError)) throw error;
+      this.components.logger.warn(
+        { event: 'join-code-legacy', err: error.message },
+        'ignoring --join: an old-style code; keeping the current mesh key',
+      );
       return;
     }
-    const outcome = await applyJoin(this.init.dataDir, this.init.meshKeyFile, key);
-    if (outcome === 'retired') {
-      this.components.logger.warn(
-        { event: 'join-code-out-of-date', err: new RetiredJoinCodeError().message },
-        'ignoring --join: it names a mesh key this home has retired; keeping the current key',
+    if (await joinedWith(this.init.dataDir, secret)) {
+      this.components.logger.info(
+        { event: 'join-code-used' },
+        'ignoring --join: this node already joined with it',
       );
-    } else if (outcome === 'joined') {
-      this.components.logger.info({ event: 'mesh-joined' }, 'adopted a new mesh key from a join code');
+      return;
+    }
+    await this.join(code);
+  }
+
+  private async dialInviter(mesh: Mesh, welcome: Welcome): Promise<void> {
+    try {
+      await Promise.any(welcome.addresses.map((address) => mesh.connect(address)));
+    } catch (error) {
+      // mDNS, or the inviter dialling back on its known addresses, may still bring the two together.
+      this.components.logger.warn(
+        { event: 'inviter-dial-failed', inviter: welcome.peerId, err: String(error) },
+        'could not dial the inviting node yet',
+      );
     }
   }
 

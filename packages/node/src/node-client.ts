@@ -1,17 +1,25 @@
 /**
- * The CLI's one client of a running node's API. It authenticates with a token it is given, or
- * with an admin token of the node's data dir: cached in `<dataDir>/.cli-token` (0600) so repeated
- * commands do not pile up tokens, expiring after a month, and re-issued once when the node stops
- * accepting it (expired or revoked).
+ * The CLI's one client of a running node's API. It finds the node from its data dir's runtime
+ * file (`node.json`) and authenticates with a token it is given, or with the data dir's CLI
+ * token: cached in `<dataDir>/.cli-token` (0600) so repeated commands do not pile up tokens,
+ * expiring after a month, and re-issued only when the token file says it is missing, expired or
+ * revoked.
  */
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { issueAdminToken } from './auth/api-tokens.js';
+import { readTokenFile, tokenFilePath } from './auth/token-file.js';
+import { isExpired } from './auth/token-lifetime.js';
+import { hashToken, sameHash } from './auth/token-secret.js';
+import { findRunningNode } from './backup/runtime-file.js';
 
 const CLI_TOKEN_FILE = '.cli-token';
 
-/** The cached token lives a month: a copied `.cli-token` stops working, and a fresh one is issued on a 401. */
+/** The cached token lives a month: a copied `.cli-token` stops working, and the next command issues a fresh one. */
 const CLI_TOKEN_LIFETIME_MS = 30 * 24 * 3600_000;
+
+/** A cached token this close to its expiry is replaced, so it cannot expire in the middle of a command. */
+const CLI_TOKEN_RENEW_BEFORE_MS = 3600_000;
 
 /** Long enough for the slowest command the CLI sends (a backup of a large database). */
 export const DEFAULT_NODE_CLIENT_TIMEOUT_MS = 600_000;
@@ -37,6 +45,16 @@ export class NodeTokenMissingError extends Error {
   override name = 'NodeTokenMissingError';
   constructor() {
     super('no token: pass --token, set ALLERAC_TOKEN, or pass --data-dir of the node');
+  }
+}
+
+/** No node runs on the data dir (no runtime file, or its process is gone), and no URL was given. */
+export class NodeNotRunningError extends Error {
+  override name = 'NodeNotRunningError';
+  constructor(readonly dataDir: string) {
+    super(
+      `no node is running on the data dir ${dataDir}: start it with \`allerac start --data-dir ${dataDir}\`, or pass --url`,
+    );
   }
 }
 
@@ -73,40 +91,57 @@ export function createNodeClient(init: NodeClientInit, components: NodeClientCom
   const fetchFn = components.fetch ?? fetch;
   const url = init.url.replace(/\/+$/, '');
   const timeoutMs = init.timeoutMs ?? DEFAULT_NODE_CLIENT_TIMEOUT_MS;
-  // A given token cannot be renewed; a data dir's cached one can, once.
-  const tokenFor = (renew: boolean) => token ?? cachedToken(dataDir as string, renew);
-  const attempts = token === undefined ? [false, true] : [false];
+  // Looked up once per client, when the first request needs it: a command is one client.
+  let bearer: string | undefined;
 
   return {
     url,
     async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-      let last: NodeRequestError | undefined;
-      for (const renew of attempts) {
-        let response: Response;
-        try {
-          response = await fetchFn(`${url}${path}`, {
-            method,
-            headers: {
-              authorization: `Bearer ${tokenFor(renew)}`,
-              ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-            },
-            body: body === undefined ? undefined : JSON.stringify(body),
-            signal: AbortSignal.timeout(timeoutMs),
-          });
-        } catch (error) {
-          throw new NodeUnreachableError(
-            `cannot reach the node at ${url}: ${(error as Error).message}; is it running?`,
-            { cause: error },
-          );
-        }
-        const parsed = parseBody(await response.text());
-        if (response.ok) return parsed as T;
-        last = new NodeRequestError(response.status, errorMessage(parsed, response.status));
-        if (response.status !== 401) break;
+      bearer ??= token ?? cliToken(dataDir as string);
+      let response: Response;
+      try {
+        response = await fetchFn(`${url}${path}`, {
+          method,
+          headers: {
+            authorization: `Bearer ${bearer}`,
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+      } catch (error) {
+        throw new NodeUnreachableError(
+          `cannot reach the node at ${url}: ${(error as Error).message}; is it running?`,
+          { cause: error },
+        );
       }
-      throw last as NodeRequestError;
+      const parsed = parseBody(await response.text());
+      if (response.ok) return parsed as T;
+      // The token file vouches for the data dir's token, so a 401 means the URL is another node's.
+      if (response.status === 401 && token === undefined)
+        throw new NodeRequestError(
+          401,
+          `the node at ${url} refused the CLI token of ${dataDir}: is it the node of that data dir? (drop --url to find it from the data dir)`,
+        );
+      throw new NodeRequestError(response.status, errorMessage(parsed, response.status));
     },
   };
+}
+
+/**
+ * The client of the node running on `dataDir`: at `url` when given, else where its runtime file
+ * says; throws NodeNotRunningError when neither knows a node.
+ */
+export function connectNode(options: {
+  dataDir: string;
+  url?: string | undefined;
+  token?: string | undefined;
+  timeoutMs?: number | undefined;
+}): NodeClient {
+  const dataDir = resolve(options.dataDir);
+  const url = options.url ?? findRunningNode(dataDir)?.url;
+  if (url === undefined) throw new NodeNotRunningError(dataDir);
+  return createNodeClient({ url, token: options.token, dataDir, timeoutMs: options.timeoutMs });
 }
 
 function parseBody(text: string): unknown {
@@ -124,20 +159,29 @@ function errorMessage(parsed: unknown, status: number): string {
   return typeof error === 'string' ? error : (error?.message ?? `HTTP ${status}`);
 }
 
-function cachedToken(dataDir: string, renew: boolean): string {
+/** The data dir's CLI token: the cached one while the token file holds it live, else a new one. */
+function cliToken(dataDir: string): string {
+  // A data dir that does not exist is a typo: never create one (and a token in it) by asking.
+  if (!existsSync(dataDir)) throw new NodeNotRunningError(dataDir);
   const file = join(dataDir, CLI_TOKEN_FILE);
-  if (!renew) {
-    try {
-      const token = readFileSync(file, 'utf8').trim();
-      if (token !== '') return token;
-    } catch {
-      // none yet
-    }
+  let cached = '';
+  try {
+    cached = readFileSync(file, 'utf8').trim();
+  } catch {
+    // none yet
   }
+  if (cached !== '' && isLive(dataDir, cached)) return cached;
   const token = issueAdminToken(dataDir, 'cli', { expiresAt: new Date(Date.now() + CLI_TOKEN_LIFETIME_MS) });
   writeFileSync(file, `${token}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);
   return token;
+}
+
+function isLive(dataDir: string, token: string): boolean {
+  const hash = hashToken(token);
+  const entry = readTokenFile(tokenFilePath(dataDir)).find((e) => sameHash(e.hash, hash));
+  if (entry === undefined || entry.revokedAt !== undefined) return false;
+  return !isExpired(entry.expiresAt, new Date(Date.now() + CLI_TOKEN_RENEW_BEFORE_MS));
 }
 
 /** Sends one JSON request to the node that holds `dataDir` (found by its runtime file). */

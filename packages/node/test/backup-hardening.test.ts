@@ -19,7 +19,7 @@ import { BackupFormatError, BackupLimitError } from '../src/backup/errors.js';
 import { restoreArchive, verifyArchive } from '../src/backup/offline.js';
 import { backupBeforeMigrate } from '../src/backup/pre-migrate.js';
 import { openArchive } from '../src/backup/snapshot.js';
-import { createJoinCode } from '../src/mesh/index.js';
+import { parseSwarmKey } from '../src/mesh/index.js';
 import { migrate } from '../src/store/migrate.js';
 import { MIGRATIONS } from '../src/store/migrations.js';
 import { openPgliteDatabase } from '../src/store/pglite-database.js';
@@ -226,13 +226,14 @@ describe('the join code', () => {
   afterAll(async () => t?.teardown());
 
   it('should go to the mesh key file, never into settings or a cleartext backup', async () => {
-    const key = randomBytes(32);
-    const code = createJoinCode(key);
+    const inviter = await startTestNode({ name: 'inviter', sim: false });
+    const { code } = await inviter.node.mesh.invite();
+    const key = Buffer.from(parseSwarmKey(readFileSync(inviter.node.config.meshKeyFile)));
     const joined = await fetch(`${t.node.url}/allerac/v1/setup/join`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ code }),
-    });
+    }).finally(() => inviter.teardown());
     expect(joined.status).toBe(200);
     expect(readFileSync(t.node.config.meshKeyFile, 'utf8')).toContain(key.toString('hex'));
     expect(JSON.stringify(await t.node.store.settings.all())).not.toContain(code);
@@ -257,7 +258,7 @@ describe('the join code', () => {
         old,
         MIGRATIONS.filter((m) => m.version <= 4),
       );
-      const code = createJoinCode(randomBytes(32));
+      const code = `ALRC-${randomBytes(32).toString('hex')}`;
       await old.query(
         `INSERT INTO settings (key, value) VALUES ('mesh.joinCode', $1::jsonb), ('ui.language', '"pt"')`,
         [JSON.stringify(code)],

@@ -142,8 +142,15 @@ describe('the contract between the node and its web UI', () => {
     const progress = pulled.filter((e) => e.event === 'progress');
     expect(progress.length).toBeGreaterThan(0);
     for (const { data } of progress) expectConforms('pull progress event', contract.PullProgress, data);
-    const code = await expectAnswer('GET', '/allerac/v1/pairing/code', contract.PairingCode);
-    await expectAnswer('POST', '/allerac/v1/setup/join', contract.SetupJoined, { body: { code: code.code } });
+    await expectAnswer('POST', '/allerac/v1/pairing/invitations', contract.PairingInvitation, {
+      body: {},
+      status: 201,
+    });
+    // Alice cannot join her own invitation; bob's, for the home she is already in, changes no key.
+    const fromBob = await bob.node.mesh.invite();
+    await expectAnswer('POST', '/allerac/v1/setup/join', contract.SetupJoined, {
+      body: { code: fromBob.code },
+    });
     await expectAnswer('POST', '/allerac/v1/setup/complete', contract.Ok, {
       body: { agentName: 'alice', specializations: ['home'], chatModel: CHAT_MODEL, language: 'en' },
     });

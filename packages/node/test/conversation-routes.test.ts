@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../src/auth/api-tokens.js';
 import { errorBody, toHttpError } from '../src/http/errors.js';
+import { LiveAnswers } from '../src/inference/live-answers.js';
 import { openPgliteDatabase } from '../src/store/pglite-database.js';
 import { createStore, type Store } from '../src/store/store.js';
 import { registerConversationRoutes } from '../src/ui/conversation-routes.js';
@@ -30,7 +31,7 @@ describe('the UI settles a chat’s conversation id in the request context', () 
       const http = toHttpError(error);
       return reply.status(http.status).send(errorBody('allerac', http));
     });
-    registerConversationRoutes(app, { store, logger: pino({ level: 'silent' }) });
+    registerConversationRoutes(app, { store, logger: pino({ level: 'silent' }), live: new LiveAnswers() });
     // What the chat handler sees: the request's headers as the client sent them, and the context.
     app.post('/api/chat', async (request) => ({
       header: request.headers['x-allerac-conversation'] ?? null,

@@ -96,8 +96,17 @@ const QUERY_KEYS = [
 ] as const;
 
 /** Real model names often, so requests reach the backend; short answers, so runs stay quick. */
+/** The simulator's URL once it runs: a settings change may only point the node back at it. */
+let simUrl = '';
+
 const HINTS: FieldHints = {
   model: fc.oneof(fc.constantFrom(MODEL, EMBEDDER), fc.string({ maxLength: 12 })),
+  // A valid `ollamaUrl` really switches the backend, so the fuzzer offers only the one it runs on
+  // besides junk: otherwise the health check at the end would measure the fuzzer's own choices.
+  ollamaUrl: fc.oneof(
+    fc.string({ maxLength: 12 }),
+    fc.constant(null).map(() => simUrl),
+  ),
   num_predict: fc.integer({ min: -2, max: 16 }),
   num_ctx: fc.integer({ min: -2, max: 4_096 }),
 };
@@ -138,6 +147,7 @@ describe('http fuzzer: no route answers 500', () => {
       kind: 'url',
       url: 'http://127.0.0.1:9/m.json',
     });
+    simUrl = t.sim?.url ?? '';
     t.node.backend.onHealthChange((h) => health.push(h.state));
   });
   afterAll(async () => {

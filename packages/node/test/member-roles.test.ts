@@ -59,7 +59,8 @@ describe('the member role, route by route', () => {
       ['GET', '/allerac/v1/tokens'],
       ['GET', '/allerac/v1/backups'],
       ['GET', '/allerac/v1/update/status'],
-      ['GET', '/allerac/v1/pairing/code'],
+      ['POST', '/allerac/v1/pairing/invitations'],
+      ['POST', '/allerac/v1/pairing/join'],
     ] as const) {
       expect((await call(member, method, url)).statusCode, url).toBe(403);
     }

@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseJoinCode } from '../src/mesh/index.js';
+import { parseInvitationCode } from '../src/mesh/index.js';
 import { type NodeProcess, startNodeProcess } from './helpers/node-process.js';
 import { startTestNode, type TestNode, waitFor } from './helpers/test-node.js';
 
@@ -33,11 +34,37 @@ describe('cli: pair and peers', () => {
     await alice?.teardown();
   });
 
-  it("should print the home's join code, which carries the mesh key", async () => {
+  it('should print an invitation with a QR code, which a machine started with --join uses to join', async () => {
     const { stdout } = await run('pair', '--data-dir', alice.dataDir);
-    expect(stdout.trim()).toMatch(/^ALRC-/);
-    expect(parseJoinCode(stdout.trim())).toHaveLength(32);
-  });
+    const [code = '', ...rest] = stdout.split('\n');
+    const invitation = parseInvitationCode(code);
+    expect(invitation.host).toBe('127.0.0.1');
+    expect(rest.join('\n')).toMatch(/[▀▄█]/);
+    expect(stdout).toContain(`allerac start --join ${code}`);
+    expect(stdout).not.toContain(readFileSync(join(alice.dataDir, 'mesh.key'), 'utf8').split('\n')[2]);
+    const charlie = await startNodeProcess({
+      name: 'charlie',
+      ollamaUrl: alice.sim!.url,
+      bootstrap: [],
+      join: code,
+    });
+    try {
+      await waitFor(
+        () => alice.node.mesh.peers().some((p) => p.name === 'charlie' && p.status === 'online'),
+        30_000,
+        'alice to see charlie, who joined with the code',
+      );
+    } finally {
+      await charlie.stop();
+    }
+    const json = JSON.parse((await run('pair', '--data-dir', alice.dataDir, '--json')).stdout) as {
+      code: string;
+      ttlSeconds: number;
+    };
+    expect(parseInvitationCode(json.code).host).toBe('127.0.0.1');
+    expect(json.code).not.toBe(code);
+    expect(json.ttlSeconds).toBeGreaterThan(590);
+  }, 120_000);
 
   it('should list the peers of the running node, as a table and as JSON', async () => {
     const table = await run('peers', '--data-dir', bob.dataDir);

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOllamaBackend } from '../src/backend/ollama-backend.js';
 import { LocalLoad } from '../src/inference/local-load.js';
 import { LocalModels } from '../src/inference/local-models.js';
-import { applyJoin, createJoinCode, parseSwarmKey, RetiredJoinCodeError } from '../src/mesh/index.js';
+import { applyJoin, parseSwarmKey, RetiredJoinCodeError } from '../src/mesh/index.js';
 import { MeshRuntime } from '../src/mesh-runtime.js';
 import { type Home, type HomeNode, type LogLine, startHome, until } from './fixtures/mesh-home.js';
 
@@ -104,7 +104,7 @@ describe('key rotation while a node is offline', () => {
     const backend = createOllamaBackend({ url: 'http://127.0.0.1:9' }, { logger });
     const runtime = new MeshRuntime(
       {
-        name: 'bob',
+        name: () => 'bob',
         dataDir: bob.dataDir,
         meshKeyFile: bob.meshKeyFile,
         p2pHost: '127.0.0.1',
@@ -121,8 +121,9 @@ describe('key rotation while a node is offline', () => {
         logger,
       },
     );
-    await runtime.join(createJoinCode(oldKey));
+    // Codes are invitations now; one of the old format (the key itself) is ignored at start too.
+    await runtime.joinAtStart(`ALRC-${'0'.repeat(58)}`);
     expect(bob.key()).toBe(keyBefore);
-    expect(logs.find((l) => l.event === 'join-code-out-of-date')).toBeDefined();
+    expect(logs.find((l) => l.event === 'join-code-legacy')).toBeDefined();
   });
 });

@@ -47,7 +47,14 @@ async function errorOf(response: Response): Promise<ApiError> {
 /** Sends a request; JSON in and out. Throws ApiError for any non-2xx answer. */
 export async function api<T = unknown>(
   path: string,
-  options: { method?: string; body?: unknown; signal?: AbortSignal; headers?: Record<string, string> } = {},
+  options: {
+    method?: string;
+    body?: unknown;
+    signal?: AbortSignal;
+    headers?: Record<string, string>;
+    /** A 401 here answers the request (a wrong current password), it does not mean the session is gone. */
+    answers401?: boolean;
+  } = {},
 ): Promise<T> {
   const method = options.method ?? (options.body === undefined ? 'GET' : 'POST');
   const init: RequestInit = {
@@ -60,7 +67,8 @@ export async function api<T = unknown>(
   const response = await fetch(path, init);
   if (!response.ok) {
     const error = await errorOf(response);
-    if (response.status === 401 && !path.startsWith('/auth/')) onUnauthorized();
+    if (response.status === 401 && !path.startsWith('/auth/') && options.answers401 !== true)
+      onUnauthorized();
     throw error;
   }
   if (response.status === 204) return undefined as T;
@@ -120,12 +128,25 @@ export async function postSse<Events extends object>(
   }
 }
 
-/** Streams an Ollama chat through the node; calls `onChunk` per NDJSON line. */
+/** What a chat's response headers say before its first token. */
+export interface ChatStart {
+  /** The node chosen to serve (X-Allerac-Node, decoded). */
+  node: string | null;
+  /** Whether that node holds the model in memory already (X-Allerac-Model-State). */
+  modelState: 'loaded' | 'cold' | null;
+  conversationId: string | null;
+}
+
+/**
+ * Streams an Ollama chat through the node; calls `onStart` once the headers arrive and `onChunk`
+ * per NDJSON line.
+ */
 export async function streamChat(
   body: { model: string; messages: Array<{ role: string; content: string }> },
   conversationId: string | undefined,
   onChunk: (chunk: ChatChunk) => void,
   signal?: AbortSignal,
+  onStart?: (start: ChatStart) => void,
 ): Promise<{ node: string | null; conversationId: string | null }> {
   const headers = writeHeaders(
     conversationId === undefined ? {} : { 'X-Allerac-Conversation': conversationId },
@@ -139,6 +160,12 @@ export async function streamChat(
   if (signal !== undefined) init.signal = signal;
   const response = await fetch('/api/chat', init);
   if (!response.ok || response.body === null) throw await errorOf(response);
+  const state = response.headers.get('X-Allerac-Model-State');
+  onStart?.({
+    node: nodeFromHeader(response.headers.get('X-Allerac-Node')),
+    modelState: state === 'loaded' || state === 'cold' ? state : null,
+    conversationId: response.headers.get('X-Allerac-Conversation'),
+  });
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
   for (;;) {
@@ -158,20 +185,20 @@ export async function streamChat(
     }
   }
   return {
-    node: response.headers.get('X-Allerac-Node'),
+    node: nodeFromHeader(response.headers.get('X-Allerac-Node')),
     conversationId: response.headers.get('X-Allerac-Conversation'),
   };
 }
 
-/** Formats a byte count for people. */
-export function formatBytes(bytes: number | null | undefined): string {
-  if (bytes === null || bytes === undefined || !Number.isFinite(bytes)) return '—';
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
+/** The node's name from X-Allerac-Node, which carries it percent-encoded (docs/clients.md). */
+export function nodeFromHeader(value: string | null): string | null {
+  if (value === null) return null;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
   }
-  return `${value >= 10 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
 }
+
+/** Formats a byte count for people, in the UI language (kept here for the pages that import it). */
+export { formatBytes } from './format.js';

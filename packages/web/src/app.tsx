@@ -41,11 +41,25 @@ function redirectFor(path: string): string | undefined {
   return undefined;
 }
 
+/** The name of the page at `path`, for the window title and history. */
+function pageName(path: string): string {
+  if (path === '/setup') return t('nav.setup');
+  if (path === '/login') return t('login.submit');
+  const page = PAGES.find((item) => item.path === path);
+  return page === undefined ? '' : t(page.key);
+}
+
 /** The application: loads the session, guards pages, and renders the shell. */
 export function App() {
   const path = useSignal(currentPath);
   const state = useSignal(authState);
-  useSignal(language);
+  const lang = useSignal(language);
+
+  // Each page has its own title, so tabs, history and screen readers tell them apart.
+  useEffect(() => {
+    const name = pageName(path);
+    document.title = name === '' ? t('app.name') : `${name} · ${t('app.name')}`;
+  }, [path, lang]);
 
   useEffect(() => {
     setUnauthorizedHandler(() => {
@@ -110,7 +124,7 @@ function Shell(props: { path: string; children: ComponentChildren }) {
   return (
     <div class="shell">
       <a class="skip-link" href="#main">
-        Skip to content
+        {t('nav.skip')}
       </a>
       <header class="topbar">
         <div class="brand">

@@ -1,10 +1,20 @@
-/** The UI's strings in English, Português and Español; English is the reference and fallback. */
+/**
+ * The UI's strings in English, Português (Portugal and Brasil) and Español. English is the
+ * reference; `pt-BR` holds only what Brazil says differently and falls back to `pt`, then `en`.
+ */
+import type { Language } from '@allerac/node';
 import { signal } from './signal.js';
 
-/** The languages the UI ships. */
-export type Language = 'en' | 'pt' | 'es';
-/** The language names, written in their own language. */
-export const LANGUAGE_NAMES: Record<Language, string> = { en: 'English', pt: 'Português', es: 'Español' };
+export type { Language };
+/** The language names, written in their own language (the record's type makes the list complete). */
+export const LANGUAGE_NAMES: Record<Language, string> = {
+  en: 'English',
+  pt: 'Português (Portugal)',
+  'pt-BR': 'Português (Brasil)',
+  es: 'Español',
+};
+/** The languages the UI ships, in the order the pickers list them. */
+export const LANGUAGE_CODES = Object.keys(LANGUAGE_NAMES) as readonly Language[];
 
 const en = {
   'app.name': 'Allerac',
@@ -16,6 +26,8 @@ const en = {
   'nav.settings': 'Settings',
   'nav.logout': 'Log out',
   'nav.main': 'Main navigation',
+  'nav.setup': 'Setup',
+  'nav.skip': 'Skip to content',
   'common.save': 'Save',
   'common.cancel': 'Cancel',
   'common.delete': 'Delete',
@@ -75,7 +87,8 @@ const en = {
   'setup.test.prompt': 'Say hello in one short sentence.',
   'setup.finish': 'Finish setup',
   'setup.join.title': 'Join an existing home mesh',
-  'setup.join.help': 'Another Allerac at home shows a join code on its Agents page.',
+  'setup.join.help':
+    'On another Allerac at home, choose "Invite a machine" on its Agents page (or run `allerac pair`) and enter the code here.',
   'setup.join.code': 'Join code',
   'setup.join.submit': 'Join',
   'setup.join.saved': 'Join code saved. Restart this node to join the mesh.',
@@ -104,6 +117,24 @@ const en = {
   'chat.you': 'You',
   'chat.agent': 'Agent',
   'chat.noModels': 'No models available. Pull one from the Dashboard.',
+  'chat.copy': 'Copy',
+  'chat.copied': 'Copied',
+  'chat.retry': 'Retry',
+  'chat.stopped': 'Stopped',
+  'chat.partial': 'The answer was cut off.',
+  'chat.failed': 'The answer failed: {message}',
+  'chat.thinking': 'Thinking…',
+  'chat.thinkingOn': 'Thinking on {node}…',
+  'chat.loadingModel': 'Loading model on {node}…',
+  'chat.search': 'Search conversations',
+  'chat.fromOtherApps': 'From other apps',
+  'chat.noMatches': 'No conversations match.',
+  'chat.rename': 'Rename',
+  'chat.renameOf': 'Rename “{title}”',
+  'chat.deleteOf': 'Delete “{title}”',
+  'chat.newTitle': 'New title',
+  'chat.deleteConfirm': 'Delete “{title}” and all its messages? This cannot be undone.',
+  'chat.untitled': 'Untitled',
   'agents.title': 'Agents',
   'agents.subtitle': 'Every Allerac in your home',
   'agents.thisNode': 'This node',
@@ -113,9 +144,21 @@ const en = {
   'agents.loaded': 'loaded',
   'agents.load': 'Load',
   'agents.specializations': 'Specializations',
-  'agents.noPeers': 'No other agents found yet. Pair another machine with the join code below.',
-  'agents.pairing': 'Pair a new machine',
-  'agents.showCode': 'Show join code',
+  'agents.noPeers': 'No other agents found yet. Invite another machine below.',
+  'agents.invite.title': 'Invite a machine',
+  'agents.invite.help':
+    'A code for one machine, valid for 10 minutes. Enter or scan it on the other machine to bring it into this home.',
+  'agents.invite.create': 'Invite a machine',
+  'agents.invite.again': 'New code',
+  'agents.invite.expired': 'This code has expired. Make a new one.',
+  'agents.invite.validFor': 'Valid for {time}',
+  'agents.invite.qr': 'QR code of the invitation',
+  'agents.invite.cli': 'Or, on the other machine: allerac start --join {code}',
+  'agents.join.title': 'Join a home',
+  'agents.join.help':
+    'Bring this machine into another home: enter the code shown by "Invite a machine" there.',
+  'agents.join.submit': 'Join',
+  'agents.join.joined': 'Joined the home of {name}.',
   'agents.pairingUnavailable': 'Pairing is not available on this node yet.',
   'agents.remove': 'Remove',
   'agents.removeConfirm': 'Remove {name} from the mesh? It will need a new join code to come back.',
@@ -145,6 +188,12 @@ const en = {
   'memories.spaces': 'Spaces',
   'memories.spaceName': 'Space name',
   'memories.createSpace': 'Create space',
+  'memories.invitations': 'Invitations',
+  'memories.invitationFrom': 'Offered by {peers}',
+  'memories.invitationCount': '{n} memories',
+  'memories.join': 'Join',
+  'memories.decline': 'Decline',
+  'memories.joined': 'Joined {name}: its memories are on their way',
   'memories.policyAll': 'Shared with every agent',
   'memories.policySome': 'Shared with {n} agent(s)',
   'memories.leave': 'Leave',
@@ -232,6 +281,77 @@ const en = {
   'settings.role.admin': 'Admin',
   'settings.role.member': 'Member',
   'settings.noTokens': 'No devices or tokens yet.',
+  'settings.saved': 'Saved.',
+  'settings.savedRestart': 'Saved. It takes effect when the node restarts.',
+  'settings.agent': 'This agent',
+  'settings.agentHelp':
+    'Its name and what it is good at, as every agent of the home sees them. A rename shows on the other agents at once.',
+  'settings.models': 'Models',
+  'settings.noModels':
+    'This node has no models to choose from: is Ollama running? Pull one on the Dashboard.',
+  'settings.chatModel': 'Default chat model',
+  'settings.embeddingModel': 'Embedding model',
+  'settings.embeddingHelp':
+    'The chat page starts with the default model. A new embedding model re-indexes every memory in the background.',
+  'settings.network': 'Network',
+  'settings.ollamaAddress': 'Ollama address',
+  'settings.ollamaAddressHelp': 'Where this machine’s Ollama listens, usually http://127.0.0.1:11434.',
+  'settings.serveLan': 'Serve the home network',
+  'settings.serveLanNote':
+    'When on, phones and laptops of the home can reach this agent. They then need a token or a device key to use it: create one in',
+  'settings.serveLanRestart': 'The switch takes effect when the node restarts; --http-host overrides it.',
+  'settings.passwordTitle': 'Password',
+  'settings.currentPassword': 'Current password',
+  'settings.newPassword': 'New password',
+  'settings.repeatPassword': 'Repeat the new password',
+  'settings.changePassword': 'Change password',
+  'settings.passwordMismatch': 'The two new passwords differ.',
+  'settings.passwordWrong': 'The current password is wrong.',
+  'settings.passwordChanged': 'Your password is changed. Sign in with the new one.',
+  'backup.none': 'No backups yet: set up nightly backups below.',
+  'backup.noneYet': 'No backups yet. The first one runs {when}.',
+  'backup.last': 'Last backup: {when}, {size}.',
+  'backup.lastEncrypted': 'Last backup: {when}, {size}, encrypted.',
+  'backup.noSchedule': 'No schedule: set up nightly backups, so there is always a recent one.',
+  'backup.nightly': 'Backs up every night at {time} and keeps the last {keep}. Next: {next}.',
+  'backup.weekly': 'Backs up every Sunday at {time} and keeps the last {keep}. Next: {next}.',
+  'backup.custom': 'Backs up on a schedule of its own ({cron}) and keeps the last {keep}. Next: {next}.',
+  'backup.running': 'Backing up…',
+  'backup.failed': 'The backup of {when} failed: {message}',
+  'backup.now': 'Back up now',
+  'backup.frequency': 'How often',
+  'backup.frequency.nightly': 'Every night',
+  'backup.frequency.weekly': 'Every Sunday',
+  'backup.at': 'At',
+  'backup.schedule': 'Schedule',
+  'backup.unschedule': 'Stop scheduled backups',
+  'backup.archive': 'Backup to restore',
+  'backup.noArchives': 'No backups to restore',
+  'backup.restore': 'Restore…',
+  'backup.restoreConfirm':
+    'Restoring the backup of {when} replaces everything on this node with it: accounts, settings, conversations and memories. What it replaces is saved first.',
+  'backup.restoreSteps':
+    'The node must be stopped for a restore, so it is done on this machine: stop the node, run this command, then start the node again.',
+  'backup.copyCommand': 'Copy the command',
+  'update.off':
+    'Update checks are off: nothing leaves your home unless you allow it. This is version {version}.',
+  'update.unchecked': 'This is version {version}; it has not looked for updates yet.',
+  'update.upToDate': 'You are up to date ({version}).',
+  'update.available': 'Version {latest} is available (this is {version}).',
+  'update.checkedAt': 'Last checked {when}.',
+  'update.failed': 'The check did not work: {message}',
+  'update.enable': 'Allow update checks',
+  'update.disable': 'Turn update checks off',
+  'update.check': 'Check now',
+  'update.apply': 'Apply…',
+  'update.rollback': 'Roll back…',
+  'update.applyConfirm':
+    'Applying installs version {latest} beside this one and restarts the node. If it does not come back healthy, it rolls back by itself.',
+  'update.rollbackConfirm': 'Rolling back switches to version {previous} and restarts the node.',
+  'update.runHere': 'It restarts the node, so it runs on this machine, from a terminal:',
+  'update.notNative':
+    'This node runs from a source checkout or a container, so it is updated there (in Docker, change the image tag). On a native install (deploy/install.sh) the command is:',
+  'dash.manageInSettings': 'Manage in Settings',
   'error.network': 'The agent did not answer. Is it running?',
 } as const;
 
@@ -249,6 +369,8 @@ const pt: Dictionary = {
   'nav.settings': 'Definições',
   'nav.logout': 'Sair',
   'nav.main': 'Navegação principal',
+  'nav.setup': 'Configuração',
+  'nav.skip': 'Saltar para o conteúdo',
   'common.save': 'Guardar',
   'common.cancel': 'Cancelar',
   'common.delete': 'Apagar',
@@ -308,7 +430,8 @@ const pt: Dictionary = {
   'setup.test.prompt': 'Diz olá numa frase curta.',
   'setup.finish': 'Concluir configuração',
   'setup.join.title': 'Juntar-se a uma rede doméstica existente',
-  'setup.join.help': 'Outro Allerac em casa mostra um código de adesão na página Agentes.',
+  'setup.join.help':
+    'Noutro Allerac de casa, escolha «Convidar uma máquina» na página Agentes (ou execute `allerac pair`) e introduza aqui o código.',
   'setup.join.code': 'Código de adesão',
   'setup.join.submit': 'Juntar',
   'setup.join.saved': 'Código guardado. Reinicie este nó para se juntar à rede.',
@@ -338,6 +461,24 @@ const pt: Dictionary = {
   'chat.you': 'Você',
   'chat.agent': 'Agente',
   'chat.noModels': 'Não há modelos. Transfira um no Painel.',
+  'chat.copy': 'Copiar',
+  'chat.copied': 'Copiado',
+  'chat.retry': 'Tentar de novo',
+  'chat.stopped': 'Interrompida',
+  'chat.partial': 'A resposta ficou incompleta.',
+  'chat.failed': 'A resposta falhou: {message}',
+  'chat.thinking': 'A pensar…',
+  'chat.thinkingOn': 'A pensar em {node}…',
+  'chat.loadingModel': 'A carregar o modelo em {node}…',
+  'chat.search': 'Procurar conversas',
+  'chat.fromOtherApps': 'De outras aplicações',
+  'chat.noMatches': 'Nenhuma conversa corresponde.',
+  'chat.rename': 'Mudar o nome',
+  'chat.renameOf': 'Mudar o nome de “{title}”',
+  'chat.deleteOf': 'Apagar “{title}”',
+  'chat.newTitle': 'Novo título',
+  'chat.deleteConfirm': 'Apagar “{title}” e todas as suas mensagens? Não é possível desfazer.',
+  'chat.untitled': 'Sem título',
   'agents.title': 'Agentes',
   'agents.subtitle': 'Todos os Allerac da sua casa',
   'agents.thisNode': 'Este nó',
@@ -347,9 +488,21 @@ const pt: Dictionary = {
   'agents.loaded': 'carregado',
   'agents.load': 'Carga',
   'agents.specializations': 'Especializações',
-  'agents.noPeers': 'Ainda não há outros agentes. Emparelhe outra máquina com o código abaixo.',
-  'agents.pairing': 'Emparelhar uma máquina nova',
-  'agents.showCode': 'Mostrar código de adesão',
+  'agents.noPeers': 'Ainda não há outros agentes. Convide outra máquina abaixo.',
+  'agents.invite.title': 'Convidar uma máquina',
+  'agents.invite.help':
+    'Um código para uma máquina, válido durante 10 minutos. Introduza-o ou leia-o na outra máquina para a trazer para esta casa.',
+  'agents.invite.create': 'Convidar uma máquina',
+  'agents.invite.again': 'Novo código',
+  'agents.invite.expired': 'Este código expirou. Crie um novo.',
+  'agents.invite.validFor': 'Válido durante {time}',
+  'agents.invite.qr': 'Código QR do convite',
+  'agents.invite.cli': 'Ou, na outra máquina: allerac start --join {code}',
+  'agents.join.title': 'Juntar-se a uma casa',
+  'agents.join.help':
+    'Traga esta máquina para outra casa: introduza o código mostrado lá em «Convidar uma máquina».',
+  'agents.join.submit': 'Juntar',
+  'agents.join.joined': 'Juntou-se à casa de {name}.',
   'agents.pairingUnavailable': 'O emparelhamento ainda não está disponível neste nó.',
   'agents.remove': 'Remover',
   'agents.removeConfirm': 'Remover {name} da rede? Precisará de um novo código para voltar.',
@@ -378,6 +531,12 @@ const pt: Dictionary = {
   'memories.spaces': 'Espaços',
   'memories.spaceName': 'Nome do espaço',
   'memories.createSpace': 'Criar espaço',
+  'memories.invitations': 'Convites',
+  'memories.invitationFrom': 'Oferecido por {peers}',
+  'memories.invitationCount': '{n} memórias',
+  'memories.join': 'Aderir',
+  'memories.decline': 'Recusar',
+  'memories.joined': 'Aderiu a {name}: as memórias estão a caminho',
   'memories.policyAll': 'Partilhado com todos os agentes',
   'memories.policySome': 'Partilhado com {n} agente(s)',
   'memories.leave': 'Sair',
@@ -466,7 +625,188 @@ const pt: Dictionary = {
   'settings.role.admin': 'Administrador',
   'settings.role.member': 'Membro',
   'settings.noTokens': 'Ainda sem dispositivos nem tokens.',
+  'settings.saved': 'Guardado.',
+  'settings.savedRestart': 'Guardado. Entra em vigor quando o nó reiniciar.',
+  'settings.agent': 'Este agente',
+  'settings.agentHelp':
+    'O nome e aquilo em que é bom, tal como todos os agentes da casa os veem. Um novo nome aparece logo nos outros agentes.',
+  'settings.models': 'Modelos',
+  'settings.noModels':
+    'Este nó não tem modelos para escolher: o Ollama está a funcionar? Descarregue um no Painel.',
+  'settings.chatModel': 'Modelo de conversa predefinido',
+  'settings.embeddingModel': 'Modelo de embeddings',
+  'settings.embeddingHelp':
+    'A página de conversa começa com o modelo predefinido. Um novo modelo de embeddings volta a indexar todas as memórias em segundo plano.',
+  'settings.network': 'Rede',
+  'settings.ollamaAddress': 'Endereço do Ollama',
+  'settings.ollamaAddressHelp': 'Onde o Ollama desta máquina escuta, normalmente http://127.0.0.1:11434.',
+  'settings.serveLan': 'Servir a rede de casa',
+  'settings.serveLanNote':
+    'Ligado, os telemóveis e portáteis da casa chegam a este agente. Precisam então de um token ou de uma chave de dispositivo para o usar: crie um em',
+  'settings.serveLanRestart': 'O interruptor entra em vigor quando o nó reiniciar; --http-host sobrepõe-se.',
+  'settings.passwordTitle': 'Palavra-passe',
+  'settings.currentPassword': 'Palavra-passe atual',
+  'settings.newPassword': 'Nova palavra-passe',
+  'settings.repeatPassword': 'Repita a nova palavra-passe',
+  'settings.changePassword': 'Alterar palavra-passe',
+  'settings.passwordMismatch': 'As duas novas palavras-passe são diferentes.',
+  'settings.passwordWrong': 'A palavra-passe atual está errada.',
+  'settings.passwordChanged': 'A sua palavra-passe foi alterada. Entre com a nova.',
+  'backup.none': 'Ainda não há cópias de segurança: agende cópias noturnas abaixo.',
+  'backup.noneYet': 'Ainda não há cópias de segurança. A primeira é feita {when}.',
+  'backup.last': 'Última cópia: {when}, {size}.',
+  'backup.lastEncrypted': 'Última cópia: {when}, {size}, cifrada.',
+  'backup.noSchedule': 'Sem agendamento: agende cópias noturnas, para haver sempre uma recente.',
+  'backup.nightly': 'Faz uma cópia todas as noites às {time} e guarda as últimas {keep}. Próxima: {next}.',
+  'backup.weekly': 'Faz uma cópia todos os domingos às {time} e guarda as últimas {keep}. Próxima: {next}.',
+  'backup.custom': 'Faz cópias num agendamento próprio ({cron}) e guarda as últimas {keep}. Próxima: {next}.',
+  'backup.running': 'A fazer a cópia…',
+  'backup.failed': 'A cópia de {when} falhou: {message}',
+  'backup.now': 'Fazer cópia agora',
+  'backup.frequency': 'Com que frequência',
+  'backup.frequency.nightly': 'Todas as noites',
+  'backup.frequency.weekly': 'Todos os domingos',
+  'backup.at': 'Às',
+  'backup.schedule': 'Agendar',
+  'backup.unschedule': 'Parar as cópias agendadas',
+  'backup.archive': 'Cópia a restaurar',
+  'backup.noArchives': 'Não há cópias para restaurar',
+  'backup.restore': 'Restaurar…',
+  'backup.restoreConfirm':
+    'Restaurar a cópia de {when} substitui tudo neste nó por ela: contas, definições, conversas e memórias. O que for substituído é guardado antes.',
+  'backup.restoreSteps':
+    'O nó tem de estar parado para restaurar, por isso faz-se nesta máquina: pare o nó, execute este comando e volte a iniciar o nó.',
+  'backup.copyCommand': 'Copiar o comando',
+  'update.off':
+    'A procura de atualizações está desligada: nada sai da sua casa sem a sua autorização. Esta é a versão {version}.',
+  'update.unchecked': 'Esta é a versão {version}; ainda não procurou atualizações.',
+  'update.upToDate': 'Está atualizado ({version}).',
+  'update.available': 'A versão {latest} está disponível (esta é a {version}).',
+  'update.checkedAt': 'Última verificação: {when}.',
+  'update.failed': 'A verificação não funcionou: {message}',
+  'update.enable': 'Permitir procurar atualizações',
+  'update.disable': 'Desligar a procura de atualizações',
+  'update.check': 'Verificar agora',
+  'update.apply': 'Aplicar…',
+  'update.rollback': 'Reverter…',
+  'update.applyConfirm':
+    'Aplicar instala a versão {latest} ao lado desta e reinicia o nó. Se não voltar em bom estado, reverte sozinho.',
+  'update.rollbackConfirm': 'Reverter muda para a versão {previous} e reinicia o nó.',
+  'update.runHere': 'Reinicia o nó, por isso corre nesta máquina, num terminal:',
+  'update.notNative':
+    'Este nó corre a partir do código-fonte ou de um contentor, por isso é atualizado aí (no Docker, mude a etiqueta da imagem). Numa instalação nativa (deploy/install.sh) o comando é:',
+  'dash.manageInSettings': 'Gerir nas Definições',
   'error.network': 'O agente não respondeu. Está a funcionar?',
+};
+
+/**
+ * Brazilian Portuguese: only where Brazil writes differently from Portugal (você, arquivo,
+ * usuário, tela, celular, baixar…); every other key falls back to `pt`.
+ */
+const ptBR: Partial<Dictionary> = {
+  'nav.skip': 'Pular para o conteúdo',
+  'app.tagline': 'Seu agente de IA privado, em casa',
+  'nav.settings': 'Configurações',
+  'common.save': 'Salvar',
+  'common.delete': 'Excluir',
+  'common.loading': 'Carregando…',
+  'login.username': 'Nome de usuário',
+  'login.password': 'Senha',
+  'login.wrong': 'Nome de usuário ou senha incorretos.',
+  'setup.title': 'Configure seu agente',
+  'setup.account.help': 'Esta conta gerencia o agente. Guarde a senha em um lugar seguro.',
+  'setup.account.username': 'Nome de usuário do administrador',
+  'setup.account.password': 'Senha',
+  'setup.language.help': 'Você pode mudar depois nas Configurações.',
+  'setup.models.pullLabel': 'Modelo para baixar',
+  'setup.models.pull': 'Baixar',
+  'setup.models.pulling': 'Baixando {model}…',
+  'setup.test.run': 'Testar conexão',
+  'setup.join.title': 'Entrar em uma rede doméstica existente',
+  'setup.join.submit': 'Entrar',
+  'setup.join.saved': 'Código salvo. Reinicie este nó para entrar na rede.',
+  'setup.join.joined': 'Você entrou na rede doméstica.',
+  'chat.memoryScope.private+shared':
+    'Respondido aqui: memórias privadas e compartilhadas podiam ser usadas ({n} usadas)',
+  'chat.memoryScope.shared':
+    'Respondido por {node}: só memórias compartilhadas com ele podiam ser usadas ({n} usadas); as privadas ficaram aqui',
+  'chat.memoryScope.none':
+    'Respondido por {node}, que não tem nenhum dos seus espaços compartilhados: nenhuma memória foi enviada',
+  'chat.remembered': 'Salvo nas memórias.',
+  'chat.empty': 'Pergunte algo ao seu agente. As respostas ficam em casa.',
+  'agents.removeConfirm': 'Remover {name} da rede? Você vai precisar de um novo código para voltar.',
+  'memories.subtitle': 'O que o agente lembra e o que compartilha',
+  'memories.shared': 'Compartilhada em {space}',
+  'memories.share': 'Compartilhar',
+  'memories.shareTo': 'Compartilhar no espaço',
+  'memories.deleteConfirm': 'Excluir esta memória?',
+  'memories.policyAll': 'Compartilhado com todos os agentes',
+  'memories.policySome': 'Compartilhado com {n} agente(s)',
+  'memories.purge': 'Excluir histórico',
+  'memories.purgeConfirm':
+    'Excluir o histórico de {name}? Memórias excluídas não podem mais ser recuperadas.',
+  'dash.ramWarning':
+    'A memória está quase cheia ({percent}%). Um mini-PC pode travar: use um modelo menor ou descarregue os modelos de que você não precisa.',
+  'dash.ollamaUp': 'Funcionando',
+  'dash.pull': 'Baixar um modelo',
+  'dash.deleteModelConfirm': 'Excluir o modelo {name} desta máquina?',
+  'settings.title': 'Configurações',
+  'settings.account': 'Sua conta',
+  'settings.deviceRoleHelp':
+    'Os membros conversam; um dispositivo administrador também pode baixar e excluir modelos.',
+  'settings.tokensHelp':
+    'Uma chave de dispositivo vai dentro do endereço que você passa para um aplicativo (http://…/k/<chave>), assim aplicativos que não enviam um token, como o comando ollama ou o Home Assistant, funcionam sem mudanças; ela abre apenas as APIs do Ollama e da OpenAI. Um token de API vai em um cabeçalho Authorization, para scripts, o Open WebUI e a API de gerenciamento.',
+  'settings.source.api': 'Configurações',
+  'settings.usersHelp': 'Os membros podem conversar e salvar suas memórias, mas não alterar o agente.',
+  'settings.username': 'Nome de usuário',
+  'settings.password': 'Senha',
+  'settings.saved': 'Salvo.',
+  'settings.savedRestart': 'Salvo. Vale quando o nó reiniciar.',
+  'settings.noModels':
+    'Este nó não tem modelos para escolher: o Ollama está funcionando? Baixe um no Painel.',
+  'settings.chatModel': 'Modelo de conversa padrão',
+  'settings.embeddingHelp':
+    'A página de conversa começa com o modelo padrão. Um novo modelo de embeddings reindexa todas as memórias em segundo plano.',
+  'settings.serveLanNote':
+    'Ligado, os celulares e notebooks da casa chegam a este agente. Eles então precisam de um token ou de uma chave de dispositivo para usá-lo: crie um em',
+  'settings.serveLanRestart': 'A chave vale quando o nó reiniciar; --http-host tem prioridade.',
+  'settings.passwordTitle': 'Senha',
+  'settings.currentPassword': 'Senha atual',
+  'settings.newPassword': 'Nova senha',
+  'settings.repeatPassword': 'Repita a nova senha',
+  'settings.changePassword': 'Alterar senha',
+  'settings.passwordMismatch': 'As duas novas senhas são diferentes.',
+  'settings.passwordWrong': 'A senha atual está errada.',
+  'settings.passwordChanged': 'Sua senha foi alterada. Entre com a nova.',
+  'backup.none': 'Ainda não há backups: agende backups noturnos abaixo.',
+  'backup.noneYet': 'Ainda não há backups. O primeiro roda {when}.',
+  'backup.last': 'Último backup: {when}, {size}.',
+  'backup.lastEncrypted': 'Último backup: {when}, {size}, criptografado.',
+  'backup.noSchedule': 'Sem agendamento: agende backups noturnos, para sempre haver um recente.',
+  'backup.nightly': 'Faz backup toda noite às {time} e mantém os últimos {keep}. Próximo: {next}.',
+  'backup.weekly': 'Faz backup todo domingo às {time} e mantém os últimos {keep}. Próximo: {next}.',
+  'backup.custom':
+    'Faz backup em um agendamento próprio ({cron}) e mantém os últimos {keep}. Próximo: {next}.',
+  'backup.running': 'Fazendo backup…',
+  'backup.failed': 'O backup de {when} falhou: {message}',
+  'backup.now': 'Fazer backup agora',
+  'backup.archive': 'Backup a restaurar',
+  'backup.noArchives': 'Não há backups para restaurar',
+  'backup.restoreConfirm':
+    'Restaurar o backup de {when} substitui tudo neste nó por ele: contas, configurações, conversas e memórias. O que for substituído é salvo antes.',
+  'backup.restoreSteps':
+    'O nó precisa estar parado para restaurar, então isso é feito nesta máquina: pare o nó, rode este comando e inicie o nó de novo.',
+  'update.off':
+    'A busca por atualizações está desligada: nada sai da sua casa sem você permitir. Esta é a versão {version}.',
+  'update.unchecked': 'Esta é a versão {version}; ainda não buscou atualizações.',
+  'update.upToDate': 'Você está atualizado ({version}).',
+  'update.enable': 'Permitir buscar atualizações',
+  'update.disable': 'Desligar a busca por atualizações',
+  'update.runHere': 'Isso reinicia o nó, então roda nesta máquina, em um terminal:',
+  'update.notNative':
+    'Este nó roda a partir do código-fonte ou de um contêiner, então é atualizado lá (no Docker, mude a tag da imagem). Em uma instalação nativa (deploy/install.sh) o comando é:',
+  'dash.manageInSettings': 'Gerenciar nas Configurações',
+  'error.network': 'O agente não respondeu. Ele está funcionando?',
 };
 
 const es: Dictionary = {
@@ -479,6 +819,8 @@ const es: Dictionary = {
   'nav.settings': 'Ajustes',
   'nav.logout': 'Cerrar sesión',
   'nav.main': 'Navegación principal',
+  'nav.setup': 'Configuración',
+  'nav.skip': 'Saltar al contenido',
   'common.save': 'Guardar',
   'common.cancel': 'Cancelar',
   'common.delete': 'Eliminar',
@@ -539,7 +881,8 @@ const es: Dictionary = {
   'setup.test.prompt': 'Saluda en una frase corta.',
   'setup.finish': 'Terminar configuración',
   'setup.join.title': 'Unirse a una red doméstica existente',
-  'setup.join.help': 'Otro Allerac en casa muestra un código de unión en su página Agentes.',
+  'setup.join.help':
+    'En otro Allerac de casa, elige «Invitar una máquina» en su página Agentes (o ejecuta `allerac pair`) e introduce aquí el código.',
   'setup.join.code': 'Código de unión',
   'setup.join.submit': 'Unirse',
   'setup.join.saved': 'Código guardado. Reinicia este nodo para unirte a la red.',
@@ -569,6 +912,24 @@ const es: Dictionary = {
   'chat.you': 'Tú',
   'chat.agent': 'Agente',
   'chat.noModels': 'No hay modelos. Descarga uno desde el Panel.',
+  'chat.copy': 'Copiar',
+  'chat.copied': 'Copiado',
+  'chat.retry': 'Reintentar',
+  'chat.stopped': 'Interrumpida',
+  'chat.partial': 'La respuesta quedó cortada.',
+  'chat.failed': 'La respuesta falló: {message}',
+  'chat.thinking': 'Pensando…',
+  'chat.thinkingOn': 'Pensando en {node}…',
+  'chat.loadingModel': 'Cargando el modelo en {node}…',
+  'chat.search': 'Buscar conversaciones',
+  'chat.fromOtherApps': 'De otras aplicaciones',
+  'chat.noMatches': 'Ninguna conversación coincide.',
+  'chat.rename': 'Renombrar',
+  'chat.renameOf': 'Renombrar «{title}»',
+  'chat.deleteOf': 'Eliminar «{title}»',
+  'chat.newTitle': 'Nuevo título',
+  'chat.deleteConfirm': '¿Eliminar «{title}» y todos sus mensajes? No se puede deshacer.',
+  'chat.untitled': 'Sin título',
   'agents.title': 'Agentes',
   'agents.subtitle': 'Todos los Allerac de tu casa',
   'agents.thisNode': 'Este nodo',
@@ -578,9 +939,21 @@ const es: Dictionary = {
   'agents.loaded': 'cargado',
   'agents.load': 'Carga',
   'agents.specializations': 'Especializaciones',
-  'agents.noPeers': 'Aún no hay otros agentes. Empareja otra máquina con el código de abajo.',
-  'agents.pairing': 'Emparejar una máquina nueva',
-  'agents.showCode': 'Mostrar código de unión',
+  'agents.noPeers': 'Aún no hay otros agentes. Invita otra máquina abajo.',
+  'agents.invite.title': 'Invitar una máquina',
+  'agents.invite.help':
+    'Un código para una máquina, válido durante 10 minutos. Introdúcelo o escanéalo en la otra máquina para traerla a esta casa.',
+  'agents.invite.create': 'Invitar una máquina',
+  'agents.invite.again': 'Nuevo código',
+  'agents.invite.expired': 'Este código ha caducado. Crea uno nuevo.',
+  'agents.invite.validFor': 'Válido durante {time}',
+  'agents.invite.qr': 'Código QR de la invitación',
+  'agents.invite.cli': 'O, en la otra máquina: allerac start --join {code}',
+  'agents.join.title': 'Unirse a una casa',
+  'agents.join.help':
+    'Lleva esta máquina a otra casa: introduce el código que muestra allí «Invitar una máquina».',
+  'agents.join.submit': 'Unirse',
+  'agents.join.joined': 'Te has unido a la casa de {name}.',
   'agents.pairingUnavailable': 'El emparejamiento aún no está disponible en este nodo.',
   'agents.remove': 'Quitar',
   'agents.removeConfirm': '¿Quitar {name} de la red? Necesitará un código nuevo para volver.',
@@ -610,6 +983,12 @@ const es: Dictionary = {
   'memories.spaces': 'Espacios',
   'memories.spaceName': 'Nombre del espacio',
   'memories.createSpace': 'Crear espacio',
+  'memories.invitations': 'Invitaciones',
+  'memories.invitationFrom': 'Ofrecido por {peers}',
+  'memories.invitationCount': '{n} memorias',
+  'memories.join': 'Unirse',
+  'memories.decline': 'Rechazar',
+  'memories.joined': 'Te has unido a {name}: sus memorias están en camino',
   'memories.policyAll': 'Compartido con todos los agentes',
   'memories.policySome': 'Compartido con {n} agente(s)',
   'memories.leave': 'Salir',
@@ -699,24 +1078,129 @@ const es: Dictionary = {
   'settings.role.admin': 'Administrador',
   'settings.role.member': 'Miembro',
   'settings.noTokens': 'Aún no hay dispositivos ni tokens.',
+  'settings.saved': 'Guardado.',
+  'settings.savedRestart': 'Guardado. Se aplica cuando el nodo se reinicie.',
+  'settings.agent': 'Este agente',
+  'settings.agentHelp':
+    'Su nombre y aquello en lo que es bueno, tal como lo ven todos los agentes de la casa. Un nuevo nombre aparece enseguida en los demás agentes.',
+  'settings.models': 'Modelos',
+  'settings.noModels':
+    'Este nodo no tiene modelos para elegir: ¿está funcionando Ollama? Descarga uno en el Panel.',
+  'settings.chatModel': 'Modelo de chat predeterminado',
+  'settings.embeddingModel': 'Modelo de embeddings',
+  'settings.embeddingHelp':
+    'La página de chat empieza con el modelo predeterminado. Un nuevo modelo de embeddings vuelve a indexar todas las memorias en segundo plano.',
+  'settings.network': 'Red',
+  'settings.ollamaAddress': 'Dirección de Ollama',
+  'settings.ollamaAddressHelp':
+    'Donde escucha el Ollama de esta máquina, normalmente http://127.0.0.1:11434.',
+  'settings.serveLan': 'Servir a la red de casa',
+  'settings.serveLanNote':
+    'Activado, los móviles y portátiles de la casa llegan a este agente. Entonces necesitan un token o una clave de dispositivo para usarlo: crea uno en',
+  'settings.serveLanRestart':
+    'El interruptor se aplica cuando el nodo se reinicie; --http-host tiene prioridad.',
+  'settings.passwordTitle': 'Contraseña',
+  'settings.currentPassword': 'Contraseña actual',
+  'settings.newPassword': 'Nueva contraseña',
+  'settings.repeatPassword': 'Repite la nueva contraseña',
+  'settings.changePassword': 'Cambiar contraseña',
+  'settings.passwordMismatch': 'Las dos contraseñas nuevas no coinciden.',
+  'settings.passwordWrong': 'La contraseña actual es incorrecta.',
+  'settings.passwordChanged': 'Tu contraseña ha cambiado. Inicia sesión con la nueva.',
+  'backup.none': 'Aún no hay copias de seguridad: programa copias nocturnas abajo.',
+  'backup.noneYet': 'Aún no hay copias de seguridad. La primera se hace {when}.',
+  'backup.last': 'Última copia: {when}, {size}.',
+  'backup.lastEncrypted': 'Última copia: {when}, {size}, cifrada.',
+  'backup.noSchedule': 'Sin programación: programa copias nocturnas, para que siempre haya una reciente.',
+  'backup.nightly': 'Hace una copia cada noche a las {time} y guarda las últimas {keep}. Próxima: {next}.',
+  'backup.weekly': 'Hace una copia cada domingo a las {time} y guarda las últimas {keep}. Próxima: {next}.',
+  'backup.custom':
+    'Hace copias con una programación propia ({cron}) y guarda las últimas {keep}. Próxima: {next}.',
+  'backup.running': 'Haciendo la copia…',
+  'backup.failed': 'La copia de {when} falló: {message}',
+  'backup.now': 'Hacer copia ahora',
+  'backup.frequency': 'Con qué frecuencia',
+  'backup.frequency.nightly': 'Cada noche',
+  'backup.frequency.weekly': 'Cada domingo',
+  'backup.at': 'A las',
+  'backup.schedule': 'Programar',
+  'backup.unschedule': 'Detener las copias programadas',
+  'backup.archive': 'Copia a restaurar',
+  'backup.noArchives': 'No hay copias para restaurar',
+  'backup.restore': 'Restaurar…',
+  'backup.restoreConfirm':
+    'Restaurar la copia de {when} reemplaza todo en este nodo por ella: cuentas, ajustes, conversaciones y memorias. Lo que se reemplaza se guarda antes.',
+  'backup.restoreSteps':
+    'El nodo debe estar detenido para restaurar, así que se hace en esta máquina: detén el nodo, ejecuta este comando y vuelve a iniciar el nodo.',
+  'backup.copyCommand': 'Copiar el comando',
+  'update.off':
+    'La búsqueda de actualizaciones está desactivada: nada sale de tu casa sin tu permiso. Esta es la versión {version}.',
+  'update.unchecked': 'Esta es la versión {version}; aún no ha buscado actualizaciones.',
+  'update.upToDate': 'Estás al día ({version}).',
+  'update.available': 'La versión {latest} está disponible (esta es la {version}).',
+  'update.checkedAt': 'Última comprobación: {when}.',
+  'update.failed': 'La comprobación no funcionó: {message}',
+  'update.enable': 'Permitir buscar actualizaciones',
+  'update.disable': 'Desactivar la búsqueda de actualizaciones',
+  'update.check': 'Comprobar ahora',
+  'update.apply': 'Aplicar…',
+  'update.rollback': 'Volver atrás…',
+  'update.applyConfirm':
+    'Aplicar instala la versión {latest} junto a esta y reinicia el nodo. Si no vuelve en buen estado, vuelve atrás por sí solo.',
+  'update.rollbackConfirm': 'Volver atrás cambia a la versión {previous} y reinicia el nodo.',
+  'update.runHere': 'Reinicia el nodo, así que se ejecuta en esta máquina, en una terminal:',
+  'update.notNative':
+    'Este nodo se ejecuta desde el código fuente o un contenedor, así que se actualiza allí (en Docker, cambia la etiqueta de la imagen). En una instalación nativa (deploy/install.sh) el comando es:',
+  'dash.manageInSettings': 'Gestionar en Ajustes',
   'error.network': 'El agente no respondió. ¿Está funcionando?',
 };
 
-const DICTIONARIES: Record<Language, Dictionary> = { en, pt, es };
+/** The dictionaries in lookup order for each language: the language itself, then its fallbacks. */
+const CHAINS: Record<Language, ReadonlyArray<Partial<Dictionary>>> = {
+  en: [en],
+  pt: [pt, en],
+  'pt-BR': [ptBR, pt, en],
+  es: [es, en],
+};
+
+/** Whether `code` is one of the UI's languages. */
+export function isLanguage(code: unknown): code is Language {
+  return typeof code === 'string' && (LANGUAGE_CODES as readonly string[]).includes(code);
+}
+
+/** The UI language that best fits a browser's preferred locales, if any of them is shipped. */
+export function matchLanguage(locales: readonly string[]): Language | undefined {
+  for (const locale of locales) {
+    const [base = '', region = ''] = locale.toLowerCase().split('-');
+    // Brazil differs enough (você, arquivo, tela) to get its own strings; other Portuguese
+    // regions (Angola, Mozambique…) write as Portugal does.
+    if (base === 'pt') return region === 'br' ? 'pt-BR' : 'pt';
+    if (base === 'en' || base === 'es') return base;
+  }
+  return undefined;
+}
+
+/** The shipped language this browser asks for (`navigator.languages`), if it asks for one. */
+export function browserLanguage(): Language | undefined {
+  const nav = globalThis.navigator;
+  if (nav === undefined) return undefined;
+  return matchLanguage(nav.languages?.length ? nav.languages : [nav.language]);
+}
 
 function initialLanguage(): Language {
   const saved = globalThis.localStorage?.getItem('allerac.language');
-  if (saved === 'en' || saved === 'pt' || saved === 'es') return saved;
-  const browser = (globalThis.navigator?.language ?? 'en').slice(0, 2);
-  return browser === 'pt' || browser === 'es' ? browser : 'en';
+  if (isLanguage(saved)) return saved;
+  return browserLanguage() ?? 'en';
 }
 
 /** The current UI language; components re-render when it changes. */
 export const language = signal<Language>(initialLanguage());
+// The first paint already carries the right `lang`: screen readers and hyphenation read it.
+if (globalThis.document !== undefined) document.documentElement.lang = language.value;
 
 /** Switches the UI language and remembers it in this browser. */
 export function setLanguage(next: string): void {
-  if (next !== 'en' && next !== 'pt' && next !== 'es') return;
+  if (!isLanguage(next)) return;
   globalThis.localStorage?.setItem('allerac.language', next);
   document.documentElement.lang = next;
   language.value = next;
@@ -724,6 +1208,13 @@ export function setLanguage(next: string): void {
 
 /** The string for `key` in the current language, with `{name}` placeholders filled in. */
 export function t(key: MessageKey, vars: Record<string, string | number> = {}): string {
-  const template = DICTIONARIES[language.value][key] ?? en[key];
+  let template: string = en[key];
+  for (const dictionary of CHAINS[language.value]) {
+    const found = dictionary[key];
+    if (found !== undefined) {
+      template = found;
+      break;
+    }
+  }
   return template.replace(/\{(\w+)\}/g, (_, name: string) => String(vars[name] ?? `{${name}}`));
 }

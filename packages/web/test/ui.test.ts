@@ -62,14 +62,14 @@ describe.skipIf(skipBrowser)(suiteName, () => {
   it('should walk the setup wizard from a fresh node to a streamed chat answer', async () => {
     await page.goto(`${t.node.url}/`);
     await page.waitForURL('**/setup');
+    // 1: language, before any form
+    await page.getByRole('heading', { name: 'Choose the language' }).waitFor();
+    await page.getByRole('button', { name: 'Next' }).click();
+    // 2: the admin account
     await page.getByLabel('Admin username').fill(ADMIN.username);
     await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
     await shot(page, 'setup');
     await page.getByRole('button', { name: 'Create account' }).click();
-
-    // 2: language
-    await page.getByRole('heading', { name: 'Choose the language' }).waitFor();
-    await page.getByRole('button', { name: 'Next' }).click();
     // 3: agent
     await page.getByLabel('Agent name').fill('Kitchen');
     await page.getByRole('checkbox', { name: 'Code' }).check();
@@ -109,7 +109,8 @@ describe.skipIf(skipBrowser)(suiteName, () => {
     await page.getByLabel('Message').fill(question);
     await page.getByRole('button', { name: 'Send' }).click();
     await page.getByTestId('answered-by').waitFor({ timeout: 30_000 });
-    expect(await page.getByTestId('answered-by').textContent()).toContain('kitchen');
+    // The wizard's name applies at once: the node started as "kitchen" now answers as "Kitchen".
+    expect(await page.getByTestId('answered-by').textContent()).toContain('Kitchen');
     const answer = expectedAnswer(CHAT_MODEL, [{ role: 'user', content: question }]);
     await page.waitForFunction(
       (text) => document.querySelector('.bubble-assistant .bubble-text')?.textContent === text,
@@ -165,8 +166,8 @@ describe.skipIf(skipBrowser)(suiteName, () => {
   it('should show this node on the agents page', async () => {
     await page.getByRole('link', { name: 'Agents' }).click();
     await page.waitForURL('**/agents');
-    await page.locator('[data-testid=agent-card][data-name=kitchen]').waitFor();
-    expect(await page.locator('[data-testid=agent-card][data-name=kitchen]').textContent()).toContain(
+    await page.locator('[data-testid=agent-card][data-name=Kitchen]').waitFor();
+    expect(await page.locator('[data-testid=agent-card][data-name=Kitchen]').textContent()).toContain(
       CHAT_MODEL,
     );
     await shot(page, 'agents-alone');

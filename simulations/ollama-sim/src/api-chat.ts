@@ -12,7 +12,7 @@ import { type JsonObject, numPredictOf, sendJson } from './http-util.js';
 import { installedModel, notFoundQuoted, validModelRef } from './model-lookup.js';
 import { fullModelName, parseModelName } from './model-name.js';
 import type { InstalledModel } from './models.js';
-import { planReply, type ReplyPiece, type ThinkSetting, type ToolSpec } from './reply.js';
+import { planReply, type ReplyPiece, scriptedPlan, type ThinkSetting, type ToolSpec } from './reply.js';
 import { type InferenceRequest, parseChatRequest, parseFormat, parseGenerateRequest } from './requests.js';
 import type { SimState } from './state.js';
 import {
@@ -134,14 +134,17 @@ export async function handleChat(
   }
   const messages = fromApiMessages(withModel, entry.model.capabilities.includes('vision'));
   const format = parseFormat(request.format);
-  const plan = planReply({
-    weights: entry.weights,
-    messages,
-    tools: request.tools,
-    think,
-    format,
-    numPredict: numPredictFor(entry, request),
-  });
+  const scripted = request.tools.length === 0 && format === undefined;
+  const plan =
+    (scripted ? scriptedPlan(state.replies, messages) : undefined) ??
+    planReply({
+      weights: entry.weights,
+      messages,
+      tools: request.tools,
+      think,
+      format,
+      numPredict: numPredictFor(entry, request),
+    });
   const modelJson = JSON.stringify(model);
   await runGeneration(state, res, client, {
     entry,

@@ -130,6 +130,24 @@ function content(text: string): ReplyPiece {
   return { content: text, thinking: '' };
 }
 
+/**
+ * The plan for a scripted reply: when the last user message's text is a key of `replies`, its
+ * value is the answer (a markdown sample for a UI test, say), split into word-sized tokens. With a
+ * trailing assistant prefix of that answer, only the rest is sent, as for generated answers.
+ */
+export function scriptedPlan(
+  replies: ReadonlyMap<string, string>,
+  messages: readonly ChatMessage[],
+): ReplyPlan | undefined {
+  if (replies.size === 0) return undefined;
+  const { conversation, prefix } = splitTrailingAssistant(messages);
+  const last = conversation.at(-1);
+  const text = last?.role === 'user' ? replies.get(last.content) : undefined;
+  if (text === undefined) return undefined;
+  const rest = prefix !== undefined && text.startsWith(prefix) ? text.slice(prefix.length) : text;
+  return { pieces: textTokens(rest).map(content), doneReason: 'stop' };
+}
+
 /** Plans the reply to `request`. */
 export function planReply(request: ReplyRequest): ReplyPlan {
   const { weights, messages, tools, think, format, numPredict } = request;

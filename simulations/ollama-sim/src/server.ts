@@ -198,6 +198,7 @@ export async function createOllamaSim(
     hooks.onCrash ?? (() => void close()),
   );
   if (options.faults !== undefined) state.faults.set(options.faults);
+  if (options.replies !== undefined) state.replies = new Map(Object.entries(options.replies));
   const log = new RequestLog(options.recordRequests === true);
 
   server.on('connection', (socket: Socket) => {
@@ -231,6 +232,9 @@ export async function createOllamaSim(
     url: `http://${urlHost}:${port}`,
     port,
     setFaults: (faults: FaultPlan) => state.faults.set(faults),
+    setReplies: (replies: Record<string, string>) => {
+      state.replies = new Map(Object.entries(replies));
+    },
     stats: () => state.stats(),
     requests: () => log.list(),
     close,

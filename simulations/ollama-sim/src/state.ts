@@ -24,6 +24,8 @@ export class SimState {
   readonly store: ModelStore;
   readonly scheduler: SlotScheduler;
   readonly faults = new FaultState();
+  /** Scripted answers: the last user message's text to the reply (see `scriptedPlan`). */
+  replies = new Map<string, string>();
   counters: Counters = { requests: 0, completed: 0, cancelled: 0, rejected: 0, tokens: 0 };
   /** Open streams and waits, stopped on close. */
   readonly running = new Set<Stoppable>();

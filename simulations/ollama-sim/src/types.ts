@@ -89,6 +89,8 @@ export interface OllamaSimOptions {
   version?: string;
   /** Keep a log of the API requests received (see `requests()`); off by default. */
   recordRequests?: boolean;
+  /** Scripted chat answers: a last user message's exact text to the answer given to it. */
+  replies?: Record<string, string>;
 }
 
 /** One API request as the simulator received it (outside /_sim). */
@@ -129,6 +131,8 @@ export interface OllamaSim {
   port: number;
   /** Replaces the fault plan. */
   setFaults(faults: FaultPlan): void;
+  /** Replaces the scripted chat answers (see `OllamaSimOptions.replies`). */
+  setReplies(replies: Record<string, string>): void;
   /** Current counters. */
   stats(): SimStats;
   /** The API requests received so far, oldest first; empty unless `recordRequests` is on. */

@@ -156,6 +156,29 @@ export class AccountService {
     await this.sessions.deleteForUser(userId);
   }
 
+  /**
+   * Sets a password without the current one (a forgotten password, reset by an admin or from the
+   * machine itself) and ends every session of the account. Returns undefined when no account has
+   * this id.
+   */
+  async resetPassword(userId: string, password: string): Promise<User | undefined> {
+    const user = await this.users.get(userId);
+    if (user === undefined) return undefined;
+    validateAccount(user.username, password);
+    await this.users.setPasswordHash(userId, await hashPassword(password));
+    await this.sessions.deleteForUser(userId);
+    return user;
+  }
+
+  /** The account with this username (any case). */
+  async findUser(username: string): Promise<User | undefined> {
+    if (!USERNAME.test(username.trim())) return undefined;
+    const found = await this.users.findWithHash(username.trim());
+    if (found === undefined) return undefined;
+    const { passwordHash: _hash, ...user } = found;
+    return user;
+  }
+
   /** Every account. */
   listUsers(): Promise<User[]> {
     return this.users.list();

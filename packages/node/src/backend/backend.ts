@@ -50,6 +50,11 @@ export interface Backend {
   start(): Promise<void>;
   /** Stops health tracking and aborts requests in flight; idempotent. */
   stop(): Promise<void>;
+  /**
+   * Points the backend at another Ollama (Settings): new requests go there, requests in flight
+   * finish where they began, and health is checked again at once. Throws InvalidOllamaUrlError.
+   */
+  setUrl(url: string): Promise<void>;
   health(): BackendHealth;
   onHealthChange(listener: BackendHealthListener): () => void;
   version(): Promise<string>;

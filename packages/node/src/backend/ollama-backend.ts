@@ -2,6 +2,7 @@
 // this machine's disk, and a request's images are the caller's text, never a path on this node.
 import { Ollama } from 'ollama/browser';
 import type { Logger } from 'pino';
+import { InvalidInputError } from '../errors.js';
 import type {
   Backend,
   BackendHealth,
@@ -51,10 +52,41 @@ export function normalizeOllamaUrl(raw: string): string {
   return url.toString().replace(/\/$/, '');
 }
 
+/** An Ollama URL that Settings cannot use: not http(s), or not a URL at all. */
+export class InvalidOllamaUrlError extends InvalidInputError {
+  override name = 'InvalidOllamaUrlError';
+  constructor(raw: string) {
+    super(
+      `ollamaUrl must be an http:// or https:// URL such as http://127.0.0.1:11434, got "${raw.slice(0, 200)}"`,
+      {
+        code: 'invalid_ollama_url',
+        param: 'ollamaUrl',
+      },
+    );
+  }
+}
+
+/**
+ * A URL given in Settings, as the backend will use it: http(s) only, with a host, and no user,
+ * query or fragment (the client appends paths to it). Throws InvalidOllamaUrlError.
+ */
+export function parseOllamaUrl(raw: string): string {
+  let normalized: string;
+  try {
+    normalized = normalizeOllamaUrl(raw);
+  } catch {
+    throw new InvalidOllamaUrlError(raw);
+  }
+  const url = new URL(normalized);
+  const plain = url.username === '' && url.password === '' && url.search === '' && url.hash === '';
+  if (!/^https?:$/.test(url.protocol) || url.hostname === '' || !plain) throw new InvalidOllamaUrlError(raw);
+  return normalized;
+}
+
 /** The local Ollama through the official `ollama` client, with health tracking. */
 class OllamaBackend implements Backend {
-  readonly url: string;
-  private readonly client: Ollama;
+  url: string;
+  private client: Ollama;
   private readonly fetch: typeof fetch;
   private readonly logger: Logger;
   private readonly healthIntervalMs: number;
@@ -86,6 +118,20 @@ class OllamaBackend implements Backend {
     clearTimeout(this.timer);
     this.timer = undefined;
     for (const controller of this.inflight) controller.abort(new Error('backend stopped'));
+  }
+
+  async setUrl(raw: string): Promise<void> {
+    const url = parseOllamaUrl(raw);
+    if (url === this.url) return;
+    this.logger.info(
+      { event: 'backend-url-changed', from: this.url, to: url },
+      'the backend moves to another Ollama',
+    );
+    this.url = url;
+    this.client = new Ollama({ host: url, fetch: this.fetch });
+    // Not announced: the check below announces the new URL's state, up or unreachable.
+    this.state = { state: 'unknown', url };
+    if (this.running) await this.check();
   }
 
   health(): BackendHealth {
@@ -298,14 +344,18 @@ class OllamaBackend implements Backend {
 
   private async check(): Promise<void> {
     clearTimeout(this.timer);
+    const { client, url } = this;
     try {
-      const { version } = await abortable(this.client.version(), AbortSignal.timeout(HEALTH_TIMEOUT_MS));
-      this.setHealth({ state: 'up', url: this.url, version, checkedAt: Date.now() });
+      const { version } = await abortable(client.version(), AbortSignal.timeout(HEALTH_TIMEOUT_MS));
+      // A check of the URL that setUrl replaced meanwhile says nothing about the new one.
+      if (client !== this.client) return;
+      this.setHealth({ state: 'up', url, version, checkedAt: Date.now() });
       this.schedule(this.healthIntervalMs);
     } catch (error) {
+      if (client !== this.client) return;
       const cause = (error as { cause?: { code?: string } }).cause;
       const detail = cause?.code ?? (error as Error).message;
-      this.setHealth({ state: 'unreachable', url: this.url, error: detail, checkedAt: Date.now() });
+      this.setHealth({ state: 'unreachable', url, error: detail, checkedAt: Date.now() });
       this.schedule(this.retryIntervalMs);
     }
   }
@@ -318,7 +368,8 @@ class OllamaBackend implements Backend {
   }
 
   private setHealth(next: BackendHealth): void {
-    const changed = next.state !== this.state.state || next.version !== this.state.version;
+    const changed =
+      next.state !== this.state.state || next.version !== this.state.version || next.url !== this.state.url;
     this.state = next;
     if (!changed) return;
     if (next.state === 'up') this.logger.info({ url: next.url, version: next.version }, 'backend is up');

@@ -32,6 +32,10 @@ export const PasswordChangeBody = Type.Object({
 });
 export type PasswordChangeBody = Static<typeof PasswordChangeBody>;
 
+/** POST /allerac/v1/users/:id/password: an admin sets another account's password (a forgotten one); its sessions end. */
+export const PasswordResetBody = Type.Object({ password: RequiredText(1024) });
+export type PasswordResetBody = Static<typeof PasswordResetBody>;
+
 /** A UI account (never its password hash). */
 export const UserView = Closed({
   id: Type.String(),

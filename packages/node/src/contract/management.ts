@@ -74,16 +74,26 @@ export const PeerRemoved = Closed({
 });
 export type PeerRemoved = Static<typeof PeerRemoved>;
 
-/** GET /allerac/v1/pairing/code: this home's join code. */
-export const PairingCode = Closed({ code: Type.String() });
-export type PairingCode = Static<typeof PairingCode>;
+/** POST /allerac/v1/pairing/invitations: a short-lived, single-use join code for one machine. */
+export const PairingInvitation = Closed({
+  id: Type.String(),
+  /** `ALRC-` and six groups of five characters; see docs/protocol.md, "Invitations". */
+  code: Type.String(),
+  expiresAt: IsoTime,
+  /** Seconds it is valid for from now, for a countdown that does not trust the client's clock. */
+  ttlSeconds: Type.Integer({ minimum: 0 }),
+});
+export type PairingInvitation = Static<typeof PairingInvitation>;
 
 /** POST /allerac/v1/pairing/join and /allerac/v1/setup/join. */
-export const JoinBody = Type.Object({ code: RequiredText(4096) });
+export const JoinBody = Type.Object({ code: RequiredText(200) });
 export type JoinBody = Static<typeof JoinBody>;
 
-/** POST /allerac/v1/pairing/join. */
-export const PairingJoined = Closed({ joined: Type.Literal(true) });
+/** POST /allerac/v1/pairing/join: the node that made the code, whose home this node has joined. */
+export const PairingJoined = Closed({
+  joined: Type.Literal(true),
+  inviter: Closed({ id: Type.String(), name: Type.String() }),
+});
 export type PairingJoined = Static<typeof PairingJoined>;
 
 /** One candidate of GET /allerac/v1/route, best first. */

@@ -138,6 +138,32 @@ export type SpaceParams = Static<typeof SpaceParams>;
 export const SpaceLeft = Closed({ left: Type.String() });
 export type SpaceLeft = Static<typeof SpaceLeft>;
 
+/** A peer that offers a space. */
+export const OfferingPeer = Closed({
+  id: Type.String(),
+  /** Its display name; its id while its card is unknown. */
+  name: Type.String(),
+});
+export type OfferingPeer = Static<typeof OfferingPeer>;
+
+/** A space that peers offer to this node and it does not hold: an invitation to join. */
+export const SpaceInvitation = Closed({
+  name: Type.String(),
+  /** The peers offering it. */
+  peers: Type.Array(OfferingPeer),
+  /** How many memories it holds, as the peers told; null when none did. */
+  memories: Nullable(Type.Number()),
+});
+export type SpaceInvitation = Static<typeof SpaceInvitation>;
+
+/** GET /allerac/v1/spaces/invitations. */
+export const SpaceInvitationList = Closed({ invitations: Type.Array(SpaceInvitation) });
+export type SpaceInvitationList = Static<typeof SpaceInvitationList>;
+
+/** POST /allerac/v1/spaces/invitations/:name/decline. */
+export const InvitationDeclined = Closed({ declined: Type.String() });
+export type InvitationDeclined = Static<typeof InvitationDeclined>;
+
 /** Memory-aware chat: on or off, how many memories, how close they must be. */
 export const ChatMemorySettings = Closed({
   enabled: Type.Boolean(),

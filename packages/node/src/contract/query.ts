@@ -5,7 +5,7 @@
  * strings as they arrive (no coercion); the handler converts them.
  */
 import { type Static, Type } from '@sinclair/typebox';
-import { STORABLE_TEXT_PATTERN } from './schema.js';
+import { OneOf, STORABLE_TEXT_PATTERN } from './schema.js';
 
 /** One query value: a string (not a repeated parameter) that the store can hold. */
 const QueryText = Type.String({
@@ -37,6 +37,16 @@ export type ModelNameParams = Static<typeof ModelNameParams>;
 export const ConversationListQuery = Type.Object({
   limit: Type.Optional(WholeNumber),
   offset: Type.Optional(WholeNumber),
+  /** Text to find in the titles and messages, case-insensitive. */
+  q: Type.Optional(
+    Type.String({
+      pattern: STORABLE_TEXT_PATTERN,
+      maxLength: 200,
+      description: 'at most 200 characters without NUL',
+    }),
+  ),
+  /** `ui` (the caller's own web UI chats; the default), `api` (other clients) or `all`. */
+  source: Type.Optional(OneOf(['ui', 'api', 'all'] as const)),
 });
 export type ConversationListQuery = Static<typeof ConversationListQuery>;
 

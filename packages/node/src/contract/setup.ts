@@ -34,9 +34,15 @@ export type Recommendation = Static<typeof Recommendation>;
 /** A model name a request chooses; null or absent keeps the current choice. */
 const ModelChoice = Type.Optional(Nullable(RequiredText(200)));
 
-/** POST /allerac/v1/setup/complete: what the wizard chose. */
+/**
+ * An agent's name as a request gives it. The schema bounds the text; the node then trims and
+ * NFC-normalises it and wants 1 to 64 code points without control or bidi characters (agent-name.ts).
+ */
+const AgentNameText = RequiredText(256);
+
+/** POST /allerac/v1/setup/complete: what the wizard chose; the name and specialisations apply at once. */
 export const SetupCompleteBody = Type.Object({
-  agentName: RequiredText(64),
+  agentName: AgentNameText,
   specializations: Type.Optional(
     Type.Array(Specialization, { description: 'a list drawn from code, research, creative, home' }),
   ),
@@ -55,3 +61,41 @@ export type SetupJoined = Static<typeof SetupJoined>;
 /** GET /allerac/v1/settings: every known setting that is stored, by key (store/settings-keys.ts). */
 export const NodeSettings = Type.Partial(Type.Object(SETTING_SCHEMAS, { additionalProperties: false }));
 export type NodeSettings = Static<typeof NodeSettings>;
+
+/**
+ * PATCH /allerac/v1/settings: the settings to change, each optional; at least one. Name,
+ * specialisations, models, language and Ollama URL apply at once; `serveLan` at the next start.
+ */
+export const SettingsPatchBody = Type.Object(
+  {
+    /** The agent's name (`agent.name`); peers see it within seconds. */
+    agentName: Type.Optional(AgentNameText),
+    /** What this agent is for (`agent.specializations`); duplicates are dropped. */
+    specializations: Type.Optional(
+      Type.Array(Specialization, {
+        maxItems: 16,
+        description: 'a list drawn from code, research, creative, home',
+      }),
+    ),
+    /** The chat page's default model (`ui.chatModel`). */
+    chatModel: Type.Optional(RequiredText(200)),
+    /** The memory service's embedding model (`memory.embeddingModel`); memories are re-embedded with it. */
+    embeddingModel: Type.Optional(RequiredText(200)),
+    /** The UI's language before a user picks their own (`ui.language`). */
+    language: Type.Optional(Language),
+    /** This node's Ollama, an http(s) URL (`backend.ollamaUrl`); the backend switches to it at once. */
+    ollamaUrl: Type.Optional(RequiredText(2048)),
+    /** Serve the home network (`http.serveLan`): 0.0.0.0 from the next start, unless --http-host is given. */
+    serveLan: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type SettingsPatchBody = Static<typeof SettingsPatchBody>;
+
+/** What PATCH /allerac/v1/settings answers: the stored settings after the change. */
+export const SettingsUpdated = Closed({
+  settings: NodeSettings,
+  /** True when a change waits for a restart (serving the home network, or not, changes the listen address). */
+  restartRequired: Type.Boolean(),
+});
+export type SettingsUpdated = Static<typeof SettingsUpdated>;

@@ -2,8 +2,11 @@
 import type { Static } from '@sinclair/typebox';
 import { OneOf } from './schema.js';
 
-/** The languages the UI ships. */
-export const LANGUAGES = ['en', 'pt', 'es'] as const;
+/**
+ * The languages the UI ships, as BCP 47 tags. `pt` stays European Portuguese (settings stored
+ * before `pt-BR` existed keep their meaning); `pt-BR` is Brazilian Portuguese.
+ */
+export const LANGUAGES = ['en', 'pt', 'pt-BR', 'es'] as const;
 /** A UI language code. */
 export const Language = OneOf(LANGUAGES);
 export type Language = Static<typeof Language>;

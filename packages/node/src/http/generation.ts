@@ -3,17 +3,21 @@ import type { Logger } from 'pino';
 import type { OllamaObject } from '../backend/backend.js';
 import { AnswerAggregate } from '../inference/aggregate.js';
 import type { ChatCaller, ChatContextHook } from '../inference/chat-context.js';
-import type { ConversationRecorder } from '../inference/conversation-recorder.js';
+import type { ConversationRecorder, RecordedAnswer } from '../inference/conversation-recorder.js';
+import { detachStream } from '../inference/detached-stream.js';
 import type {
   GenerationKind,
   InferenceGateway,
   InferenceStream,
   PrepareRequest,
   ServedBy,
+  ServingNode,
 } from '../inference/gateway.js';
-import type { NewMessage } from '../store/conversation-repository.js';
+import { AnswerStoppedError, type LiveAnswer } from '../inference/live-answers.js';
+import { type NewMessage, UI_SOURCE } from '../store/conversation-repository.js';
 import { type ApiFlavor, errorBody, type HttpError, toHttpError } from './errors.js';
 import type { NodeMetrics } from './metrics.js';
+import { encodeNodeHeader, NODE_HEADER } from './node-header.js';
 import { abortOnClientClose, ClientGoneError, writeWithBackpressure } from './stream.js';
 
 /** How one API family renders a streamed generation. */
@@ -41,6 +45,12 @@ export interface GenerationContext {
   /** Adds context to chats before they go out (memory-aware chat); absent means none. */
   chatContext?: ChatContextHook | undefined;
 }
+
+/**
+ * Whether the node the answer went to had the model in memory (`loaded`) or loads it first
+ * (`cold`, so the first token comes late). Web UI chats get the headers before the first token.
+ */
+export const MODEL_STATE_HEADER = 'X-Allerac-Model-State';
 
 /** The header that turns memories off for one request (`X-Allerac-Memories: off`). */
 export const MEMORIES_HEADER = 'x-allerac-memories';
@@ -75,17 +85,42 @@ export async function serveGeneration(
   reply: FastifyReply,
   generation: GenerationRequest,
 ): Promise<void> {
+  // A chat from a signed-in page runs on when the page goes away (a reload, a closed tab): the
+  // node reads it to the end and records it, and the page picks it up again (/live). Any other
+  // client's chat is cancelled when that client leaves, as Ollama does.
+  const liveId = request.principal?.kind === 'session' ? request.conversationId : undefined;
+  const live = liveId === undefined ? undefined : ctx.recorder.live.begin(liveId, generation.model);
   const recording = ctx.recorder.begin(
-    generation.record.source,
+    live === undefined ? generation.record.source : UI_SOURCE,
     generation.record.messages,
     request.conversationId ?? generation.record.conversationId,
+    live === undefined ? {} : { placeholderModel: generation.model },
   );
+  // The page that reloads before the first token finds its question and the answer under way.
+  if (live !== undefined) recording.storeQuestion();
   reply.header('X-Allerac-Conversation', recording.conversationId);
   const clientAbort = abortOnClientClose(reply.raw);
-  const signal = AbortSignal.any([clientAbort.signal, ctx.shutdownSignal]);
+  const signal = AbortSignal.any([live?.signal ?? clientAbort.signal, ctx.shutdownSignal]);
   const answer = new AnswerAggregate(generation.kind);
   const started = performance.now();
   let stream: InferenceStream;
+  let handedOff = false;
+  // The web UI is told where its answer goes before the first token, so it can say that a model
+  // is loading; other clients get headers with the first chunk, so a failure before it keeps its
+  // status (503, 502), as from Ollama.
+  const early = live !== undefined && generation.stream;
+  const placed = (node: ServingNode) => {
+    const state = node.modelLoaded === undefined ? undefined : node.modelLoaded ? 'loaded' : 'cold';
+    if (state === undefined) reply.removeHeader(MODEL_STATE_HEADER);
+    else reply.header(MODEL_STATE_HEADER, state);
+    live?.serving(node.name, state ?? null);
+    if (early && !reply.raw.headersSent) {
+      reply.hijack();
+      reply.raw.writeHead(200, streamHeaders(reply, generation.streamFormat, node.name));
+      // writeHead only queues them; the page is to have them now, not with the first token.
+      reply.raw.flushHeaders();
+    }
+  };
   ctx.metrics.inflight.inc();
   try {
     let extra: Record<string, unknown> | undefined;
@@ -98,61 +133,156 @@ export async function serveGeneration(
         extra = added.allerac;
         prepare = added.prepare;
       }
-      stream = await ctx.gateway.generate(generation.kind, ollamaRequest, signal, prepare);
+      // The conversation's next turn prefers the node whose KV cache holds its prefix.
+      const conversation = request.conversationId ?? generation.record.conversationId;
+      if (conversation !== undefined) {
+        const routing = typeof ollamaRequest.allerac === 'object' ? ollamaRequest.allerac : {};
+        ollamaRequest = { ...ollamaRequest, allerac: { ...routing, conversation } };
+      }
+      stream = await ctx.gateway.generate(
+        generation.kind,
+        ollamaRequest,
+        signal,
+        announcing(placed, prepare),
+      );
     } catch (error) {
-      recording.finish({
+      const stopped = error instanceof AnswerStoppedError;
+      const written = recording.finish({
         content: '',
         model: generation.model,
-        status: 'failed',
-        metadata: { error: String(error) },
+        status: stopped ? 'stopped' : 'failed',
+        metadata: stopped ? {} : { error: String(error) },
       });
+      if (live !== undefined) settleLive(ctx, live, stopped ? 'stopped' : 'failed', error, written);
       if (clientAbort.signal.aborted) {
         reply.hijack();
         reply.raw.destroy();
+        return;
+      }
+      if (reply.raw.headersSent) {
+        // Told the node already: the failure goes in the stream, as a mid-answer one does.
+        reply.raw.end(generation.streamFormat.error(toHttpError(error)));
         return;
       }
       throw error;
     }
     stream = withExtraMetadata(stream, extra ?? {});
     // The first chunk is written in this tick; the question's database write waits for the next.
-    setImmediate(() => recording.storeQuestion());
+    if (live === undefined) setImmediate(() => recording.storeQuestion());
     ctx.metrics.timeToFirstToken.observe(
       { model: generation.model, node: stream.firstChoice },
       (performance.now() - started) / 1000,
     );
-    reply.header('X-Allerac-Node', stream.firstChoice);
-    const failure = generation.stream
-      ? await pipeStream(reply, generation.streamFormat, stream, answer, signal)
-      : await collect(stream, answer, signal);
-    const served = stream.servedBy();
-    // Which memories went into the answer stays with the conversation, as the chat page shows it.
-    const { memory, memories } = stream.preparedFor();
-    recording.finish({
-      content: answer.content,
-      model: generation.model,
-      node: served.node,
-      status: failure === undefined ? 'complete' : 'partial',
-      metadata: {
-        failovers: served.failovers,
-        ...(memory === undefined ? {} : { memory }),
-        ...(memories === undefined ? {} : { memories }),
-        ...(failure === undefined ? {} : { error: String(failure) }),
-      },
-    });
-    countTokens(ctx.metrics, generation.model, served.node, answer.last);
-    if (failure !== undefined && !(failure instanceof ClientGoneError)) {
-      ctx.logger.warn({ err: failure, model: generation.model }, 'generation ended early');
+    reply.header(NODE_HEADER, encodeNodeHeader(stream.firstChoice));
+    const generated = stream;
+    const record = (failure: unknown): Promise<void> => {
+      const answered = recordedAnswer(generation.model, generated, answer, failure);
+      const written = recording.finish(answered);
+      countTokens(ctx.metrics, generation.model, generated.servedBy().node, answer.last);
+      if (answered.status === 'partial' && !(failure instanceof ClientGoneError)) {
+        ctx.logger.warn({ err: failure, model: generation.model }, 'generation ended early');
+      }
+      if (live !== undefined) settleLive(ctx, live, answered.status, failure, written);
+      return written;
+    };
+    let failure: unknown;
+    // What the client is sent: the answer itself, or (detached) a view of it the client may drop.
+    let sent = answer;
+    if (live === undefined) {
+      failure = generation.stream
+        ? await pipeStream(reply, generation.streamFormat, stream, answer, signal)
+        : await collect(stream, answer, signal);
+      void record(failure);
+    } else {
+      const detached = detachStream(stream, (chunk) => {
+        const before = answer.content.length;
+        answer.add(chunk);
+        live.append(answer.content.slice(before));
+      });
+      handedOff = true;
+      ctx.recorder.keep(
+        detached.ended.then(record).finally(() => {
+          ctx.metrics.inflight.dec();
+        }),
+      );
+      sent = new AnswerAggregate(generation.kind);
+      failure = generation.stream
+        ? await pipeStream(reply, generation.streamFormat, detached.view, sent, clientAbort.signal)
+        : await collect(detached.view, sent, clientAbort.signal);
     }
+    const served = stream.servedBy();
     if (!generation.stream) {
-      if (failure === undefined) await reply.send(generation.jsonFormat(answer, served));
+      if (failure === undefined) await reply.send(generation.jsonFormat(sent, served));
       else if (clientAbort.signal.aborted) {
         reply.hijack();
         reply.raw.destroy();
       } else throw failure;
     }
   } finally {
-    ctx.metrics.inflight.dec();
+    if (!handedOff) ctx.metrics.inflight.dec();
   }
+}
+
+/** What is stored of an answer once its generation ended. */
+function recordedAnswer(
+  model: string,
+  stream: InferenceStream,
+  answer: AnswerAggregate,
+  failure: unknown,
+): RecordedAnswer {
+  const served = stream.servedBy();
+  // Which memories went into the answer stays with the conversation, as the chat page shows it.
+  const { memory, memories } = stream.preparedFor();
+  const stopped = failure instanceof AnswerStoppedError;
+  return {
+    content: answer.content,
+    model,
+    node: served.node,
+    status: failure === undefined ? 'complete' : stopped ? 'stopped' : 'partial',
+    metadata: {
+      failovers: served.failovers,
+      ...(memory === undefined ? {} : { memory }),
+      ...(memories === undefined ? {} : { memories }),
+      ...(failure === undefined || stopped ? {} : { error: String(failure) }),
+    },
+  };
+}
+
+/** Tells the followers how a live answer ended; it leaves the registry once it is stored. */
+function settleLive(
+  ctx: GenerationContext,
+  live: LiveAnswer,
+  status: RecordedAnswer['status'],
+  failure: unknown,
+  written: Promise<void>,
+): void {
+  live.end(status, failure === undefined || status === 'stopped' ? undefined : String(failure));
+  void written.finally(() => ctx.recorder.live.drop(live));
+}
+
+/** The chat's preparation, telling `placed` first which node each attempt goes to. */
+function announcing(
+  placed: (node: ServingNode) => void,
+  prepare: PrepareRequest | undefined,
+): PrepareRequest {
+  return async (body, node) => {
+    placed(node);
+    return prepare === undefined ? { body } : prepare(body, node);
+  };
+}
+
+/** The headers of a streamed answer. */
+function streamHeaders(reply: FastifyReply, format: StreamFormat, node: string): Record<string, string> {
+  const headers: Record<string, string> = {
+    'Content-Type': format.contentType,
+    'Cache-Control': 'no-cache',
+    [NODE_HEADER]: encodeNodeHeader(node),
+  };
+  for (const name of ['X-Allerac-Conversation', MODEL_STATE_HEADER]) {
+    const value = reply.getHeader(name);
+    if (typeof value === 'string') headers[name] = value;
+  }
+  return headers;
 }
 
 /** The caller of a chat as the chat hook sees it: no HTTP, only what it may act on. */
@@ -195,11 +325,14 @@ async function pipeStream(
   const headers: Record<string, string> = {
     'Content-Type': format.contentType,
     'Cache-Control': 'no-cache',
-    'X-Allerac-Node': stream.firstChoice,
+    [NODE_HEADER]: encodeNodeHeader(stream.firstChoice),
   };
   const conversation = reply.getHeader('X-Allerac-Conversation');
   if (typeof conversation === 'string') headers['X-Allerac-Conversation'] = conversation;
-  res.writeHead(200, headers);
+  const modelState = reply.getHeader(MODEL_STATE_HEADER);
+  if (typeof modelState === 'string') headers[MODEL_STATE_HEADER] = modelState;
+  // A web UI chat had its headers at placement (see `placed` in serveGeneration).
+  if (!res.headersSent) res.writeHead(200, headers);
   const iterator = stream.rest[Symbol.asyncIterator]();
   let failure: unknown;
   try {

@@ -7,6 +7,7 @@ import {
   ollamaStreamFormat,
   serveGeneration,
 } from './generation.js';
+import { encodeNodeHeader, NODE_HEADER } from './node-header.js';
 import {
   ChatRequest,
   EmbeddingsRequest,
@@ -99,7 +100,7 @@ export function registerOllamaApi(app: FastifyInstance, ctx: GenerationContext):
         body as OllamaObject,
         requestSignal(reply.raw, ctx),
       );
-      reply.header('X-Allerac-Node', servedBy.node);
+      reply.header(NODE_HEADER, encodeNodeHeader(servedBy.node));
       return { ...response, allerac: servedBy };
     },
   );
@@ -122,7 +123,7 @@ export function registerOllamaApi(app: FastifyInstance, ctx: GenerationContext):
         },
         requestSignal(reply.raw, ctx),
       );
-      reply.header('X-Allerac-Node', servedBy.node);
+      reply.header(NODE_HEADER, encodeNodeHeader(servedBy.node));
       const [embedding] = (response.embeddings as number[][] | undefined) ?? [];
       return { embedding: embedding ?? [] };
     },

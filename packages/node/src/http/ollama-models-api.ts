@@ -7,6 +7,7 @@ import {
   type ModelManagement,
   type ModelTarget,
 } from '../inference/model-management.js';
+import { encodeNodeHeader, NODE_HEADER } from './node-header.js';
 import { BlobParams, CopyRequest, CreateRequest, DeleteRequest, PullRequest } from './ollama-schemas.js';
 import { abortOnClientClose, ClientGoneError, writeWithBackpressure } from './stream.js';
 import { validatedBy } from './validate.js';
@@ -112,7 +113,7 @@ async function simpleAction(
   body: OllamaObject,
   signal: AbortSignal,
 ): Promise<FastifyReply> {
-  reply.header('X-Allerac-Node', target.name);
+  reply.header(NODE_HEADER, encodeNodeHeader(target.name));
   try {
     await deps.models.complete(target, action, body, signal);
   } catch (error) {
@@ -131,7 +132,7 @@ async function progressAction(
   stream: boolean,
 ): Promise<FastifyReply | undefined> {
   const signal = signalOf(reply, deps);
-  reply.header('X-Allerac-Node', target.name);
+  reply.header(NODE_HEADER, encodeNodeHeader(target.name));
   const iterator = deps.models.run(target, action, body, signal)[Symbol.asyncIterator]();
   if (!stream) {
     // waitForStream: the latest progress object, or the error with its status.

@@ -5,6 +5,7 @@ import { ModelNotFoundError } from '../inference/errors.js';
 import type { NewMessage } from '../store/conversation-repository.js';
 import { BadRequestError } from './errors.js';
 import { type GenerationContext, serveGeneration } from './generation.js';
+import { encodeNodeHeader, NODE_HEADER } from './node-header.js';
 import { CONVERSATION_HEADER, conversationIdOf, requestSignal } from './ollama-api.js';
 import {
   chatJsonFormat,
@@ -133,7 +134,7 @@ export function registerOpenAiApi(app: FastifyInstance, ctx: GenerationContext):
       const request_: OllamaObject = { model, input: body.input };
       if (typeof body.dimensions === 'number') request_.dimensions = body.dimensions;
       const { response, servedBy } = await ctx.gateway.embed(request_, requestSignal(reply.raw, ctx));
-      reply.header('X-Allerac-Node', servedBy.node);
+      reply.header(NODE_HEADER, encodeNodeHeader(servedBy.node));
       const embeddings = (response.embeddings as number[][] | undefined) ?? [];
       const promptTokens = typeof response.prompt_eval_count === 'number' ? response.prompt_eval_count : 0;
       return {

@@ -37,6 +37,7 @@ interface Schema {
   description?: string;
   properties?: Record<string, Schema>;
   patternProperties?: Record<string, Schema>;
+  additionalProperties?: boolean | Schema;
   required?: string[];
   items?: Schema;
   pattern?: string;
@@ -155,6 +156,19 @@ function explainObject(schema: Schema, value: Record<string, unknown>, path: str
       if (!matcher.test(key)) continue;
       const problem = explain(property, item, at(key));
       if (problem !== undefined) return problem;
+    }
+  }
+  if (schema.additionalProperties === false) {
+    const patterns = Object.keys(schema.patternProperties ?? {}).map(regExp);
+    const unknown = Object.keys(value).find(
+      (key) => !Object.hasOwn(schema.properties ?? {}, key) && !patterns.some((p) => p.test(key)),
+    );
+    if (unknown !== undefined) {
+      return {
+        path: at(unknown),
+        expected: 'left out: it is not a field of this request',
+        kind: 'invalid_value',
+      };
     }
   }
   return undefined;

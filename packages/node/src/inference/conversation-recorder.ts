@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ConversationRepository, NewMessage } from '../store/conversation-repository.js';
+import { LiveAnswers } from './live-answers.js';
 
 /** The answer of a recorded exchange, once known. */
 export interface RecordedAnswer {
   content: string;
   model: string;
   node?: string | undefined;
-  /** 'complete', 'partial' (cut off mid-answer) or 'failed' (no answer). */
-  status: 'complete' | 'partial' | 'failed';
+  /** 'complete', 'stopped' (by its user), 'partial' (cut off mid-answer) or 'failed' (no answer). */
+  status: 'complete' | 'stopped' | 'partial' | 'failed';
   metadata?: Record<string, unknown>;
 }
 
@@ -20,8 +21,17 @@ export interface RecordingHandle {
    * the embedded database's work never delays it; `finish` stores it too if this was not called.
    */
   storeQuestion(): void;
-  /** Stores the answer after the question; never throws. */
-  finish(answer: RecordedAnswer): void;
+  /** Stores the answer after the question; resolves once written (or failed, logged); never rejects. */
+  finish(answer: RecordedAnswer): Promise<void>;
+}
+
+/** Options of {@link ConversationRecorder.begin}. */
+export interface RecordingOptions {
+  /**
+   * Store the answer's row with the question, as `generating` for this model, and finish that
+   * row in place: a page that reloads mid-answer finds it.
+   */
+  placeholderModel?: string | undefined;
 }
 
 /**
@@ -31,6 +41,8 @@ export interface RecordingHandle {
  */
 export class ConversationRecorder {
   private readonly pending = new Set<Promise<unknown>>();
+  /** Answers generated for the web UI that outlive their HTTP request. */
+  readonly live = new LiveAnswers();
 
   constructor(
     private readonly conversations: ConversationRepository,
@@ -41,19 +53,35 @@ export class ConversationRecorder {
    * Starts recording: a new conversation holding `messages`, or, when `conversationId` names an
    * existing one, the last of `messages` appended to it.
    */
-  begin(source: string, messages: NewMessage[], conversationId?: string): RecordingHandle {
+  begin(
+    source: string,
+    messages: NewMessage[],
+    conversationId?: string,
+    options: RecordingOptions = {},
+  ): RecordingHandle {
     const id = conversationId ?? randomUUID();
     const title = titleOf(messages);
-    let chain: Promise<unknown> | undefined;
-    const start = () => {
+    const placeholderModel = options.placeholderModel;
+    let chain: Promise<number | undefined> | undefined;
+    const question = async () => {
+      if (conversationId !== undefined && (await this.conversations.exists(conversationId))) {
+        const last = messages.at(-1);
+        if (last !== undefined) await this.conversations.append(conversationId, last);
+      } else {
+        await this.conversations.create({ id, title, source }, messages);
+      }
+    };
+    const start = (withPlaceholder: boolean) => {
       chain ??= this.track(
         (async () => {
-          if (conversationId !== undefined && (await this.conversations.exists(conversationId))) {
-            const last = messages.at(-1);
-            if (last !== undefined) await this.conversations.append(conversationId, last);
-          } else {
-            await this.conversations.create({ id, title, source }, messages);
-          }
+          await question();
+          if (!withPlaceholder || placeholderModel === undefined) return undefined;
+          return this.conversations.append(id, {
+            role: 'assistant',
+            content: '',
+            model: placeholderModel,
+            status: 'generating',
+          });
         })(),
       );
       return chain;
@@ -61,23 +89,29 @@ export class ConversationRecorder {
     return {
       conversationId: id,
       storeQuestion: () => {
-        start();
+        void start(true);
       },
-      finish: (answer) => {
-        chain = this.track(
-          start().then(() =>
-            this.conversations.append(id, {
-              role: 'assistant',
-              content: answer.content,
-              model: answer.model,
-              node: answer.node ?? null,
-              status: answer.status,
-              metadata: answer.metadata ?? {},
-            }),
-          ),
-        );
+      finish: async (answer) => {
+        const stored = {
+          content: answer.content,
+          node: answer.node ?? null,
+          status: answer.status,
+          metadata: answer.metadata ?? {},
+        };
+        // Not stored yet: the answer goes in as one row, with no placeholder to finish.
+        const written = start(false).then(async (placeholder) => {
+          if (placeholder === undefined)
+            await this.conversations.append(id, { role: 'assistant', model: answer.model, ...stored });
+          else await this.conversations.finishAnswer(placeholder, stored);
+        });
+        await this.track(written);
       },
     };
+  }
+
+  /** Counts a background job (a detached answer) among the writes `flush` waits for. */
+  keep(job: Promise<unknown>): void {
+    void this.track(job);
   }
 
   /** Resolves once every queued write has been attempted. */
@@ -85,9 +119,10 @@ export class ConversationRecorder {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }
 
-  private track(promise: Promise<unknown>): Promise<unknown> {
+  private track<T>(promise: Promise<T>): Promise<T | undefined> {
     const tracked = promise.catch((error: unknown) => {
       this.logger.error({ err: error }, 'failed to store a conversation message');
+      return undefined;
     });
     this.pending.add(tracked);
     void tracked.finally(() => this.pending.delete(tracked));

@@ -21,6 +21,11 @@ export interface ServingNode {
   name: string;
   /** Whether it is this node, so that the request does not leave it. */
   isLocal: boolean;
+  /**
+   * Whether that node had the model in memory when the attempt was placed (this node's /api/ps,
+   * a peer's card); false means it loads first, so the first token comes late. Absent: unknown.
+   */
+  modelLoaded?: boolean | undefined;
 }
 
 /** A request made ready for one node. */

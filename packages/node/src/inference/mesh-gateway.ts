@@ -18,6 +18,7 @@ import type { Backend, BackendModel, LoadedModel, OllamaObject } from '../backen
 import { BackendResponseError, BackendUnavailableError } from '../backend/errors.js';
 import { DomainError, InvalidInputError } from '../errors.js';
 import type { Mesh, PeerView } from '../mesh/index.js';
+import { ConversationAffinities, promptTokensOf, turnTokens } from './conversation-affinity.js';
 import {
   AllBusyError,
   AllFailedError,
@@ -63,6 +64,8 @@ export interface MeshGatewayComponents {
   measurements: PeerMeasurements;
   hardware: () => Promise<HardwareInfo>;
   logger: Logger;
+  /** Where conversations ran last; a fresh bounded one when not given. */
+  affinities?: ConversationAffinities;
 }
 
 /** Settings of the gateway. */
@@ -77,6 +80,8 @@ export interface MeshGatewayInit {
 interface RequestRouting {
   policy: Policy;
   specialization?: string;
+  /** The conversation this turn belongs to (X-Allerac-Conversation), for affinity. */
+  conversation?: string;
 }
 
 /** One started attempt on one candidate. */
@@ -100,11 +105,14 @@ export class MeshGateway implements InferenceGateway {
   private hardwareCache: { at: number; value: HardwareInfo } | undefined;
   /** Generations this node has running on each peer now: a card's load is up to a second old. */
   private readonly inflight = new Map<string, number>();
+  private readonly affinities: ConversationAffinities;
 
   constructor(
     private readonly init: MeshGatewayInit,
     private readonly components: MeshGatewayComponents,
-  ) {}
+  ) {
+    this.affinities = components.affinities ?? new ConversationAffinities();
+  }
 
   /** Connects the gateway to the mesh once it has started; before that only this node serves. */
   attachMesh(mesh: Mesh | undefined): void {
@@ -242,10 +250,24 @@ export class MeshGateway implements InferenceGateway {
     prepare?: PrepareRequest,
   ): Promise<InferenceStream> {
     const { body, routing } = splitRouting(request, this.init.defaultPolicy());
+    const promptTokens = promptTokensOf(body);
+    const conversation = this.affinities.keyOf(routing.conversation, body);
+    const affinity = this.affinities.lookup(conversation, promptTokens);
     const ranked = await this.rank(
-      { model: String(body.model), policy: routing.policy, ...pickSpecialization(routing) },
+      {
+        model: String(body.model),
+        policy: routing.policy,
+        ...pickSpecialization(routing),
+        ...(affinity !== undefined ? { affinity } : {}),
+      },
       body,
     );
+    const remember = (attempt: Attempt, final: OllamaObject) =>
+      this.affinities.record(conversation, {
+        nodeId: attempt.placement.nodeId,
+        model: attempt.placement.model,
+        tokens: turnTokens(promptTokens, final),
+      });
     const eligible = ranked.filter((p) => p.eligible);
     if (eligible.length === 0) throw noEligible(String(body.model), ranked, this.components.backend);
     const tried = new Set<string>();
@@ -255,6 +277,7 @@ export class MeshGateway implements InferenceGateway {
     if (first.first.done === true) {
       // A one-chunk answer: nothing will iterate the rest, so close the attempt now.
       this.recordSuccess(first, first.first);
+      remember(first, first.first);
       await first.rest.return?.(undefined);
     }
     const served = (): ServedBy => ({ node: current.placement.nodeName, failovers });
@@ -273,6 +296,7 @@ export class MeshGateway implements InferenceGateway {
             content += contentOf(kind, next.value);
             if (next.value.done === true) {
               gateway.recordSuccess(current, next.value);
+              remember(current, next.value);
               yield next.value;
               return;
             }
@@ -444,7 +468,12 @@ export class MeshGateway implements InferenceGateway {
     // What goes into the request is decided here, once the node is known: private context is
     // added only for this node, and a retry elsewhere is prepared afresh for that node.
     const prepared: PreparedRequest =
-      prepare === undefined ? { body: unprepared } : await prepare(unprepared, this.servingNode(placement));
+      prepare === undefined
+        ? { body: unprepared }
+        : await prepare(unprepared, {
+            ...this.servingNode(placement),
+            modelLoaded: await this.isLoaded(placement),
+          });
     const body = { ...prepared.body, model: placement.model };
     const controller = new AbortController();
     const onAbort = () => controller.abort(signal.reason);
@@ -520,18 +549,22 @@ export class MeshGateway implements InferenceGateway {
 
   private recordSuccess(attempt: Attempt, final: OllamaObject): void {
     const sample = { tokensPerSecond: tokensPerSecondOf(final), ttftMs: attempt.ttftMs };
-    this.components.measurements.recordSuccess(attempt.placement.nodeId, attempt.placement.model, sample);
+    this.components.measurements.recordSuccess(attempt.placement.nodeId, attempt.placement.model, {
+      ...sample,
+      metrics: final,
+      modelBytes: attempt.placement.terms?.modelBytes,
+    });
     if (attempt.placement.nodeId === this.localId()) {
       this.components.load.record(attempt.placement.model, sample.tokensPerSecond, sample.ttftMs);
     }
   }
 
   private async rank(
-    task: Omit<Task, 'now' | 'promptTokens' | 'maxTokens'>,
+    task: Omit<Task, 'now' | 'promptTokens' | 'maxTokens' | 'numCtx'>,
     body: OllamaObject,
   ): Promise<Placement[]> {
     const candidates = [await this.localCandidate(), ...this.peerCandidates()];
-    const options = (body.options ?? {}) as { num_predict?: unknown };
+    const options = (body.options ?? {}) as { num_predict?: unknown; num_ctx?: unknown };
     try {
       return rankCandidates(
         {
@@ -540,7 +573,8 @@ export class MeshGateway implements InferenceGateway {
           ...(typeof options.num_predict === 'number' && options.num_predict > 0
             ? { maxTokens: options.num_predict }
             : {}),
-          promptTokens: estimatePromptTokens(body),
+          ...(typeof options.num_ctx === 'number' && options.num_ctx > 0 ? { numCtx: options.num_ctx } : {}),
+          promptTokens: promptTokensOf(body),
         },
         candidates,
       );
@@ -562,6 +596,15 @@ export class MeshGateway implements InferenceGateway {
   /** The node a placement names, as a request's preparation sees it. */
   private servingNode(placement: Placement): ServingNode {
     return { id: placement.nodeId, name: placement.nodeName, isLocal: placement.nodeId === this.localId() };
+  }
+
+  /** Whether the placed node holds the model in memory, as the ranking just saw it. */
+  private async isLoaded(placement: Placement): Promise<boolean | undefined> {
+    const models =
+      placement.nodeId === this.localId()
+        ? await this.components.localModels.list()
+        : this.onlinePeers().find((peer) => peer.id === placement.nodeId)?.card.models;
+    return models?.find((model) => model.name === placement.model)?.loaded;
   }
 
   private localId(): string {
@@ -707,7 +750,7 @@ function memoryOf(hardware: HardwareInfo): Candidate['memory'] {
   };
 }
 
-/** Separates Allerac's routing options (`allerac: {policy, node, specialization}`) from the Ollama body. */
+/** Separates Allerac's routing options (`allerac: {policy, node, specialization, conversation}`) from the Ollama body. */
 function splitRouting(
   request: OllamaObject,
   defaultPolicy: Policy,
@@ -725,23 +768,15 @@ function splitRouting(
     routing: {
       policy,
       ...(typeof options.specialization === 'string' ? { specialization: options.specialization } : {}),
+      ...(typeof options.conversation === 'string' && options.conversation !== ''
+        ? { conversation: options.conversation }
+        : {}),
     },
   };
 }
 
 function pickSpecialization(routing: Partial<RequestRouting>): { specialization?: string } {
   return routing.specialization !== undefined ? { specialization: routing.specialization } : {};
-}
-
-/** A rough prompt length: four characters per token, as tokenizers average on English. */
-function estimatePromptTokens(body: OllamaObject): number {
-  let chars = typeof body.prompt === 'string' ? body.prompt.length : 0;
-  if (Array.isArray(body.messages)) {
-    for (const message of body.messages as Array<{ content?: unknown }>) {
-      if (typeof message?.content === 'string') chars += message.content.length;
-    }
-  }
-  return Math.max(1, Math.ceil(chars / 4));
 }
 
 function contentOf(kind: GenerationKind, chunk: OllamaObject): string {

@@ -5,7 +5,7 @@ import type { NodeConfig } from '../config.js';
 import {
   JoinBody,
   type NodeInfo,
-  type PairingCode,
+  type PairingInvitation,
   type PairingJoined,
   type PeerList,
   PeerParams,
@@ -27,6 +27,8 @@ export interface ManagementDeps {
   gateway: MeshGateway;
   store: Store;
   mesh: MeshRuntime;
+  /** The agent's current name and specialisations (node-identity.ts). */
+  identity: { readonly name: string; readonly specializations: string[] };
 }
 
 /** This node as GET /allerac/v1/node describes it (and the live `node` event repeats it). */
@@ -34,7 +36,7 @@ export async function describeNode(deps: Omit<ManagementDeps, 'gateway'>): Promi
   const card = await deps.mesh.mesh.localCard().catch(() => undefined);
   return {
     id: card?.peerId ?? null,
-    name: deps.config.name,
+    name: deps.identity.name,
     version: SOFTWARE_VERSION,
     status: 'online',
     backend: deps.backend.health(),
@@ -42,7 +44,7 @@ export async function describeNode(deps: Omit<ManagementDeps, 'gateway'>): Promi
     loadedModels: card?.models.filter((m) => m.loaded).map((m) => m.name) ?? [],
     hardware: card?.hardware ?? null,
     load: card?.load ?? null,
-    specializations: card?.specializations ?? [],
+    specializations: deps.identity.specializations,
     addresses: deps.mesh.mesh.addresses(),
     store: {
       kind: deps.store.db.kind,
@@ -73,25 +75,29 @@ export function registerManagementApi(app: FastifyInstance, deps: ManagementDeps
     },
   );
 
-  app.get(
-    '/allerac/v1/pairing/code',
+  // The permanent key never leaves as a code: a machine joins through a short-lived invitation.
+  app.post(
+    '/allerac/v1/pairing/invitations',
     { config: { access: 'admin' } },
-    async (): Promise<PairingCode> => ({ code: await deps.mesh.joinCode() }),
+    async (_request, reply): Promise<PairingInvitation> => {
+      const invitation = await deps.mesh.invite();
+      reply.code(201);
+      return {
+        id: invitation.id,
+        code: invitation.code,
+        expiresAt: new Date(invitation.expiresAt).toISOString(),
+        ttlSeconds: Math.max(0, Math.round((invitation.expiresAt - Date.now()) / 1000)),
+      };
+    },
   );
 
+  // Errors are domain errors: a bad or refused code is a 400, an inviter that does not answer a 502.
   app.post<{ Body: JoinBody }>(
     '/allerac/v1/pairing/join',
     { config: { access: 'admin' }, ...validatedBy({ body: JoinBody }) },
     async (request): Promise<PairingJoined> => {
-      const code = request.body.code.trim();
-      if (code === '') throw new BadRequestError('code must be a join code');
-      try {
-        await deps.mesh.join(code);
-      } catch (error) {
-        if ((error as Error).name === 'JoinCodeError') throw new BadRequestError((error as Error).message);
-        throw error;
-      }
-      return { joined: true };
+      const welcome = await deps.mesh.join(request.body.code);
+      return { joined: true, inviter: { id: welcome.peerId, name: welcome.name } };
     },
   );
 

@@ -17,6 +17,8 @@ export const SETTINGS = {
   chatK: 'memory.chat.k',
   /** Lowest score a memory needs to be added to a chat. */
   chatThreshold: 'memory.chat.threshold',
+  /** Space invitations declined, per space the peers whose offer was declined. */
+  declinedInvitations: 'memory.declinedInvitations',
 } as const satisfies Record<string, SettingKey>;
 
 /** Memory-aware chat defaults: a few memories, only reasonably close ones. */

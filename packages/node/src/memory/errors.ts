@@ -36,3 +36,11 @@ export class MemoryNotYoursError extends ForbiddenError {
     );
   }
 }
+
+/** No peer offers a space of that name to this node (or this node holds it already). */
+export class InvitationNotFoundError extends NotFoundError {
+  override name = 'InvitationNotFoundError';
+  constructor(readonly space: string) {
+    super(`no peer offers a space named "${space.slice(0, 128)}" to join`, { code: 'invitation_not_found' });
+  }
+}

@@ -3,10 +3,12 @@
  * route needs a token or a session; a member sees shared memories and its own private ones, and
  * changes or shares only its own (docs/security.md has the matrix).
  */
-import { type SpaceInfo, validatePolicy, validateSpaceName } from '@allerac/memory-sync';
+import { type SpaceInfo, type SpaceOffer, validatePolicy, validateSpaceName } from '@allerac/memory-sync';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteGenericInterface } from 'fastify';
 import {
   CreateSpaceBody,
+  type InvitationDeclined,
   type MemoryHit as MemoryHitView,
   MemoryListQuery,
   type MemoryPage,
@@ -18,6 +20,8 @@ import {
   NewMemoryBody,
   type SearchResults,
   ShareBody,
+  type SpaceInvitation,
+  type SpaceInvitationList,
   type SpaceLeft,
   type SpaceList,
   SpaceParams,
@@ -98,9 +102,24 @@ const spaceFilter = (space: string | null | undefined): string | null | undefine
   return name === undefined ? undefined : name === 'private' ? null : name;
 };
 
+/** What the memory routes need besides the memory service. */
+export interface MemoryApiOptions {
+  /** A peer's display name, for invitations; undefined when its card is unknown. */
+  peerName?: (peerId: string) => string | undefined;
+}
+
 /** Registers the memory and space routes. */
-export function registerMemoryApi(app: FastifyInstance, memory: MemoryService): void {
+export function registerMemoryApi(
+  app: FastifyInstance,
+  memory: MemoryService,
+  options: MemoryApiOptions = {},
+): void {
   const base = '/allerac/v1';
+  const invitationView = (offer: SpaceOffer): SpaceInvitation => ({
+    name: offer.name,
+    peers: offer.peers.map((id) => ({ id, name: options.peerName?.(id) ?? id })),
+    memories: offer.memories ?? null,
+  });
 
   app.post(
     `${base}/memories`,
@@ -248,6 +267,33 @@ export function registerMemoryApi(app: FastifyInstance, memory: MemoryService): 
       const name = validateSpaceName(request.body.name);
       const created = await memory.createSpace(name, validatePolicy(request.body.peers ?? 'all'));
       return reply.status(201).send(spaceView(created));
+    }),
+  );
+
+  app.get(
+    `${base}/spaces/invitations`,
+    { config: { access: 'admin' }, ...validatedBy({ querystring: Type.Object({}) }) },
+    guarded(
+      async (): Promise<SpaceInvitationList> => ({
+        invitations: memory.listInvitations().map(invitationView),
+      }),
+    ),
+  );
+
+  app.post(
+    `${base}/spaces/invitations/:name/accept`,
+    { config: { access: 'admin' }, ...validatedBy({ params: SpaceParams }) },
+    guarded<{ Params: SpaceParams }>(
+      async (request): Promise<SpaceView> => spaceView(await memory.acceptInvitation(request.params.name)),
+    ),
+  );
+
+  app.post(
+    `${base}/spaces/invitations/:name/decline`,
+    { config: { access: 'admin' }, ...validatedBy({ params: SpaceParams }) },
+    guarded<{ Params: SpaceParams }>(async (request): Promise<InvitationDeclined> => {
+      await memory.declineInvitation(request.params.name);
+      return { declined: request.params.name };
     }),
   );
 

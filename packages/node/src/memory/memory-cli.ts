@@ -3,7 +3,8 @@
  * thin clients of the running node's /allerac/v1 API, over the CLI's node client (node-client.ts).
  */
 import { type Command, Option } from 'commander';
-import { createNodeClient, type NodeClient } from '../node-client.js';
+import { DEFAULTS } from '../config.js';
+import { connectNode, type NodeClient } from '../node-client.js';
 
 /** The memory API's root. */
 const API = '/allerac/v1';
@@ -78,16 +79,22 @@ export const spacePurge = (client: NodeClient, name: string) =>
 
 const connectionOptions = (command: Command) =>
   command
-    .addOption(new Option('--url <url>', 'the node').env('ALLERAC_URL').default('http://127.0.0.1:8080'))
-    .addOption(new Option('--token <token>', 'an API token').env('ALLERAC_TOKEN'))
     .addOption(
-      new Option('--data-dir <dir>', 'issue a token from this node data dir').env('ALLERAC_DATA_DIR'),
+      new Option('--data-dir <dir>', 'the node data dir: finds the running node and its CLI token')
+        .env('ALLERAC_DATA_DIR')
+        .default(DEFAULTS.dataDir),
+    )
+    .addOption(
+      new Option('--url <url>', "the node's URL (default: the one running on --data-dir)").env('ALLERAC_URL'),
+    )
+    .addOption(
+      new Option('--token <token>', 'an API token (default: the data dir’s CLI token)').env('ALLERAC_TOKEN'),
     )
     .option('--json', 'print JSON');
 
-type Conn = { url: string; token?: string; dataDir?: string; json?: boolean };
+type Conn = { url?: string; token?: string; dataDir: string; json?: boolean };
 const clientOf = (options: Conn) =>
-  createNodeClient({ url: options.url, token: options.token, dataDir: options.dataDir, timeoutMs: 60_000 });
+  connectNode({ dataDir: options.dataDir, url: options.url, token: options.token, timeoutMs: 60_000 });
 const print = (options: Conn, value: unknown, human: () => string) =>
   console.log(options.json === true ? JSON.stringify(value, null, 2) : human());
 const line = (m: MemoryJson) =>

@@ -11,6 +11,7 @@ import {
   type SharedMemory,
   type SpaceChangeEvent,
   type SpaceInfo,
+  type SpaceOffer,
   type SpacePolicy,
   SpaceSync,
   UnknownSpaceError,
@@ -36,6 +37,7 @@ import {
 } from './constants.js';
 import { embedTexts, pickEmbeddingModel } from './embedder.js';
 import { MemoryNotFoundError, MemoryNotYoursError, MemoryStateError, MemoryTooLargeError } from './errors.js';
+import { SpaceInvitations } from './space-invitations.js';
 
 /** A new memory. */
 export interface NewMemory {
@@ -135,11 +137,14 @@ export class MemoryService {
    * runs when either changes, not on every query.
    */
   private readonly indexes = new Map<string, Promise<void>>();
+  private readonly invitations: SpaceInvitations;
 
   constructor(
     private readonly init: MemoryServiceInit,
     private readonly components: MemoryServiceComponents,
-  ) {}
+  ) {
+    this.invitations = new SpaceInvitations(components.spaces, components.store, components.logger);
+  }
 
   /** This node's author id. */
   get nodeId(): string {
@@ -156,6 +161,7 @@ export class MemoryService {
     this.started ??= (async () => {
       const { settings, memories } = this.components.store;
       await this.components.spaces.start();
+      await this.invitations.start();
       this.target =
         (await readSetting(settings, SETTINGS.embeddingModel)) ??
         (await pickEmbeddingModel(this.components.gateway));
@@ -183,6 +189,7 @@ export class MemoryService {
     clearTimeout(this.retryTimer);
     await this.remoteQueue.catch(() => {});
     await this.embedding?.catch(() => {});
+    await this.invitations.stop();
     await this.components.spaces.stop();
   }
 
@@ -495,6 +502,27 @@ export class MemoryService {
         checkJsonStorable(peer, 'a peer id');
       }
     return this.components.spaces.createSpace(name, policy);
+  }
+
+  /** Spaces that peers offer to this node, neither held nor declined. */
+  listInvitations(): SpaceOffer[] {
+    return this.invitations.list();
+  }
+
+  /**
+   * Joins a space a peer offers: it syncs from then on, with the offering peers only (this node
+   * cannot know who else the offerer shares it with, and "all" could reach further than it does).
+   */
+  async acceptInvitation(name: string): Promise<SpaceInfo> {
+    const offer = this.invitations.offer(name);
+    const joined = await this.createSpace(name, { peers: offer.peers });
+    await this.invitations.joined(name);
+    return joined;
+  }
+
+  /** Hides an invitation until a peer offers the space anew. */
+  declineInvitation(name: string): Promise<void> {
+    return this.invitations.decline(name);
   }
 
   /** Leaves a space: others' memories of it are dropped here; this node's own stay, as private. */

@@ -1,5 +1,5 @@
 /**
- * The node's mesh: the libp2p host, pairing (mesh key and join codes), NodeCards, liveness and
+ * The node's mesh: the libp2p host, pairing (mesh key and invitations), NodeCards, liveness and
  * key rotation.
  *
  * @example
@@ -10,7 +10,14 @@
  * mesh.addEventListener('peer:join', (evt) => logger.info(evt.detail.name));
  * ```
  */
-export { createJoinCode, JoinCodeError, parseJoinCode } from './join-code.js';
+export {
+  formatInvitationCode,
+  INVITATION_SECRET_BYTES,
+  type InvitationCode,
+  JoinCodeError,
+  LegacyJoinCodeError,
+  parseInvitationCode,
+} from './join-code.js';
 export {
   createMesh,
   DEFAULT_MDNS_INTERVAL_MS,
@@ -31,7 +38,7 @@ export {
   MeshEpochUnknownError,
   MeshKeyOutOfDateError,
 } from './mesh-errors.js';
-export { applyJoin, type JoinOutcome, RetiredJoinCodeError } from './mesh-join.js';
+export { applyJoin, type JoinOutcome, joinedWith, RetiredJoinCodeError, recordJoined } from './mesh-join.js';
 export {
   formatSwarmKey,
   generateMeshKey,
@@ -51,5 +58,31 @@ export {
   type RetiredKey,
   saveMeshState,
 } from './mesh-state.js';
+export { InvitationRefusedError, InviterUnreachableError, redeemInvitation } from './pairing-client.js';
+export {
+  INVITATION_TTL_MS,
+  InvitationBook,
+  MAX_LIVE_INVITATIONS,
+  MAX_WRONG_PROOFS,
+  TooManyInvitationsError,
+} from './pairing-invitations.js';
+export {
+  MAX_PAIRING_FRAME_BYTES,
+  PAIRING_EXCHANGE_TIMEOUT_MS,
+  type PairingMessage,
+  PairingProtocolError,
+  type PairingRefusal,
+  type Welcome,
+} from './pairing-protocol.js';
+export { MAX_PAIRING_CONNECTIONS } from './pairing-server.js';
+export {
+  advertisedHost,
+  NoPairingAddressError,
+  type OpenedInvitation,
+  OwnInvitationError,
+  PairingService,
+  type PairingServiceComponents,
+  type PairingServiceInit,
+} from './pairing-service.js';
 export { type DisplayName, displayNames } from './peer-names.js';
 export { formatPeersTable } from './peers-table.js';

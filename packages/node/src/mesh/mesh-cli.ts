@@ -1,11 +1,11 @@
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
+import { renderUnicodeCompact } from 'uqr';
 import { findRunningNode } from '../backup/runtime-file.js';
 import { DEFAULTS } from '../config.js';
+import type { PairingInvitation } from '../contract/management.js';
 import type { PeerSummary } from '../mesh-runtime.js';
 import { callNode } from '../node-client.js';
-import { createJoinCode } from './join-code.js';
-import { loadOrCreateMeshKey } from './mesh-key.js';
 import { formatPeersTable } from './peers-table.js';
 
 const dataDirOption = () =>
@@ -25,16 +25,35 @@ function runningNode(dataDir: string) {
 export function registerMeshCommands(program: Command): void {
   program
     .command('pair')
-    .description("print this home's join code; another machine joins with `allerac start --join CODE`")
-    .addOption(dataDirOption())
-    .addOption(
-      new Option('--mesh-key-file <file>', 'mesh key (default <data-dir>/mesh.key)').env(
-        'ALLERAC_MESH_KEY_FILE',
-      ),
+    .description(
+      'ask the running node for an invitation: a code (and QR code) valid 10 minutes for one machine, which joins with `allerac start --join CODE` or "Join a home" on its Agents page',
     )
-    .action(async (options: { dataDir: string; meshKeyFile?: string }) => {
-      const file = resolve(options.meshKeyFile ?? `${options.dataDir}/mesh.key`);
-      console.log(createJoinCode(await loadOrCreateMeshKey(file)));
+    .addOption(dataDirOption())
+    .option('--json', 'print the invitation as JSON')
+    .option('--no-qr', 'print no QR code')
+    .action(async (options: { dataDir: string; json?: boolean; qr: boolean }) => {
+      const node = runningNode(options.dataDir);
+      const invitation = await callNode<PairingInvitation>(
+        resolve(options.dataDir),
+        node,
+        'POST',
+        '/allerac/v1/pairing/invitations',
+        {},
+      );
+      if (options.json === true) {
+        console.log(JSON.stringify(invitation, null, 2));
+        return;
+      }
+      // The code comes first and alone on its line, for scripts: `allerac pair | head -1`.
+      console.log(invitation.code);
+      if (options.qr) console.log(`\n${renderUnicodeCompact(invitation.code, { border: 1 })}`);
+      const until = new Date(invitation.expiresAt).toLocaleTimeString([], {
+        hour: '2-digit',
+        minute: '2-digit',
+      });
+      console.log(
+        `\nValid for one machine until ${until} (${Math.round(invitation.ttlSeconds / 60)} minutes). On it, run\n  allerac start --join ${invitation.code}\nor enter the code under "Join a home" on its Agents page.`,
+      );
     });
 
   const peers = program

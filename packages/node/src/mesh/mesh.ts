@@ -4,6 +4,8 @@
  * peers. Key rotation (key-rotation.ts), out-of-date notices (stale-notifier.ts), joins
  * (mesh-join.ts) and display names (peer-names.ts) live in their own modules.
  */
+
+import { join } from 'node:path';
 import {
   CARD_PROTOCOL,
   CARD_UPDATE_MIN_INTERVAL_MS,
@@ -39,6 +41,7 @@ import { yamux } from '@chainsafe/libp2p-yamux';
 import { identify } from '@libp2p/identify';
 import {
   type Connection,
+  KEEP_ALIVE,
   type Libp2p,
   type PeerId,
   type PrivateKey,
@@ -52,6 +55,7 @@ import { type Ping, ping } from '@libp2p/ping';
 import { preSharedKey } from '@libp2p/pnet';
 import { tcp } from '@libp2p/tcp';
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr';
+import { FsDatastore } from 'datastore-fs';
 import { createLibp2p } from 'libp2p';
 import type { Logger } from 'pino';
 import { createSystemProbe, type HardwareProbe } from '../system/hardware.js';
@@ -80,10 +84,24 @@ const SILENT_HANGUP_MS = 15_000;
 const PING_EVERY_TICKS = 5;
 /** Cards are re-read (RAM free, load) this often even when nobody calls cardChanged(). */
 const CARD_REFRESH_MS = 5_000;
-/** Redial after an unexpected disconnect: first delay, doubling, capped, bounded attempts. */
+/**
+ * libp2p's reconnect queue redials a KEEP_ALIVE peer after a drop: first delay, doubling, bounded
+ * attempts (about four minutes in all); past that the heartbeat tick keeps trying (onTick).
+ */
 const REDIAL_FIRST_MS = 250;
-const REDIAL_MAX_MS = 30_000;
 const REDIAL_ATTEMPTS = 10;
+/** Marks a peer whose card this node verified; unlike KEEP_ALIVE tags, libp2p never drops it. */
+const PAIRED_TAG = 'allerac-paired';
+/** libp2p redials peers with a KEEP_ALIVE tag at start and after a drop, and never prunes them. */
+const KEEP_ALIVE_TAG = `${KEEP_ALIVE}-allerac`;
+/**
+ * How long the peer store on disk keeps a peer and its addresses unseen. libp2p's defaults (1 h of
+ * addresses, 6 h of peer) would forget a laptop away for a weekend, and without mDNS two nodes that
+ * forgot each other never meet again.
+ */
+const PEER_MEMORY_MS = 30 * 24 * 60 * 60 * 1000;
+/** Directory of the peer store under the data dir. */
+const PEER_STORE_DIR = 'peers';
 /** A dial that failed (wrong key, unreachable) is not retried before this; doubles per failure. */
 const DIAL_FAILURE_BACKOFF_MS = 5_000;
 /**
@@ -212,6 +230,8 @@ export interface Mesh extends TypedEventTarget<MeshEvents> {
   localCard(): Promise<NodeCard>;
   /** Asks for a card update to be published (throttled to one per second). */
   cardChanged(): void;
+  /** Renames this node and/or changes its specialisations; the card is re-published with a new seq. */
+  setIdentity(identity: { name: string; specializations: string[] }): void;
   /** Registers a handler for an application protocol; survives transport restarts. */
   handle(protocol: string, handler: MeshStreamHandler): void;
   /** Opens a stream to a connected peer. */
@@ -252,12 +272,14 @@ interface PeerState {
 type Services = { identify: unknown; ping: Ping };
 
 class Libp2pMesh extends TypedEventEmitter<MeshEvents> implements Mesh {
-  private readonly init: MeshInit;
+  private init: MeshInit;
   private readonly log: Logger;
   private readonly components: MeshComponents;
   private readonly hardware: HardwareProbe;
   private readonly heartbeatMs: number;
   private node: Libp2p<Services> | undefined;
+  /** The peer store on disk, shared by every transport of this mesh; open while running. */
+  private datastore: FsDatastore | undefined;
   private privateKey: PrivateKey | undefined;
   private meshKey: Uint8Array | undefined;
   private state: MeshState = { epoch: 0, blocked: [], retired: [] };
@@ -280,7 +302,6 @@ class Libp2pMesh extends TypedEventEmitter<MeshEvents> implements Mesh {
   private readonly known = new Set<string>();
   /** Peers with a dial of ours in flight, so the tick does not stack dials. */
   private readonly dialing = new Set<string>();
-  private readonly redials = new Map<string, { attempt: number; timer: NodeJS.Timeout }>();
   private readonly streamOpens = new Map<string, number[]>();
   private readonly concurrent = new Map<string, number>();
   private timers: NodeJS.Timeout[] = [];
@@ -324,7 +345,16 @@ class Libp2pMesh extends TypedEventEmitter<MeshEvents> implements Mesh {
       });
       // Warm the hardware cache so the first card, sent on the first connection, is not delayed.
       await this.hardware().catch(() => undefined);
-      await this.startNode();
+      this.datastore = new FsDatastore(join(this.init.dataDir, PEER_STORE_DIR));
+      await this.datastore.open();
+      try {
+        await this.startNode();
+      } catch (err) {
+        await this.datastore.close().catch(() => undefined);
+        this.datastore = undefined;
+        throw err;
+      }
+      await this.recallPeers();
       this.running = true;
       this.lastTickAt = undefined;
       this.recentLag = 0;
@@ -347,10 +377,10 @@ class Libp2pMesh extends TypedEventEmitter<MeshEvents> implements Mesh {
       this.timers = [];
       clearTimeout(this.updateTimer);
       this.updateTimer = undefined;
-      for (const r of this.redials.values()) clearTimeout(r.timer);
-      this.redials.clear();
       await this.sendLeave('shutdown');
       await this.stopNode();
+      await this.datastore?.close();
+      this.datastore = undefined;
       for (const peer of this.peerStates.values()) this.markGone(peer.id, 'local-stop');
       this.log.info({ event: 'mesh-stopped' }, 'mesh stopped');
     });
@@ -380,6 +410,11 @@ class Libp2pMesh extends TypedEventEmitter<MeshEvents> implements Mesh {
           this.updateTimer = undefined;
         });
     }, delay);
+  }
+
+  setIdentity(identity: { name: string; specializations: string[] }): void {
+    this.init = { ...this.init, name: identity.name, specializations: [...identity.specializations] };
+    this.cardChanged();
   }
 
   handle(protocol: string, handler: MeshStreamHandler): void {
@@ -417,6 +452,10 @@ class Libp2pMesh extends TypedEventEmitter<MeshEvents> implements Mesh {
     if (this.removing.size > 0) throw new KeyRotationBusyError();
     this.removing.add(peerId);
     try {
+      // Not redialled while the rotation runs; a failed rotation leaves it known, the tick redials it.
+      await node.peerStore
+        .merge(peerIdFromString(peerId), { tags: { [KEEP_ALIVE_TAG]: undefined } })
+        .catch(() => undefined);
       await node.hangUp(peerIdFromString(peerId)).catch(() => undefined);
       this.markGone(peerId, 'removed');
       await rotation.issue(peerId);
@@ -499,6 +538,8 @@ class Libp2pMesh extends TypedEventEmitter<MeshEvents> implements Mesh {
     const denied = (peer: PeerId) => this.isDenied(peer.toString());
     const node = await createLibp2p<Services>({
       privateKey: this.privateKey,
+      ...(this.datastore !== undefined ? { datastore: this.datastore } : {}),
+      peerStore: { maxAddressAge: PEER_MEMORY_MS, maxPeerAge: PEER_MEMORY_MS },
       addresses: { listen: [`/ip4/${this.init.listenHost}/tcp/${port}`] },
       transports: [tcp()],
       connectionEncrypters: [noise()],
@@ -522,7 +563,12 @@ class Libp2pMesh extends TypedEventEmitter<MeshEvents> implements Mesh {
       services: { identify: identify(), ping: ping() },
       // libp2p's default (5 inbound connections a second per host) is meant for the public
       // internet; a home mesh restarting after a key rotation reconnects faster than that.
-      connectionManager: { inboundConnectionThreshold: 50 },
+      connectionManager: {
+        inboundConnectionThreshold: 50,
+        reconnectRetries: REDIAL_ATTEMPTS,
+        reconnectRetryInterval: REDIAL_FIRST_MS,
+        reconnectBackoffFactor: 2,
+      },
       start: false,
     });
     for (const [protocol, handler] of this.handlers) {
@@ -616,12 +662,20 @@ class Libp2pMesh extends TypedEventEmitter<MeshEvents> implements Mesh {
     });
   }
 
-  /** Drops what we know of removed peers and hangs up on them. */
+  /** Drops what we know of removed peers, on disk too, and hangs up on them. */
   private forget(blocked: readonly string[]): void {
+    const node = this.node;
     for (const b of blocked) {
       this.peerStates.delete(b);
       this.known.delete(b);
-      void this.node?.hangUp(peerIdFromString(b)).catch(() => undefined);
+      if (node === undefined) continue;
+      const id = peerIdFromString(b);
+      // Deleted before the hang-up, so libp2p's reconnect queue finds no KEEP_ALIVE tag.
+      void node.peerStore
+        .delete(id)
+        .catch(() => undefined)
+        .then(() => node.hangUp(id))
+        .catch(() => undefined);
     }
   }
 
@@ -690,19 +744,25 @@ class Libp2pMesh extends TypedEventEmitter<MeshEvents> implements Mesh {
     this.log.warn({ event: 'mesh-key-out-of-date', state: status.state }, status.message);
   }
 
-  /** Restarts libp2p with `key`, keeping the port and the addresses of known peers. */
+  /**
+   * Restarts libp2p with `key`, keeping the port; the new transport shares the peer store on disk,
+   * so it redials the known peers without discovery.
+   */
   private async restartTransport(key: Uint8Array): Promise<void> {
     this.lifecycle = this.lifecycle.then(async () => {
       if (!this.running) return;
-      const book = await this.addressBook();
       this.meshKey = key;
       this.rotation?.reset();
       this.dialFailures.clear();
       await this.stopNode();
       await this.startNode();
-      const node = this.node;
-      for (const [peer, multiaddrs] of book) {
-        await node?.peerStore.merge(peerIdFromString(peer), { multiaddrs }).catch(() => undefined);
+      // Every known peer is dialled on the new key, even one that left: it may be back on the old
+      // key, and that dial is what tells it so (noticeIfStale).
+      const node = this.requireNode();
+      for (const peer of this.known) {
+        const state = this.peerStates.get(peer);
+        if (state !== undefined) state.left = false;
+        void this.dialKnown(node, peer, 'transport-restarted');
       }
       this.log.info(
         { event: 'mesh-transport-restarted', epoch: this.state.epoch, addresses: this.addresses() },
@@ -710,17 +770,6 @@ class Libp2pMesh extends TypedEventEmitter<MeshEvents> implements Mesh {
       );
     });
     await this.lifecycle;
-  }
-
-  /** Listen addresses of known, unblocked peers: a new transport can redial them without discovery. */
-  private async addressBook(): Promise<Map<string, Multiaddr[]>> {
-    const book = new Map<string, Multiaddr[]>();
-    for (const peer of this.known) {
-      if (this.state.blocked.includes(peer)) continue;
-      const addresses = await this.peerAddresses(peer);
-      if (addresses.length > 0) book.set(peer, addresses);
-    }
-    return book;
   }
 
   private async peerAddresses(peer: string): Promise<Multiaddr[]> {
@@ -864,11 +913,6 @@ class Libp2pMesh extends TypedEventEmitter<MeshEvents> implements Mesh {
   }
 
   private onConnect(peer: string): void {
-    const redial = this.redials.get(peer);
-    if (redial !== undefined) {
-      clearTimeout(redial.timer);
-      this.redials.delete(peer);
-    }
     this.dialFailures.delete(peer);
     this.known.add(peer);
     void this.openCardStream(peer);
@@ -876,26 +920,39 @@ class Libp2pMesh extends TypedEventEmitter<MeshEvents> implements Mesh {
 
   private onDisconnect(peer: string): void {
     this.outbound.delete(peer);
-    const state = this.peerStates.get(peer);
+    // The redial is libp2p's reconnect queue (KEEP_ALIVE_TAG), then the tick.
     this.markGone(peer, 'disconnected');
-    if (this.running && state !== undefined && !state.left && !this.isDenied(peer))
-      this.scheduleRedial(peer, 0);
   }
 
-  private scheduleRedial(peer: string, attempt: number): void {
-    if (attempt >= REDIAL_ATTEMPTS || this.redials.has(peer)) return;
-    const delay = Math.min(REDIAL_MAX_MS, REDIAL_FIRST_MS * 2 ** attempt);
-    const timer = setTimeout(() => {
-      this.redials.delete(peer);
-      const node = this.node;
-      if (node === undefined || !this.running || this.isDenied(peer)) return;
-      if (this.peerStates.get(peer)?.left === true || node.getConnections(peerIdFromString(peer)).length > 0)
-        return;
-      node.dial(peerIdFromString(peer), { signal: AbortSignal.timeout(5_000) }).catch(() => {
-        this.scheduleRedial(peer, attempt + 1);
+  /**
+   * Tags a peer whose card verified, in the peer store on disk: libp2p redials it at every start
+   * and after drops (KEEP_ALIVE), and the next start of this mesh knows it (PAIRED_TAG).
+   */
+  private async rememberPeer(peer: string): Promise<void> {
+    if (this.isDenied(peer)) return;
+    const tag = { value: 100 };
+    await this.node?.peerStore
+      .merge(peerIdFromString(peer), { tags: { [PAIRED_TAG]: tag, [KEEP_ALIVE_TAG]: tag } })
+      .catch((err: unknown) => this.log.debug({ event: 'peer-remember-failed', peer, err: String(err) }));
+  }
+
+  /**
+   * Puts the paired peers of the peer store into `known`, so the tick redials them beyond libp2p's
+   * bounded reconnect attempts, and drops blocked ones (a block learnt while the store was closed).
+   */
+  private async recallPeers(): Promise<void> {
+    const node = this.requireNode();
+    for (const blocked of this.state.blocked)
+      await node.peerStore.delete(peerIdFromString(blocked)).catch(() => undefined);
+    const paired = await node.peerStore
+      .all({ filters: [(p) => p.tags.has(PAIRED_TAG)] })
+      .catch((err: unknown) => {
+        this.log.warn({ event: 'peer-store-unreadable', err: String(err) }, 'could not read the peer store');
+        return [];
       });
-    }, delay);
-    this.redials.set(peer, { attempt, timer });
+    const peers = paired.map((p) => p.id.toString()).filter((p) => !this.isDenied(p));
+    for (const peer of peers) this.known.add(peer);
+    this.log.info({ event: 'peers-remembered', peers }, 'peers remembered');
   }
 
   // --- cards ---------------------------------------------------------------------------------
@@ -1038,6 +1095,7 @@ class Libp2pMesh extends TypedEventEmitter<MeshEvents> implements Mesh {
     this.emit(wasOnline ? 'peer:update' : 'peer:join', state);
     if (!wasOnline) {
       this.log.info({ event: 'peer-joined', peer, name: card.name }, 'peer joined');
+      void this.rememberPeer(peer);
       if (!this.outbound.has(peer)) void this.openCardStream(peer);
       void this.rotation?.catchUp(peer);
     }
@@ -1103,9 +1161,10 @@ class Libp2pMesh extends TypedEventEmitter<MeshEvents> implements Mesh {
     }
     // Never give up on a peer that is reachable and not blocked: discovery fires once per peer and
     // the redial budget after a disconnect is bounded, so the tick redials whatever is missing
-    // (paced by the dial back-off). Gracefully left peers wait until they dial or are found again.
+    // (paced by the dial back-off). A gracefully left peer gets only libp2p's reconnect attempts;
+    // past those it comes back by dialling us from its own peer store, or by discovery.
     for (const peer of this.known) {
-      if (this.isDenied(peer) || this.redials.has(peer) || this.peerStates.get(peer)?.left === true) continue;
+      if (this.isDenied(peer) || this.peerStates.get(peer)?.left === true) continue;
       void this.dialKnown(node, peer, 'tick');
     }
   }

@@ -8,7 +8,7 @@ export interface StoredMessage {
   content: string;
   model: string | null;
   node: string | null;
-  /** 'complete', or 'partial'/'failed' when the answer was cut off. */
+  /** An answer's state: 'generating', then 'complete', 'stopped', 'partial' or 'failed'. */
   status: string;
   metadata: Record<string, unknown>;
   createdAt: Date;
@@ -32,6 +32,31 @@ export interface NewMessage {
   node?: string | null;
   status?: string;
   metadata?: Record<string, unknown>;
+}
+
+/** Where a conversation came from: the web UI, or any other client of the APIs. */
+export type ConversationSourceFilter = 'ui' | 'api' | 'all';
+
+/** The source the recorder writes for chats from a signed-in browser session. */
+export const UI_SOURCE = 'ui';
+
+/** Which conversations to list, most recently updated first. */
+export interface ConversationQuery {
+  limit: number;
+  offset: number;
+  /** Text to find, case-insensitive, in the title or any message. */
+  text?: string | undefined;
+  source: ConversationSourceFilter;
+  /** Only the conversations this user started (claimed in conversation_owners). */
+  ownerId?: string | undefined;
+}
+
+/** What an answer's row becomes once the generation ends. */
+export interface AnswerUpdate {
+  content: string;
+  node: string | null;
+  status: string;
+  metadata: Record<string, unknown>;
 }
 
 interface MessageRow {
@@ -91,14 +116,72 @@ export class ConversationRepository {
        FROM conversations c ORDER BY c.updated_at DESC, c.id LIMIT $1 OFFSET $2`,
       [limit, offset],
     );
-    return rows.map((row) => ({
-      id: row.id,
-      title: row.title,
-      source: row.source,
-      createdAt: new Date(row.created_at),
-      updatedAt: new Date(row.updated_at),
-      messageCount: row.message_count,
-    }));
+    return rows.map(toConversation);
+  }
+
+  /** Conversations matching a query, most recently updated first. */
+  async search(query: ConversationQuery): Promise<Conversation[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const param = (value: unknown) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    if (query.source === 'ui') where.push(`c.source = ${param(UI_SOURCE)}`);
+    else if (query.source === 'api') where.push(`c.source <> ${param(UI_SOURCE)}`);
+    if (query.ownerId !== undefined) {
+      where.push(
+        `EXISTS (SELECT 1 FROM conversation_owners o WHERE o.conversation_id = c.id AND o.user_id = ${param(query.ownerId)})`,
+      );
+    }
+    if (query.text !== undefined && query.text !== '') {
+      const pattern = param(`%${escapeLike(query.text)}%`);
+      where.push(
+        `(c.title ILIKE ${pattern} OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.content ILIKE ${pattern}))`,
+      );
+    }
+    const rows = await this.sql.query<ConversationRow>(
+      `SELECT c.id, c.title, c.source, c.created_at, c.updated_at,
+              (SELECT count(*)::int FROM messages m WHERE m.conversation_id = c.id) AS message_count
+       FROM conversations c ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
+       ORDER BY c.updated_at DESC, c.id LIMIT ${param(query.limit)} OFFSET ${param(query.offset)}`,
+      params,
+    );
+    return rows.map(toConversation);
+  }
+
+  /** One conversation's header, if it exists. */
+  async get(conversationId: string): Promise<Conversation | undefined> {
+    const [row] = await this.sql.query<ConversationRow>(
+      `SELECT c.id, c.title, c.source, c.created_at, c.updated_at,
+              (SELECT count(*)::int FROM messages m WHERE m.conversation_id = c.id) AS message_count
+       FROM conversations c WHERE c.id = $1`,
+      [conversationId],
+    );
+    return row === undefined ? undefined : toConversation(row);
+  }
+
+  /** Renames a conversation; false when it does not exist. */
+  async rename(conversationId: string, title: string): Promise<boolean> {
+    const rows = await this.sql.query('UPDATE conversations SET title = $2 WHERE id = $1 RETURNING id', [
+      conversationId,
+      title,
+    ]);
+    return rows.length > 0;
+  }
+
+  /** Writes an answer's final state into the row that stood for it while it was generated. */
+  async finishAnswer(messageId: number, answer: AnswerUpdate): Promise<void> {
+    await this.sql.transaction(async (tx) => {
+      const rows = await tx.query<{ conversation_id: string }>(
+        `UPDATE messages SET content = $2, node = $3, status = $4, metadata = $5::jsonb
+         WHERE id = $1 RETURNING conversation_id`,
+        [messageId, answer.content, answer.node, answer.status, JSON.stringify(answer.metadata)],
+      );
+      // Deleted meanwhile: nothing left to finish.
+      if (rows[0] === undefined) return;
+      await tx.query('UPDATE conversations SET updated_at = now() WHERE id = $1', [rows[0].conversation_id]);
+    });
   }
 
   /** The messages of one conversation, oldest first. */
@@ -126,12 +209,14 @@ export class ConversationRepository {
     return (await this.sql.query('SELECT 1 FROM conversations WHERE id = $1', [conversationId])).length > 0;
   }
 
-  /** Deletes a conversation and its messages; false when it did not exist. */
+  /** Deletes a conversation, its messages and its owner; false when it did not exist. */
   async delete(conversationId: string): Promise<boolean> {
-    const rows = await this.sql.query('DELETE FROM conversations WHERE id = $1 RETURNING id', [
-      conversationId,
-    ]);
-    return rows.length > 0;
+    return this.sql.transaction(async (tx) => {
+      const rows = await tx.query('DELETE FROM conversations WHERE id = $1 RETURNING id', [conversationId]);
+      // The owner row is claimed before the conversation exists, so no foreign key removes it.
+      await tx.query('DELETE FROM conversation_owners WHERE conversation_id = $1', [conversationId]);
+      return rows.length > 0;
+    });
   }
 
   /** Counts for the dashboard. */
@@ -141,6 +226,22 @@ export class ConversationRepository {
     );
     return row ?? { conversations: 0, messages: 0 };
   }
+}
+
+function toConversation(row: ConversationRow): Conversation {
+  return {
+    id: row.id,
+    title: row.title,
+    source: row.source,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+    messageCount: row.message_count,
+  };
+}
+
+/** LIKE's wildcards taken literally, so a search for `50%` finds "50%" only. */
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 async function insertMessage(

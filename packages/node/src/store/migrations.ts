@@ -187,4 +187,15 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE api_tokens ADD COLUMN IF NOT EXISTS device boolean NOT NULL DEFAULT false;
     `,
   },
+  {
+    version: 9,
+    name: 'conversation-sources',
+    sql: `
+      -- Chats from the web UI were recorded under the API they used; the UI's own list keeps them
+      -- apart from other clients' by source, and the UI's are exactly those claimed by a user.
+      UPDATE conversations SET source = 'ui'
+        WHERE id IN (SELECT conversation_id FROM conversation_owners);
+      CREATE INDEX IF NOT EXISTS conversations_source_idx ON conversations (source, updated_at DESC);
+    `,
+  },
 ];

@@ -14,7 +14,7 @@ import type { SettingsRepository } from './settings-repository.js';
 
 /** Each setting's key and the schema of its value. */
 export const SETTING_SCHEMAS = {
-  /** The agent's name chosen in the setup wizard; `--name` overrides it. */
+  /** The agent's name chosen in the setup wizard or Settings; `--name` overrides it at start. */
   'agent.name': Type.String(),
   /** What this agent is for; `--specializations` applies until the wizard sets it. */
   'agent.specializations': Type.Array(Specialization),
@@ -24,6 +24,10 @@ export const SETTING_SCHEMAS = {
   'ui.chatModel': Type.String(),
   /** When the setup wizard was finished (ISO time); set once. */
   'setup.completedAt': Type.String(),
+  /** The Ollama URL chosen in Settings; `--ollama-url` (or its environment twins) overrides it at start. */
+  'backend.ollamaUrl': Type.String(),
+  /** Serve the home network (0.0.0.0) rather than this machine only, from the next start; `--http-host` overrides it. */
+  'http.serveLan': Type.Boolean(),
   /** The embedding model the user chose; changing it re-embeds in the background. */
   'memory.embeddingModel': Type.String(),
   /** The model the live index vectors come from (internal). */
@@ -34,6 +38,8 @@ export const SETTING_SCHEMAS = {
   'memory.chat.k': Type.Integer({ minimum: 1, maximum: 20 }),
   /** Lowest score a memory needs to be added to a chat. */
   'memory.chat.threshold': Type.Number({ minimum: -1, maximum: 2 }),
+  /** Space invitations declined: space name → the peers whose offer was declined. */
+  'memory.declinedInvitations': Type.Record(Type.String(), Type.Array(Type.String())),
   /** Whether the node may look for updates (opt-in: nothing leaves the home otherwise). */
   'update.enabled': Type.Boolean(),
   /** Where updates come from. */

@@ -13,6 +13,7 @@ import {
   type Me,
   MePatchBody,
   PasswordChangeBody,
+  PasswordResetBody,
   type TokenList,
   type UserCreated,
   type UserList,
@@ -113,6 +114,20 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AccountRoutesD
       const user = await deps.accounts.createUser(username, password, role ?? 'member', language ?? 'en');
       const created: UserCreated = { user: userView(user) };
       return reply.status(201).send(created);
+    },
+  );
+
+  // For a forgotten password: `allerac admin reset-password` on the machine, or another admin.
+  app.post<{ Params: { id: string }; Body: PasswordResetBody }>(
+    '/allerac/v1/users/:id/password',
+    { config: { access: 'admin' }, ...validatedBy({ params: IdParams, body: PasswordResetBody }) },
+    async (request, reply) => {
+      // One's own password is changed with the current one: a stolen session must not take the account.
+      if (request.principal?.kind === 'session' && request.principal.id === request.params.id)
+        throw new BadRequestError('change your own password in Settings, with the current one');
+      if ((await deps.accounts.resetPassword(request.params.id, request.body.password)) === undefined)
+        throw new HttpError(404, 'no such user');
+      return reply.status(204).send();
     },
   );
 

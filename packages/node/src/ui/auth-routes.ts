@@ -20,7 +20,8 @@ import { checkCsrf, clearSessionCookies, sessionTokenOf, setSessionCookies } fro
 export interface AuthRoutesDeps {
   accounts: AccountService;
   settings: SettingsRepository;
-  nodeName: string;
+  /** The agent's current name (it changes on a rename). */
+  nodeName: () => string;
   version: string;
   /** The one-time code that claims this node from another machine. */
   setupCode: SetupCode;
@@ -72,7 +73,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): 
               role: session.role,
               language: session.language,
             }),
-      node: { name: deps.nodeName, version: deps.version },
+      node: { name: deps.nodeName(), version: deps.version },
       language: (await readSetting(deps.settings, 'ui.language')) ?? null,
     };
   });

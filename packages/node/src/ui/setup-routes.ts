@@ -1,6 +1,7 @@
 import { totalmem } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { AccountService } from '../accounts/account-service.js';
+import { normalizeAgentName } from '../agent-name.js';
 import type { Backend } from '../backend/backend.js';
 import { isEmbeddingModel } from '../backend/model-capabilities.js';
 import { JoinBody } from '../contract/management.js';
@@ -11,8 +12,9 @@ import {
   SetupCompleteBody,
   type SetupJoined,
 } from '../contract/setup.js';
-import { BadRequestError, HttpError } from '../http/errors.js';
+import { HttpError } from '../http/errors.js';
 import { validatedBy } from '../http/validate.js';
+import type { Identity } from '../node-identity.js';
 import { storedSettings, writeSetting } from '../store/settings-keys.js';
 import type { SettingsRepository } from '../store/settings-repository.js';
 import { fitsTier, recommendModels } from './recommendation.js';
@@ -24,8 +26,10 @@ export interface SetupRoutesDeps {
   backend: Backend;
   /** The memory service, which embeds with the model the wizard chooses (and re-embeds for it). */
   memory: { setEmbeddingModel(model: string): Promise<unknown> };
-  /** Joins a home mesh with a join code when the mesh supports it at runtime. */
-  joinMesh?: ((code: string) => Promise<void>) | undefined;
+  /** Joins a home mesh through an invitation code when the mesh supports it at runtime. */
+  joinMesh?: ((code: string) => Promise<unknown>) | undefined;
+  /** The node's live name and specialisations: the wizard's choice applies at once. */
+  identity: { update(next: Partial<Identity>): void };
 }
 
 /** /allerac/v1/setup/*: steps 2-5 of the wizard, run by the admin the first step created. */
@@ -55,11 +59,12 @@ export function registerSetupRoutes(app: FastifyInstance, deps: SetupRoutesDeps)
     { config: { access: 'admin' }, ...validatedBy({ body: SetupCompleteBody }) },
     async (request): Promise<Ok> => {
       const { body } = request;
-      const agentName = body.agentName.trim();
-      if (agentName === '') throw new BadRequestError('agentName must be a name, not only spaces');
+      const agentName = normalizeAgentName(body.agentName);
       if ((await deps.accounts.setupState()).complete) await deps.accounts.completeSetup(); // throws 409
+      const specializations = [...new Set(body.specializations ?? [])];
       await writeSetting(deps.settings, 'agent.name', agentName);
-      await writeSetting(deps.settings, 'agent.specializations', [...new Set(body.specializations ?? [])]);
+      await writeSetting(deps.settings, 'agent.specializations', specializations);
+      deps.identity.update({ name: agentName, specializations });
       if (body.chatModel != null) await writeSetting(deps.settings, 'ui.chatModel', body.chatModel);
       if (body.embeddingModel != null) await deps.memory.setEmbeddingModel(body.embeddingModel);
       if (body.language != null) await writeSetting(deps.settings, 'ui.language', body.language);
@@ -75,22 +80,15 @@ export function registerSetupRoutes(app: FastifyInstance, deps: SetupRoutesDeps)
     async (): Promise<NodeSettings> => storedSettings(deps.settings),
   );
 
-  // The code is the mesh key itself: it goes to the mesh (and its key file), never to settings,
-  // which cleartext backups carry.
+  // The code goes to the mesh, which redeems it with the inviter; neither it nor the key it brings
+  // is written to settings, which cleartext backups carry. Its errors are domain errors (400, 502).
   app.post<{ Body: JoinBody }>(
     '/allerac/v1/setup/join',
     { config: { access: 'admin' }, ...validatedBy({ body: JoinBody }) },
     async (request): Promise<SetupJoined> => {
-      const code = request.body.code.trim();
       if (deps.joinMesh === undefined)
         throw new HttpError(409, 'this node cannot join a home while it runs; start it with --join CODE');
-      try {
-        await deps.joinMesh(code);
-      } catch (error) {
-        // A mistyped code is the caller's error, not the node's.
-        if ((error as Error).name === 'JoinCodeError') throw new BadRequestError((error as Error).message);
-        throw error;
-      }
+      await deps.joinMesh(request.body.code);
       return { joined: true, restartRequired: false };
     },
   );

@@ -24,7 +24,8 @@ export interface SystemRoutesDeps {
   /** This node as GET /allerac/v1/node describes it. */
   nodeInfo: () => Promise<unknown>;
   logger: Logger;
-  nodeName: string;
+  /** The agent's current name (it changes on a rename). */
+  nodeName: () => string;
   version: string;
   startedAt: number;
 }
@@ -62,7 +63,7 @@ export function registerSystemRoutes(app: FastifyInstance, deps: SystemRoutesDep
     const loadedNames = new Set(loaded.map((model) => model.name));
     return {
       node: {
-        name: deps.nodeName,
+        name: deps.nodeName(),
         version: deps.version,
         uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
       },

@@ -7,6 +7,8 @@ import { TokenRegistry } from '../auth/token-registry.js';
 import type { Backend } from '../backend/backend.js';
 import type { NodeConfig } from '../config.js';
 import type { Authenticator } from '../http/route-access.js';
+import type { LiveAnswers } from '../inference/live-answers.js';
+import type { NodeIdentity } from '../node-identity.js';
 import type { Store } from '../store/store.js';
 import type { HardwareProbe } from '../system/hardware.js';
 import type { SystemSampler } from '../system/system-sampler.js';
@@ -16,6 +18,7 @@ import { registerAuthRoutes } from './auth-routes.js';
 import { registerConversationRoutes } from './conversation-routes.js';
 import type { LiveMesh } from './live-events.js';
 import { createSessionAuthenticator } from './session-auth.js';
+import { registerSettingsRoutes } from './settings-routes.js';
 import { registerSetupRoutes } from './setup-routes.js';
 import { registerSystemRoutes } from './system-routes.js';
 import { registerWebAssets, resolveWebDist } from './web-assets.js';
@@ -31,7 +34,7 @@ export interface UiComponents {
   /** The built SPA; defaults to the installed @allerac/web package's dist. */
   webDist?: string | undefined;
   /** Joins a home mesh with a join code at runtime, once the mesh offers it. */
-  joinMesh?: ((code: string) => Promise<void>) | undefined;
+  joinMesh?: ((code: string) => Promise<unknown>) | undefined;
   /** The memory service, which takes the embedding model the setup wizard chooses. */
   memory: { setEmbeddingModel(model: string): Promise<unknown> };
   /** This machine's live samples for the dashboard (system/system-sampler.ts). */
@@ -42,6 +45,10 @@ export interface UiComponents {
   mesh: LiveMesh;
   /** This node as GET /allerac/v1/node describes it, for the live event stream. */
   nodeInfo: () => Promise<unknown>;
+  /** Answers being generated for the UI (the recorder's), for /conversations/:id/live and /stop. */
+  liveAnswers: LiveAnswers;
+  /** The agent's live name and specialisations, which the wizard and Settings change. */
+  identity: NodeIdentity;
 }
 
 /** The UI's parts, wired into the HTTP server by the daemon. */
@@ -72,7 +79,7 @@ export function createWebUi(components: UiComponents): WebUi {
       registerAuthRoutes(app, {
         accounts,
         settings: store.settings,
-        nodeName: config.name,
+        nodeName: () => components.identity.name,
         version: SOFTWARE_VERSION,
         setupCode,
       });
@@ -87,8 +94,16 @@ export function createWebUi(components: UiComponents): WebUi {
         backend,
         joinMesh: components.joinMesh,
         memory: components.memory,
+        identity: components.identity,
       });
-      registerConversationRoutes(app, { store, logger });
+      registerSettingsRoutes(app, {
+        settings: store.settings,
+        identity: components.identity,
+        memory: components.memory,
+        backend,
+        http: { host: config.httpHost, hostExplicit: config.httpHostExplicit },
+      });
+      registerConversationRoutes(app, { store, logger, live: components.liveAnswers });
       registerSystemRoutes(app, {
         store,
         backend,
@@ -97,7 +112,7 @@ export function createWebUi(components: UiComponents): WebUi {
         mesh: components.mesh,
         nodeInfo: components.nodeInfo,
         logger,
-        nodeName: config.name,
+        nodeName: () => components.identity.name,
         version: SOFTWARE_VERSION,
         startedAt: components.startedAt ?? Date.now(),
       });

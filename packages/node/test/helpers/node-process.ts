@@ -35,8 +35,11 @@ export function freePort(): Promise<number> {
 export async function startNodeProcess(options: {
   name: string;
   ollamaUrl: string;
-  meshKeyFile: string;
+  /** Another node's mesh key file, to share its home; absent, the node makes its own key. */
+  meshKeyFile?: string;
   bootstrap: string[];
+  /** An invitation code, for `--join`. */
+  join?: string;
 }): Promise<NodeProcess> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), `allerac-${options.name}-`));
@@ -57,8 +60,8 @@ export async function startNodeProcess(options: {
       dataDir,
       '--ollama-url',
       options.ollamaUrl,
-      '--mesh-key-file',
-      options.meshKeyFile,
+      ...(options.meshKeyFile !== undefined ? ['--mesh-key-file', options.meshKeyFile] : []),
+      ...(options.join !== undefined ? ['--join', options.join] : []),
       '--log-level',
       process.env.TEST_LOG_LEVEL ?? 'warn',
     ],

@@ -1,4 +1,4 @@
-import { LANGUAGE_NAMES, type Language, language, setLanguage, t } from '../i18n.js';
+import { LANGUAGE_CODES, LANGUAGE_NAMES, type Language, language, setLanguage, t } from '../i18n.js';
 import { useSignal } from '../signal.js';
 
 /** A compact language switch. */
@@ -14,8 +14,8 @@ export function LanguagePicker(props: { onChange?: (language: Language) => void 
           props.onChange?.(event.currentTarget.value as Language);
         }}
       >
-        {(Object.keys(LANGUAGE_NAMES) as Language[]).map((code) => (
-          <option key={code} value={code}>
+        {LANGUAGE_CODES.map((code) => (
+          <option key={code} value={code} lang={code}>
             {LANGUAGE_NAMES[code]}
           </option>
         ))}

@@ -1,18 +1,11 @@
-import type {
-  Hardware,
-  Health,
-  MeshKeyState,
-  NodeInfo,
-  PairingCode,
-  PeerList,
-  PeerSummary,
-} from '@allerac/node';
+import type { Hardware, Health, MeshKeyState, NodeInfo, PeerList, PeerSummary } from '@allerac/node';
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, api, formatBytes, optionalApi } from '../api.js';
+import { ApiError, api, formatBytes } from '../api.js';
 import { ConfirmDialog } from '../components/confirm.js';
 import { toast } from '../components/toast.js';
 import { type MessageKey, t } from '../i18n.js';
 import { useLiveEvents } from '../live.js';
+import { InviteMachine, JoinHome } from './agents-pairing.js';
 
 /** One card: a peer as GET /allerac/v1/peers lists it, or this node as GET /allerac/v1/node describes it. */
 type AgentView = Pick<
@@ -55,7 +48,6 @@ function hardwareLine(hw: Hardware | null): string {
 export function AgentsPage() {
   const [self, setSelf] = useState<NodeInfo | undefined>();
   const [peers, setPeers] = useState<PeerList | undefined>();
-  const [code, setCode] = useState<string | null | undefined>();
   const [removing, setRemoving] = useState<PeerSummary | undefined>();
   const [meshKey, setMeshKey] = useState<MeshKeyState | undefined>();
 
@@ -71,11 +63,6 @@ export function AgentsPage() {
       .catch(() => {});
   }, []);
   useLiveEvents({ peers: setPeers, node: setSelf });
-
-  const showCode = async () => {
-    const result = await optionalApi<PairingCode>('/allerac/v1/pairing/code').catch(() => undefined);
-    setCode(result?.code ?? null);
-  };
 
   const remove = async (peer: PeerSummary) => {
     setRemoving(undefined);
@@ -108,20 +95,10 @@ export function AgentsPage() {
         ))}
       </div>
       {peers !== undefined && peers.length === 0 && <p class="muted empty">{t('agents.noPeers')}</p>}
-      <section class="card">
-        <h2>{t('agents.pairing')}</h2>
-        {code === undefined && (
-          <button type="button" class="btn" onClick={() => void showCode()}>
-            {t('agents.showCode')}
-          </button>
-        )}
-        {code === null && <p class="alert">{t('agents.pairingUnavailable')}</p>}
-        {typeof code === 'string' && (
-          <pre class="join-code" title={t('setup.join.code')}>
-            {code}
-          </pre>
-        )}
-      </section>
+      <div class="pairing-grid">
+        <InviteMachine />
+        <JoinHome />
+      </div>
       {removing !== undefined && (
         <ConfirmDialog
           message={t('agents.removeConfirm', { name: removing.name })}

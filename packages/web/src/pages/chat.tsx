@@ -1,47 +1,174 @@
-import type {
-  ChatMemoryUse,
-  ConversationHeader,
-  ConversationList,
-  ConversationMessages,
-  Me,
-  ModelTags,
-  UsedMemory,
-} from '@allerac/node';
+import type { ConversationHeader, ConversationMessages, Me, ModelTags } from '@allerac/node';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, api, streamChat } from '../api.js';
+import { applyChunk, applyLiveEvent, type ChatMessage, forModel, fromStored } from '../chat-answer.js';
+import { ChatBubble } from '../components/chat-message.js';
+import { ConversationList } from '../components/conversation-list.js';
 import { toast } from '../components/toast.js';
+import {
+  deleteConversation,
+  followLive,
+  listConversations,
+  renameConversation,
+  stopConversation,
+} from '../conversations.js';
 import { t } from '../i18n.js';
-
-interface ChatMessage {
-  role: 'user' | 'assistant';
-  content: string;
-  node?: string | undefined;
-  failovers?: number | undefined;
-  memories?: UsedMemory[] | undefined;
-  /** Which memories the serving node could be given (absent when memories were off). */
-  memory?: ChatMemoryUse | undefined;
-  status?: string;
-}
+import { queryParam, replaceQueryParam } from '../router.js';
 
 /** Embedding models cannot chat; Ollama's tags do not say which they are, their names do. */
 const EMBEDDING_NAME = /embed|minilm/i;
+/** The query parameter holding the open conversation, so a reload or a link reopens it. */
+const CONVERSATION_PARAM = 'c';
+/** How long typing in the search box pauses before the list is asked for again. */
+const SEARCH_DEBOUNCE_MS = 250;
 
-/** Chat: streamed answers, who answered, history, model picker and "remember this". */
+const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
+const isAbort = (error: unknown) => error instanceof Error && error.name === 'AbortError';
+
+/**
+ * Chat: streamed answers rendered as markdown, who answered, inline errors with Retry, answers
+ * that survive a reload, and the conversation history (search, rename, delete, other apps').
+ */
 export function ChatPage() {
   const [models, setModels] = useState<string[]>([]);
   const [model, setModel] = useState(localStorage.getItem('allerac.model') ?? '');
   const [conversations, setConversations] = useState<ConversationHeader[]>([]);
+  const [query, setQuery] = useState('');
+  const [fromOtherApps, setFromOtherApps] = useState(false);
   const [conversationId, setConversationId] = useState<string | undefined>();
   const [messages, setMessages] = useState<ChatMessage[]>([]);
   const [draft, setDraft] = useState('');
-  const [streaming, setStreaming] = useState<AbortController | undefined>();
+  const [running, setRunning] = useState<AbortController | undefined>();
   const logRef = useRef<HTMLDivElement>(null);
+  // Async work reads these, not the state of the render that started it.
+  const idRef = useRef<string | undefined>(undefined);
+  const runningRef = useRef<AbortController | undefined>(undefined);
+  const stopRequested = useRef(false);
+  const listRef = useRef({ query, fromOtherApps });
+  listRef.current = { query, fromOtherApps };
 
   const loadConversations = async () => {
-    const list = await api<ConversationList>('/allerac/v1/conversations?limit=50').catch(
-      (): ConversationList => ({ conversations: [] }),
-    );
+    const { query: q, fromOtherApps: other } = listRef.current;
+    const list = await listConversations(q, other ? 'api' : 'ui').catch(() => ({ conversations: [] }));
     setConversations(list.conversations);
+  };
+
+  const select = (id: string | undefined) => {
+    idRef.current = id;
+    setConversationId(id);
+    replaceQueryParam(CONVERSATION_PARAM, id);
+  };
+
+  const begin = () => {
+    runningRef.current?.abort();
+    const controller = new AbortController();
+    runningRef.current = controller;
+    stopRequested.current = false;
+    setRunning(controller);
+    return controller;
+  };
+  const end = (controller: AbortController) => {
+    if (runningRef.current !== controller) return;
+    runningRef.current = undefined;
+    setRunning(undefined);
+  };
+
+  const fetchMessages = async (id: string) =>
+    (await api<ConversationMessages>(`/allerac/v1/conversations/${encodeURIComponent(id)}/messages`)).messages
+      .filter((m) => m.role === 'user' || m.role === 'assistant')
+      .map(fromStored);
+
+  /** Follows an answer the node is still generating (after a reload, say) until it ends. */
+  const follow = async (id: string, history: ChatMessage[], answer: ChatMessage) => {
+    const controller = begin();
+    const shown: ChatMessage = { ...answer, status: 'generating' };
+    const update = () => {
+      if (idRef.current === id) setMessages([...history, { ...shown }]);
+    };
+    try {
+      const followed = await followLive(
+        id,
+        (event) => {
+          applyLiveEvent(shown, event);
+          update();
+        },
+        controller.signal,
+      );
+      // The store has the answer's full record (who served it, memories, failovers).
+      const stored = await fetchMessages(id);
+      const last = stored.at(-1);
+      if (last?.role === 'assistant' && last.status !== 'generating') {
+        if (idRef.current === id) setMessages(stored);
+      } else {
+        if (!followed || shown.status === 'generating') shown.status = 'partial';
+        update();
+      }
+    } catch (error) {
+      if (isAbort(error) && !stopRequested.current) return;
+      shown.status = stopRequested.current ? 'stopped' : 'failed';
+      shown.error = errorText(error);
+      update();
+    } finally {
+      end(controller);
+    }
+  };
+
+  const open = async (id: string) => {
+    try {
+      const loaded = await fetchMessages(id);
+      runningRef.current?.abort();
+      select(id);
+      setMessages(loaded);
+      const last = loaded.at(-1);
+      if (last?.role === 'assistant' && last.status === 'generating')
+        await follow(id, loaded.slice(0, -1), last);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) select(undefined);
+      toast(t('common.error', { message: errorText(error) }), 'error');
+    }
+  };
+
+  /** Asks for an answer to `history` (which ends with the user's message) and streams it in. */
+  const generate = async (history: ChatMessage[]) => {
+    const controller = begin();
+    const answer: ChatMessage = { role: 'assistant', content: '', status: 'generating' };
+    const startedIn = idRef.current;
+    const update = () => {
+      if (idRef.current === startedIn || startedIn === undefined) setMessages([...history, { ...answer }]);
+    };
+    update();
+    try {
+      const result = await streamChat(
+        { model, messages: forModel(history) },
+        startedIn,
+        (chunk) => {
+          applyChunk(answer, chunk);
+          update();
+        },
+        controller.signal,
+        (start) => {
+          answer.node = start.node ?? undefined;
+          answer.modelState = start.modelState ?? undefined;
+          if (start.conversationId !== null && idRef.current === undefined) select(start.conversationId);
+          update();
+          void loadConversations();
+        },
+      );
+      answer.node ??= result.node ?? undefined;
+      answer.status = stopRequested.current ? 'stopped' : 'complete';
+      localStorage.setItem('allerac.model', model);
+    } catch (error) {
+      if (isAbort(error) && !stopRequested.current) return;
+      if (stopRequested.current) answer.status = 'stopped';
+      else {
+        answer.status = 'failed';
+        answer.error = errorText(error);
+      }
+    } finally {
+      end(controller);
+    }
+    update();
+    void loadConversations();
   };
 
   useEffect(() => {
@@ -56,78 +183,35 @@ export function ChatPage() {
         if (chosen !== undefined) setModel(chosen);
       },
     );
-    void loadConversations();
+    const id = queryParam(CONVERSATION_PARAM);
+    if (id !== undefined) void open(id);
+    return () => runningRef.current?.abort();
   }, []);
+
+  useEffect(() => {
+    const timer = setTimeout(() => void loadConversations(), query === '' ? 0 : SEARCH_DEBOUNCE_MS);
+    return () => clearTimeout(timer);
+  }, [query, fromOtherApps]);
 
   useEffect(() => {
     logRef.current?.scrollTo({ top: logRef.current.scrollHeight });
   }, [messages]);
 
-  const open = async (id: string) => {
-    const result = await api<ConversationMessages>(
-      `/allerac/v1/conversations/${encodeURIComponent(id)}/messages`,
-    );
-    setConversationId(id);
-    setMessages(
-      result.messages
-        .filter((m) => m.role === 'user' || m.role === 'assistant')
-        .map((m) => ({
-          role: m.role as 'user' | 'assistant',
-          content: m.content,
-          node: m.node ?? undefined,
-          failovers: m.metadata.failovers,
-          memories: m.metadata.memories,
-          memory: m.metadata.memory,
-          status: m.status,
-        })),
-    );
-  };
-
-  const send = async (event: Event) => {
+  const send = (event: Event) => {
     event.preventDefault();
     const text = draft.trim();
-    if (text === '' || streaming !== undefined || model === '') return;
-    const history: ChatMessage[] = [...messages, { role: 'user', content: text }];
-    setMessages([...history, { role: 'assistant', content: '' }]);
+    if (text === '' || running !== undefined || model === '') return;
     setDraft('');
-    const controller = new AbortController();
-    setStreaming(controller);
-    let answer = '';
-    let node: string | undefined;
-    let failovers: number | undefined;
-    let memories: UsedMemory[] | undefined;
-    let memory: ChatMemoryUse | undefined;
-    const update = () =>
-      setMessages([...history, { role: 'assistant', content: answer, node, failovers, memories, memory }]);
-    try {
-      const result = await streamChat(
-        { model, messages: history.map((m) => ({ role: m.role, content: m.content })) },
-        conversationId,
-        (chunk) => {
-          answer += chunk.message?.content ?? '';
-          if (chunk.allerac !== undefined) {
-            node = chunk.allerac.node ?? node;
-            failovers = chunk.allerac.failovers;
-            memories = chunk.allerac.memories;
-            memory = chunk.allerac.memory;
-          }
-          update();
-        },
-        controller.signal,
-      );
-      node ??= result.node ?? undefined;
-      update();
-      if (result.conversationId !== null && conversationId === undefined)
-        setConversationId(result.conversationId);
-      localStorage.setItem('allerac.model', model);
-      setTimeout(() => void loadConversations(), 300);
-    } catch (error) {
-      if ((error as Error).name !== 'AbortError')
-        toast(t('common.error', { message: (error as Error).message }), 'error');
-      update();
-    } finally {
-      setStreaming(undefined);
-    }
+    void generate([...messages, { role: 'user', content: text }]);
+  };
+
+  const stop = async () => {
+    const controller = runningRef.current;
+    if (controller === undefined) return;
+    stopRequested.current = true;
+    // The node keeps a UI chat's answer going when the page goes away, so stopping is explicit.
+    if (idRef.current !== undefined) await stopConversation(idRef.current).catch(() => {});
+    controller.abort();
   };
 
   const remember = async (text: string) => {
@@ -136,7 +220,31 @@ export function ChatPage() {
       toast(t('chat.remembered'));
     } catch (error) {
       if (error instanceof ApiError && error.status === 404) toast(t('chat.memoryUnavailable'), 'error');
-      else toast(t('common.error', { message: (error as Error).message }), 'error');
+      else toast(t('common.error', { message: errorText(error) }), 'error');
+    }
+  };
+
+  const rename = async (id: string, title: string) => {
+    try {
+      await renameConversation(id, title);
+      await loadConversations();
+    } catch (error) {
+      toast(t('common.error', { message: errorText(error) }), 'error');
+      throw error;
+    }
+  };
+
+  const remove = async (id: string) => {
+    try {
+      await deleteConversation(id);
+      if (idRef.current === id) {
+        runningRef.current?.abort();
+        select(undefined);
+        setMessages([]);
+      }
+      await loadConversations();
+    } catch (error) {
+      toast(t('common.error', { message: errorText(error) }), 'error');
     }
   };
 
@@ -147,28 +255,25 @@ export function ChatPage() {
           type="button"
           class="btn btn-primary btn-block"
           onClick={() => {
-            setConversationId(undefined);
+            runningRef.current?.abort();
+            select(undefined);
             setMessages([]);
           }}
         >
           + {t('chat.new')}
         </button>
         <h2 class="small-title">{t('chat.history')}</h2>
-        {conversations.length === 0 && <p class="muted small">{t('chat.noHistory')}</p>}
-        <ul class="conversation-list">
-          {conversations.map((c) => (
-            <li key={c.id}>
-              <button
-                type="button"
-                class={c.id === conversationId ? 'conversation active' : 'conversation'}
-                onClick={() => void open(c.id)}
-              >
-                <span class="ellipsis">{c.title || '…'}</span>
-                <span class="muted small">{new Date(c.updatedAt).toLocaleString()}</span>
-              </button>
-            </li>
-          ))}
-        </ul>
+        <ConversationList
+          conversations={conversations}
+          activeId={conversationId}
+          query={query}
+          onQuery={setQuery}
+          fromOtherApps={fromOtherApps}
+          onFromOtherApps={setFromOtherApps}
+          onOpen={(id) => void open(id)}
+          onRename={rename}
+          onDelete={remove}
+        />
       </aside>
       <section class="chat-main card">
         <div class="chat-toolbar">
@@ -188,55 +293,19 @@ export function ChatPage() {
         <div class="chat-log" ref={logRef} aria-live="polite">
           {messages.length === 0 && <p class="chat-empty muted">{t('chat.empty')}</p>}
           {messages.map((message, index) => (
-            <article key={index} class={`bubble bubble-${message.role}`} data-role={message.role}>
-              <header class="bubble-head">
-                <strong>{message.role === 'user' ? t('chat.you') : t('chat.agent')}</strong>
-                {message.node !== undefined && (
-                  <span class="badge" data-testid="answered-by">
-                    {t('chat.answeredBy', { node: message.node })}
-                  </span>
-                )}
-                {message.failovers !== undefined && message.failovers > 0 && (
-                  <span class="badge badge-warn">{t('chat.failovers', { n: message.failovers })}</span>
-                )}
-              </header>
-              <div class="bubble-text">{message.content}</div>
-              {message.memory !== undefined &&
-                (message.memory.scope !== 'private+shared' || message.memory.used > 0) && (
-                  <p
-                    class="memory-note muted small"
-                    data-testid="memory-note"
-                    data-scope={message.memory.scope}
-                  >
-                    {t(`chat.memoryScope.${message.memory.scope}`, {
-                      n: message.memory.used,
-                      node: message.node ?? '',
-                    })}
-                  </p>
-                )}
-              {message.memories !== undefined && message.memories.length > 0 && (
-                <details class="memories-used">
-                  <summary>{t('chat.memoriesUsed', { n: message.memories.length })}</summary>
-                  <ul>
-                    {message.memories.map((memory, i) => (
-                      <li key={memory.id ?? i}>{memory.text}</li>
-                    ))}
-                  </ul>
-                </details>
-              )}
-              {message.content !== '' && (
-                <button
-                  type="button"
-                  class="btn btn-ghost btn-small"
-                  onClick={() => void remember(message.content)}
-                >
-                  ☆ {t('chat.remember')}
-                </button>
-              )}
-            </article>
+            <ChatBubble
+              key={index}
+              message={message}
+              onRemember={(text) => void remember(text)}
+              onRetry={
+                message.status === 'failed' && running === undefined && index === messages.length - 1
+                  ? () => void generate(messages.slice(0, index))
+                  : undefined
+              }
+            />
           ))}
         </div>
-        <form class="composer" onSubmit={(event) => void send(event)}>
+        <form class="composer" onSubmit={send}>
           <label class="sr-only" for="message">
             {t('chat.message')}
           </label>
@@ -254,12 +323,12 @@ export function ChatPage() {
               }
             }}
           />
-          {streaming === undefined ? (
+          {running === undefined ? (
             <button type="submit" class="btn btn-primary" disabled={draft.trim() === '' || model === ''}>
               {t('chat.send')}
             </button>
           ) : (
-            <button type="button" class="btn" onClick={() => streaming.abort()}>
+            <button type="button" class="btn" onClick={() => void stop()}>
               {t('chat.stop')}
             </button>
           )}

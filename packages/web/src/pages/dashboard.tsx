@@ -1,9 +1,12 @@
 import type { BackupStatus, Dashboard, SystemSample, UpdateStatus } from '@allerac/node';
 import { useEffect, useState } from 'preact/hooks';
 import { api, formatBytes, optionalApi } from '../api.js';
+import { BackupSummary } from '../components/backup-panel.js';
 import { LineChart } from '../components/chart.js';
 import { ConfirmDialog } from '../components/confirm.js';
 import { toast } from '../components/toast.js';
+import { UpdateSummary } from '../components/update-panel.js';
+import { formatDuration, formatNumber, formatPercent } from '../format.js';
 import { t } from '../i18n.js';
 import { useLiveEvents } from '../live.js';
 import { PullModel } from './setup.js';
@@ -14,13 +17,6 @@ const RAM_WARNING_PERCENT = 90;
 const MAX_SAMPLES = 300;
 
 const percent = (used: number, total: number) => (total > 0 ? Math.round((used / total) * 1000) / 10 : 0);
-
-function duration(seconds: number): string {
-  const d = Math.floor(seconds / 86400);
-  const h = Math.floor((seconds % 86400) / 3600);
-  const m = Math.floor((seconds % 3600) / 60);
-  return d > 0 ? `${d}d ${h}h` : h > 0 ? `${h}h ${m}m` : `${m}m`;
-}
 
 /** Dashboard: live system health, Ollama, database, backups and updates. */
 export function DashboardPage() {
@@ -90,13 +86,13 @@ export function DashboardPage() {
           <p class="muted">
             {t('dash.subtitle')}
             {data !== undefined &&
-              ` · ${data.node.name} ${data.node.version} · ${t('dash.uptime', { time: duration(data.node.uptimeSeconds) })}`}
+              ` · ${data.node.name} ${data.node.version} · ${t('dash.uptime', { time: formatDuration(data.node.uptimeSeconds) })}`}
           </p>
         </div>
       </header>
       {ramPercent >= RAM_WARNING_PERCENT && (
         <p class="alert alert-warn" role="alert">
-          ⚠ {t('dash.ramWarning', { percent: ramPercent })}
+          ⚠ {t('dash.ramWarning', { percent: formatNumber(ramPercent) })}
         </p>
       )}
       <div class="metrics-grid">
@@ -104,28 +100,28 @@ export function DashboardPage() {
           'cpu',
           t('dash.cpu'),
           samples.map((s) => s.cpu),
-          last === undefined ? '—' : `${last.cpu}%`,
+          last === undefined ? '—' : formatPercent(last.cpu),
           data?.hardware?.cpuModel ?? '',
         )}
         {metric(
           'ram',
           t('dash.ram'),
           samples.map((s) => percent(s.ramUsed, s.ramTotal)),
-          last === undefined ? '—' : `${ramPercent}%`,
+          last === undefined ? '—' : formatPercent(ramPercent),
           last === undefined ? '' : `${formatBytes(last.ramUsed)} / ${formatBytes(last.ramTotal)}`,
         )}
         {metric(
           'swap',
           t('dash.swap'),
           samples.map((s) => percent(s.swapUsed, s.swapTotal)),
-          last === undefined ? '—' : `${percent(last.swapUsed, last.swapTotal)}%`,
+          last === undefined ? '—' : formatPercent(percent(last.swapUsed, last.swapTotal)),
           last === undefined ? '' : `${formatBytes(last.swapUsed)} / ${formatBytes(last.swapTotal)}`,
         )}
         {metric(
           'disk',
           t('dash.disk'),
           samples.map((s) => percent(s.diskUsed, s.diskTotal)),
-          last === undefined ? '—' : `${percent(last.diskUsed, last.diskTotal)}%`,
+          last === undefined ? '—' : formatPercent(percent(last.diskUsed, last.diskTotal)),
           last === undefined ? '' : `${formatBytes(last.diskUsed)} / ${formatBytes(last.diskTotal)}`,
         )}
         <article class="card metric">
@@ -205,8 +201,8 @@ export function DashboardPage() {
             </dl>
             <p class="muted small">{data?.database.kind}</p>
           </section>
-          <StatusCard title={t('dash.backups')} value={backups} />
-          <StatusCard title={t('dash.updates')} value={updates} />
+          <BackupSummary status={backups} />
+          <UpdateSummary status={updates} />
         </div>
       </div>
       {deleting !== undefined && (
@@ -219,29 +215,5 @@ export function DashboardPage() {
         />
       )}
     </div>
-  );
-}
-
-/** A status object's plain fields (the first six), for a card that only lists them. */
-function StatusCard(props: { title: string; value: BackupStatus | UpdateStatus | null | undefined }) {
-  return (
-    <section class="card">
-      <h2>{props.title}</h2>
-      {props.value === undefined && <p class="muted">{t('common.loading')}</p>}
-      {props.value === null && <p class="muted">{t('common.notAvailable')}</p>}
-      {props.value !== null && props.value !== undefined && (
-        <dl class="facts">
-          {Object.entries(props.value)
-            .filter(([, value]) => value !== null && value !== undefined && typeof value !== 'object')
-            .slice(0, 6)
-            .map(([key, value]) => (
-              <>
-                <dt key={`${key}-k`}>{key}</dt>
-                <dd key={`${key}-v`}>{String(value)}</dd>
-              </>
-            ))}
-        </dl>
-      )}
-    </section>
   );
 }

@@ -1,4 +1,13 @@
-import type { MemoryHit, MemoryPage, MemoryView, SearchResults, SpaceList, SpaceView } from '@allerac/node';
+import type {
+  MemoryHit,
+  MemoryPage,
+  MemoryView,
+  SearchResults,
+  SpaceInvitation,
+  SpaceInvitationList,
+  SpaceList,
+  SpaceView,
+} from '@allerac/node';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api } from '../api.js';
 import { ConfirmDialog } from '../components/confirm.js';
@@ -14,6 +23,12 @@ const peersOf = (space: Space): 'all' | string[] => space.policy.peers;
 
 type Pending = { kind: 'delete'; memory: Memory } | { kind: 'leave' | 'purge'; space: Space };
 
+/** Peers offer spaces while the page is open; this often the list is asked again. */
+const INVITATIONS_REFRESH_MS = 10_000;
+/** After a join, the space is looked at this often, this many times, until its memories are in. */
+const ARRIVAL_POLL_MS = 1_000;
+const ARRIVAL_POLLS = 30;
+
 /** Memories: search, add, edit, delete, share/unshare, and spaces. */
 export function MemoriesPage() {
   const [available, setAvailable] = useState(true);
@@ -28,6 +43,7 @@ export function MemoriesPage() {
   const [editing, setEditing] = useState<{ id: string; text: string } | undefined>();
   const [pending, setPending] = useState<Pending | undefined>();
   const [newSpace, setNewSpace] = useState('');
+  const [invitations, setInvitations] = useState<SpaceInvitation[]>([]);
 
   const fail = (error: unknown) => {
     if (error instanceof ApiError && error.status === 404) setAvailable(false);
@@ -54,10 +70,48 @@ export function MemoriesPage() {
       setSpaces([]);
     }
   };
+  const loadInvitations = async () => {
+    try {
+      const result = await api<SpaceInvitationList>('/allerac/v1/spaces/invitations');
+      setInvitations(result.invitations);
+    } catch {
+      // A member may not join spaces (403), and an older node has no invitations (404).
+      setInvitations([]);
+    }
+  };
   useEffect(() => {
     void load();
     void loadSpaces();
+    void loadInvitations();
+    const timer = setInterval(() => void loadInvitations(), INVITATIONS_REFRESH_MS);
+    return () => clearInterval(timer);
   }, []);
+
+  const answerInvitation = async (invitation: SpaceInvitation, answer: 'accept' | 'decline') => {
+    try {
+      await api(`/allerac/v1/spaces/invitations/${encodeURIComponent(invitation.name)}/${answer}`, {
+        method: 'POST',
+        body: {},
+      });
+      if (answer === 'accept') toast(t('memories.joined', { name: invitation.name }));
+      await Promise.all([loadInvitations(), loadSpaces(), load()]);
+      if (answer === 'accept' && invitation.memories !== null && invitation.memories > 0)
+        void showArrivals(invitation.name, invitation.memories);
+    } catch (error) {
+      fail(error);
+    }
+  };
+
+  /** The memories of a joined space arrive over the mesh: the list is reloaded once they are in. */
+  const showArrivals = async (name: string, expected: number) => {
+    for (let i = 0; i < ARRIVAL_POLLS; i++) {
+      await new Promise((resolve) => setTimeout(resolve, ARRIVAL_POLL_MS));
+      const params = new URLSearchParams({ space: name, limit: String(Math.min(expected, 500)) });
+      const page = await api<MemoryPage>(`/allerac/v1/memories?${params}`).catch(() => undefined);
+      if (page === undefined || page.memories.length >= Math.min(expected, 500)) break;
+    }
+    await Promise.all([load(), loadSpaces()]);
+  };
 
   const search = async (event: Event) => {
     event.preventDefault();
@@ -303,6 +357,43 @@ export function MemoriesPage() {
           )}
         </div>
         <aside class="card stack spaces">
+          {invitations.length > 0 && (
+            <section class="stack invitations" aria-labelledby="invitations-title">
+              <h2 id="invitations-title">{t('memories.invitations')}</h2>
+              <ul class="space-list">
+                {invitations.map((invitation) => (
+                  <li key={invitation.name} class="space" data-testid="invitation">
+                    <div>
+                      <strong>{invitation.name}</strong>
+                      <div class="muted small">
+                        {t('memories.invitationFrom', {
+                          peers: invitation.peers.map((p) => p.name).join(', '),
+                        })}
+                        {invitation.memories !== null &&
+                          ` · ${t('memories.invitationCount', { n: invitation.memories })}`}
+                      </div>
+                    </div>
+                    <div class="row">
+                      <button
+                        type="button"
+                        class="btn btn-primary btn-small"
+                        onClick={() => void answerInvitation(invitation, 'accept')}
+                      >
+                        {t('memories.join')}
+                      </button>
+                      <button
+                        type="button"
+                        class="btn btn-small"
+                        onClick={() => void answerInvitation(invitation, 'decline')}
+                      >
+                        {t('memories.decline')}
+                      </button>
+                    </div>
+                  </li>
+                ))}
+              </ul>
+            </section>
+          )}
           <h2>{t('memories.spaces')}</h2>
           <ul class="space-list">
             {spaces.map((s) => (

@@ -3,6 +3,7 @@ import type { IssuedToken, IssueTokenBody, Role, TokenInfo, TokenList } from '@a
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { toast } from '../components/toast.js';
+import { formatDate, formatDateTime } from '../format.js';
 import { type MessageKey, t } from '../i18n.js';
 
 type Kind = 'device' | 'token';
@@ -17,18 +18,14 @@ const STATE_KEYS: Record<TokenInfo['state'], MessageKey> = {
   revoked: 'settings.state.revoked',
 };
 
-const day = (iso: string | null): string =>
-  iso === null ? t('settings.never') : new Date(iso).toLocaleDateString();
-const moment = (iso: string | null): string =>
-  iso === null
-    ? t('settings.never')
-    : new Date(iso).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'short' });
+const day = (iso: string | null): string => (iso === null ? t('settings.never') : formatDate(iso));
+const moment = (iso: string | null): string => (iso === null ? t('settings.never') : formatDateTime(iso));
 
 /**
  * Copies text to the clipboard. Over plain http to a LAN address the page is not a secure context
  * and has no clipboard API, so a selected, hidden text area and the copy command stand in.
  */
-async function copyText(text: string): Promise<boolean> {
+export async function copyText(text: string): Promise<boolean> {
   try {
     if (navigator.clipboard !== undefined) {
       await navigator.clipboard.writeText(text);

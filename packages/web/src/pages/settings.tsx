@@ -1,14 +1,23 @@
 import type { Role, UserList, UserView } from '@allerac/node';
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
+import { BackupPanel } from '../components/backup-panel.js';
 import { LanguagePicker } from '../components/language-picker.js';
 import { toast } from '../components/toast.js';
+import { UpdatePanel } from '../components/update-panel.js';
 import { t } from '../i18n.js';
 import { authState } from '../session.js';
 import { useSignal } from '../signal.js';
+import { AgentSettings } from './settings-agent.js';
+import { ModelSettings } from './settings-models.js';
+import { NetworkSettings } from './settings-network.js';
+import { PasswordSettings } from './settings-password.js';
 import { DevicesAndTokens } from './settings-tokens.js';
 
-/** Settings: language, devices and tokens, and people (admin). */
+/**
+ * Settings: everyone's account, language and password; for an admin also the agent, its models,
+ * its network, backups, updates, devices and tokens, and people.
+ */
 export function SettingsPage() {
   const state = useSignal(authState)!;
   const isAdmin = state.user?.role === 'admin';
@@ -17,8 +26,8 @@ export function SettingsPage() {
       <header class="page-head">
         <h1 class="page-title">{t('settings.title')}</h1>
       </header>
-      <section class="card stack">
-        <h2>{t('settings.account')}</h2>
+      <section class="card stack" aria-labelledby="account-title">
+        <h2 id="account-title">{t('settings.account')}</h2>
         <p class="muted">
           {t('settings.signedInAs', {
             name: state.user?.username ?? '',
@@ -31,8 +40,20 @@ export function SettingsPage() {
           }
         />
       </section>
-      {isAdmin && <DevicesAndTokens />}
-      {isAdmin && <People />}
+      <PasswordSettings />
+      {isAdmin && (
+        <>
+          <AgentSettings />
+          <ModelSettings />
+          <NetworkSettings />
+          <BackupPanel />
+          <UpdatePanel />
+          <div id="devices">
+            <DevicesAndTokens />
+          </div>
+          <People />
+        </>
+      )}
     </div>
   );
 }

@@ -11,7 +11,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api, formatBytes, postSse, streamChat } from '../api.js';
 import { ProgressBar } from '../components/chart.js';
 import { toast } from '../components/toast.js';
-import { LANGUAGE_NAMES, type Language, language, type MessageKey, setLanguage, t } from '../i18n.js';
+import { LANGUAGE_CODES, LANGUAGE_NAMES, language, type MessageKey, setLanguage, t } from '../i18n.js';
 import { navigate } from '../router.js';
 import { authState, refreshAuth } from '../session.js';
 import { useSignal } from '../signal.js';
@@ -29,11 +29,16 @@ const TOTAL = 5;
 /** What the progress bar shows before Ollama's first progress object arrives. */
 type PullState = Partial<PullProgress>;
 
-/** The first-run wizard: account, language, agent, models, test. */
+/**
+ * The first-run wizard: language, account, agent, models, test. The language comes first so that
+ * the account form is already in the reader's language.
+ */
 export function SetupPage() {
   const state = useSignal(authState)!;
   const lang = useSignal(language);
-  const [step, setStep] = useState(state.setup.adminCreated ? 2 : 1);
+  const adminCreated = state.setup.adminCreated;
+  // An admin who left mid-wizard and signed in again has the account already: resume after it.
+  const [step, setStep] = useState(adminCreated ? 3 : 1);
   const [agentName, setAgentName] = useState(state.node.name);
   const [specs, setSpecs] = useState<Specialization[]>(['home']);
   const [chatModel, setChatModel] = useState('');
@@ -73,8 +78,8 @@ export function SetupPage() {
       <ol class="stepper" aria-label={t('setup.step', { n: step, total: TOTAL })}>
         {(
           [
-            'setup.account.title',
             'setup.language.title',
+            'setup.account.title',
             'setup.agent.title',
             'setup.models.title',
             'setup.test.title',
@@ -92,15 +97,14 @@ export function SetupPage() {
       </ol>
       <section class="card setup-card">
         <p class="muted small">{t('setup.step', { n: step, total: TOTAL })}</p>
-        {step === 1 && <AccountStep onDone={() => setStep(2)} />}
-        {step === 2 && (
+        {step === 1 && (
           <div>
             <h2>{t('setup.language.title')}</h2>
             <p class="muted">{t('setup.language.help')}</p>
             <fieldset class="choices">
               <legend class="sr-only">{t('common.language')}</legend>
-              {(Object.keys(LANGUAGE_NAMES) as Language[]).map((code) => (
-                <label key={code} class={code === lang ? 'choice selected' : 'choice'}>
+              {LANGUAGE_CODES.map((code) => (
+                <label key={code} lang={code} class={code === lang ? 'choice selected' : 'choice'}>
                   <input
                     type="radio"
                     name="language"
@@ -112,9 +116,10 @@ export function SetupPage() {
                 </label>
               ))}
             </fieldset>
-            <Nav onNext={() => setStep(3)} />
+            <Nav onNext={() => setStep(adminCreated ? 3 : 2)} />
           </div>
         )}
+        {step === 2 && <AccountStep onBack={() => setStep(1)} onDone={() => setStep(3)} />}
         {step === 3 && (
           <div>
             <h2>{t('setup.agent.title')}</h2>
@@ -143,7 +148,11 @@ export function SetupPage() {
               ))}
             </fieldset>
             <JoinMesh />
-            <Nav onBack={() => setStep(2)} onNext={() => setStep(4)} nextDisabled={agentName.trim() === ''} />
+            <Nav
+              onBack={() => setStep(adminCreated ? 1 : 2)}
+              onNext={() => setStep(4)}
+              nextDisabled={agentName.trim() === ''}
+            />
           </div>
         )}
         {step === 4 && (
@@ -191,7 +200,7 @@ function Nav(props: { onBack?: () => void; onNext: () => void; nextDisabled?: bo
   );
 }
 
-function AccountStep(props: { onDone: () => void }) {
+function AccountStep(props: { onBack: () => void; onDone: () => void }) {
   const lang = useSignal(language);
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
@@ -277,7 +286,10 @@ function AccountStep(props: { onDone: () => void }) {
           {error}
         </p>
       )}
-      <div class="row end">
+      <div class="row between">
+        <button type="button" class="btn" onClick={props.onBack}>
+          {t('common.back')}
+        </button>
         <button type="submit" class="btn btn-primary" disabled={busy}>
           {t('setup.account.create')}
         </button>
