@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type OllamaSim, startOllamaSim } from '@allerac/ollama-sim';
+import { type HardwareProfile, type OllamaSim, PROFILES, startOllamaSim } from '@allerac/ollama-sim';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Backend, BackendHealth, OllamaObject } from '../src/backend/backend.js';
@@ -11,6 +11,15 @@ import { createOllamaBackend } from '../src/backend/ollama-backend.js';
 
 const MODEL = 'llama3.2:3b';
 const logger = pino({ level: 'silent' });
+
+/** Resolves once `predicate` holds, checking every 10 ms for at most 10 s. */
+async function until(what: string, predicate: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
 
 async function drain(stream: AsyncIterable<OllamaObject>): Promise<OllamaObject[]> {
   const chunks: OllamaObject[] = [];
@@ -84,6 +93,29 @@ describe('ollama backend: what marks it unreachable', () => {
     expect(failure).toBeInstanceOf(BackendUnavailableError);
     expect(backend.health()).toMatchObject({ state: 'unreachable', error: 'ECONNREFUSED' });
     expect(events.map((event) => event.state)).toEqual(['unreachable']);
+  });
+
+  it('should stop Ollama loading a model when the caller leaves before the first byte', async () => {
+    // A cold load of a minute: Ollama sends no header until it is done, so only a fetch that
+    // carries the caller's signal can tell it the caller has gone.
+    const sim = await startOllamaSim({
+      profile: { ...(PROFILES.fast as HardwareProfile), loadMsPerGB: 60_000 },
+      models: [MODEL],
+    });
+    cleanups.push(() => sim.close());
+    const backend = createOllamaBackend({ url: sim.url }, { logger });
+    cleanups.push(() => backend.stop());
+    await backend.start();
+    const caller = new AbortController();
+    const answer = drain(
+      backend.chat({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] }, caller.signal),
+    );
+    answer.catch(() => undefined);
+    await until('the sim to start loading', () => sim.stats().active === 1);
+    caller.abort(new Error('the user left'));
+    await expect(answer).rejects.toThrow('the user left');
+    await until('the sim to see the request cancelled', () => sim.stats().cancelled === 1);
+    expect(sim.stats().completed).toBe(0);
   });
 
   it('should send an image as the caller wrote it, never a file of this machine that it names', async () => {

@@ -144,6 +144,27 @@ describe.each([
     expect(await ctx.store.conversations.counts()).toEqual({ conversations: 1, messages: 2 });
   });
 
+  it('should store a retried question once, in place of the empty failed answer', async () => {
+    await ctx.store.conversations.create({ id: 'c-retry', title: 'q', source: 'ui' }, [
+      { role: 'user', content: 'when?' },
+    ]);
+    await ctx.store.conversations.append('c-retry', { role: 'assistant', content: '', status: 'failed' });
+    await ctx.store.conversations.appendQuestion('c-retry', { role: 'user', content: 'when?' });
+    expect((await ctx.store.conversations.messages('c-retry')).map((m) => m.role)).toEqual(['user']);
+    // A failed answer with text, or another question, is history: both stay.
+    await ctx.store.conversations.append('c-retry', { role: 'assistant', content: 'half', status: 'failed' });
+    await ctx.store.conversations.appendQuestion('c-retry', { role: 'user', content: 'when?' });
+    await ctx.store.conversations.append('c-retry', { role: 'assistant', content: '', status: 'failed' });
+    await ctx.store.conversations.appendQuestion('c-retry', { role: 'user', content: 'why?' });
+    expect((await ctx.store.conversations.messages('c-retry')).map((m) => `${m.role}:${m.content}`)).toEqual([
+      'user:when?',
+      'assistant:half',
+      'user:when?',
+      'assistant:',
+      'user:why?',
+    ]);
+  });
+
   it('should roll a failed transaction back completely', async () => {
     await expect(
       ctx.store.conversations.create({ id: 'c2', title: 't', source: 'api' }, [

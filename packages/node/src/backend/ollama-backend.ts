@@ -163,14 +163,7 @@ class OllamaBackend implements Backend {
   }
 
   async embed(request: OllamaObject, signal: AbortSignal): Promise<OllamaObject> {
-    // The client's embed() takes no signal: a client for this one call whose fetch carries it, so
-    // a cancelled caller (a chat whose user left) stops Ollama's work too, not only the wait.
-    const base = this.fetch;
-    const client = new Ollama({
-      host: this.url,
-      fetch: (input, init) =>
-        base(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal }),
-    });
+    const client = this.clientFor(signal);
     const response = await this.call(() => abortable(client.embed(request as never), signal));
     return response as unknown as OllamaObject;
   }
@@ -239,6 +232,20 @@ class OllamaBackend implements Backend {
     return `${this.url}/api/blobs/${encodeURIComponent(digest).replace(/%3A/gi, ':')}`;
   }
 
+  /**
+   * The client's calls take no signal: a client for one call whose fetch carries it, so a cancelled
+   * caller (a chat whose user left, a stop pressed during a cold load) stops Ollama's work too,
+   * even before Ollama has sent its response headers, not only the wait.
+   */
+  private clientFor(signal: AbortSignal): Ollama {
+    const base = this.fetch;
+    return new Ollama({
+      host: this.url,
+      fetch: (input, init) =>
+        base(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal }),
+    });
+  }
+
   private async *stream(
     endpoint: 'chat' | 'generate' | 'pull' | 'create',
     request: OllamaObject,
@@ -252,14 +259,15 @@ class OllamaBackend implements Backend {
     const body = { ...request, stream: true } as never;
     let iterator: AsyncIterable<OllamaObject> & { abort(): void };
     try {
+      const client = this.clientFor(controller.signal);
       const started =
         endpoint === 'chat'
-          ? this.client.chat(body)
+          ? client.chat(body)
           : endpoint === 'generate'
-            ? this.client.generate(body)
+            ? client.generate(body)
             : endpoint === 'pull'
-              ? this.client.pull(body)
-              : this.client.create(body);
+              ? client.pull(body)
+              : client.create(body);
       iterator = (await this.call(() =>
         abortable(started as Promise<unknown>, controller.signal),
       )) as typeof iterator;

@@ -66,7 +66,7 @@ export class ConversationRecorder {
     const question = async () => {
       if (conversationId !== undefined && (await this.conversations.exists(conversationId))) {
         const last = messages.at(-1);
-        if (last !== undefined) await this.conversations.append(conversationId, last);
+        if (last !== undefined) await this.conversations.appendQuestion(conversationId, last);
       } else {
         await this.conversations.create({ id, title, source }, messages);
       }

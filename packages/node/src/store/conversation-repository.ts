@@ -108,6 +108,30 @@ export class ConversationRepository {
     });
   }
 
+  /**
+   * Appends a question, unless it retries the last one: when the conversation ends with this very
+   * question and an answer that failed with no text, that empty answer is dropped and the question
+   * kept, so a Retry does not store the question twice.
+   */
+  async appendQuestion(conversationId: string, message: NewMessage): Promise<void> {
+    await this.sql.transaction(async (tx) => {
+      const last = await tx.query<{ id: number; role: string; content: string; status: string }>(
+        `SELECT id, role, content, status FROM messages WHERE conversation_id = $1 ORDER BY id DESC LIMIT 2`,
+        [conversationId],
+      );
+      const [answer, question] = last;
+      const retry =
+        answer?.role === 'assistant' &&
+        answer.status === 'failed' &&
+        answer.content === '' &&
+        question?.role === message.role &&
+        question.content === message.content;
+      if (retry) await tx.query('DELETE FROM messages WHERE id = $1', [answer.id]);
+      else await insertMessage(tx, conversationId, message);
+      await tx.query('UPDATE conversations SET updated_at = now() WHERE id = $1', [conversationId]);
+    });
+  }
+
   /** Conversations, most recently updated first. */
   async list(limit = 50, offset = 0): Promise<Conversation[]> {
     const rows = await this.sql.query<ConversationRow>(
