@@ -117,7 +117,10 @@ describe.skipIf(skipBrowser)(suiteName, () => {
       answer,
       { timeout: 30_000 },
     );
-    await page.getByRole('button', { name: /When was the dishwasher/ }).waitFor({ timeout: 10_000 });
+    await page
+      .getByTestId('conversation')
+      .getByRole('button', { name: /^When was the dishwasher/ })
+      .waitFor({ timeout: 10_000 });
     await shot(page, 'chat');
 
     // The conversation is in the store and can be reopened.
