@@ -8,6 +8,7 @@ const roots = [
   'packages/node',
   'packages/web',
   'simulations/ollama-sim',
+  'simulations/ha-sim',
   'simulations/lan',
   'deploy',
 ];
