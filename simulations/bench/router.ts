@@ -1,5 +1,7 @@
 /**
- * `npm run bench -- router [--requests N] [--rate R] [--scale S] [--tokens T] [--seed X]`
+ * `npm run bench -- router [--trace uniform|home-evening] [--requests N] [--rate R] [--scale S] [--tokens T] [--seed X]`
+ *
+ * Without --trace both traces run: `uniform` (below) and `home-evening` (_home-evening.ts).
  *
  * A simulated heterogeneous home, every placement policy side by side on the same seeded Poisson
  * arrival trace. The hardware is real ollama-sim servers on loopback: one GPU box (llama3.1:8b and
@@ -23,13 +25,26 @@ import {
   mulberry32,
   type PlacementPolicy,
 } from '@allerac/router';
+import {
+  type EveningRow,
+  type HomeEveningConfig,
+  makeEvening,
+  runEvening,
+  variants,
+} from './_home-evening.js';
 import { percentile, type Row, report } from './_report.js';
 
 type SimOptions = NonNullable<Parameters<typeof startOllamaSim>[0]>;
 type Sim = Awaited<ReturnType<typeof startOllamaSim>>;
 type Profile = Exclude<SimOptions['profile'], string | undefined>;
 
-const args = parseArgs(process.argv.slice(2));
+const argv = process.argv.slice(2);
+const traceAt = argv.indexOf('--trace');
+const TRACE = traceAt >= 0 ? argv.splice(traceAt, 2)[1] : undefined;
+if (TRACE !== undefined && TRACE !== 'uniform' && TRACE !== 'home-evening') {
+  throw new Error('--trace must be uniform or home-evening');
+}
+const args = parseArgs(argv);
 const REQUESTS = args.requests ?? 300;
 // 14/s keeps the GPU box ~90% busy on its own (4 slots, ~0.26 s mean service on the scaled clock).
 const RATE = args.rate ?? 14; // arrivals per second on the scaled clock
@@ -326,40 +341,82 @@ function parseArgs(
   return out;
 }
 
-const trace = makeTrace();
-const policies = [
-  createAutoPolicy(),
-  createRandomPolicy(SEED),
-  createRoundRobinPolicy(),
-  createLeastBusyPolicy(),
-];
-const rows: PolicyRow[] = [];
-for (const policy of policies) {
-  rows.push(await runPolicy(policy, trace));
-  console.log(`${policy.name}: done`);
+if (TRACE !== 'home-evening') await runUniform();
+if (TRACE !== 'uniform') await runHomeEveningTrace();
+
+async function runUniform(): Promise<void> {
+  const trace = makeTrace();
+  const policies = [
+    createAutoPolicy(),
+    createRandomPolicy(SEED),
+    createRoundRobinPolicy(),
+    createLeastBusyPolicy(),
+  ];
+  const rows: PolicyRow[] = [];
+  for (const policy of policies) {
+    rows.push(await runPolicy(policy, trace));
+    console.log(`${policy.name}: done`);
+  }
+  const p95 = (name: string) => rows.find((r) => r.policy === name)!['p95 ms'];
+  const vsRandom = p95('random') / p95('auto');
+  const vsLeastBusy = p95('least-busy') / p95('auto');
+  const autoFailed = rows.find((r) => r.policy === 'auto')!.failed;
+  const config = {
+    requests: REQUESTS,
+    ratePerSecond: RATE,
+    scale: SCALE,
+    numPredict: NUM_PREDICT,
+    seed: SEED,
+    share8b: SHARE_8B,
+  };
+  report('router', rows, {
+    config,
+    ratios: { autoP95VsRandom: vsRandom, autoP95VsLeastBusy: vsLeastBusy },
+    targets: { vsRandom: 2, vsLeastBusy: 1.3, autoFailed: 0 },
+  });
+  console.log(`config: ${JSON.stringify(config)} (times on the ${SCALE}x-scaled clock)`);
+  console.log(
+    `auto p95 vs random p95: ${vsRandom.toFixed(2)}x (target >= 2) ${vsRandom >= 2 ? 'PASS' : 'FAIL'}`,
+  );
+  console.log(
+    `auto p95 vs least-busy p95: ${vsLeastBusy.toFixed(2)}x (target >= 1.3) ${vsLeastBusy >= 1.3 ? 'PASS' : 'FAIL'}`,
+  );
+  console.log(`auto failed requests: ${autoFailed} (target 0) ${autoFailed === 0 ? 'PASS' : 'FAIL'}`);
 }
-const p95 = (name: string) => rows.find((r) => r.policy === name)!['p95 ms'];
-const vsRandom = p95('random') / p95('auto');
-const vsLeastBusy = p95('least-busy') / p95('auto');
-const autoFailed = rows.find((r) => r.policy === 'auto')!.failed;
-const config = {
-  requests: REQUESTS,
-  ratePerSecond: RATE,
-  scale: SCALE,
-  numPredict: NUM_PREDICT,
-  seed: SEED,
-  share8b: SHARE_8B,
-};
-report('router', rows, {
-  config,
-  ratios: { autoP95VsRandom: vsRandom, autoP95VsLeastBusy: vsLeastBusy },
-  targets: { vsRandom: 2, vsLeastBusy: 1.3, autoFailed: 0 },
-});
-console.log(`config: ${JSON.stringify(config)} (times on the ${SCALE}x-scaled clock)`);
-console.log(
-  `auto p95 vs random p95: ${vsRandom.toFixed(2)}x (target >= 2) ${vsRandom >= 2 ? 'PASS' : 'FAIL'}`,
-);
-console.log(
-  `auto p95 vs least-busy p95: ${vsLeastBusy.toFixed(2)}x (target >= 1.3) ${vsLeastBusy >= 1.3 ? 'PASS' : 'FAIL'}`,
-);
-console.log(`auto failed requests: ${autoFailed} (target 0) ${autoFailed === 0 ? 'PASS' : 'FAIL'}`);
+
+/** The home-evening trace: every policy on the same evening, with the issue's targets. */
+async function runHomeEveningTrace(): Promise<void> {
+  const config: HomeEveningConfig = {
+    scale: args.scale ?? 10,
+    seed: SEED,
+    durationMs: 40_000,
+    conversations: 6,
+    turns: 4,
+    oneShotsPerSecond: 0.4,
+  };
+  const evening = makeEvening(config);
+  const rows: EveningRow[] = [];
+  for (const variant of variants(SEED)) {
+    rows.push(await runEvening(variant, evening, config));
+    console.log(`${variant.policy.name}: done`);
+  }
+  const row = (name: string) => rows.find((r) => r.policy === name)!;
+  const auto = row('auto');
+  const ratios = {
+    autoTtftP95VsLeastBusy: row('least-busy')['ttft p95 ms'] / auto['ttft p95 ms'],
+    coldLoadsFewerThanNoLoadTerm: 1 - auto['cold loads'] / row('auto, no load term')['cold loads'],
+    followUpTokensFewerThanNoAffinity:
+      1 - auto['follow-up prompt tokens'] / row('auto, no affinity')['follow-up prompt tokens'],
+  };
+  const targets = {
+    autoTtftP95VsLeastBusy: 2,
+    coldLoadsFewerThanNoLoadTerm: 0.3,
+    followUpTokensFewerThanNoAffinity: 0.5,
+  };
+  report('router-home-evening', rows, { config, ratios, targets });
+  console.log(`config: ${JSON.stringify(config)} (times on the ${config.scale}x-scaled clock)`);
+  for (const [name, value] of Object.entries(ratios)) {
+    const target = targets[name as keyof typeof targets];
+    console.log(`${name}: ${value.toFixed(2)} (target >= ${target}) ${value >= target ? 'PASS' : 'FAIL'}`);
+  }
+}

@@ -112,6 +112,11 @@ export interface OffersChangedEvent {
 export interface SpaceSyncInit {
   /** This node's id, recorded as the author of memories it writes. */
   nodeId: string;
+  /**
+   * Whether an author id is this node's; default: equal to `nodeId`. A node that once wrote under
+   * other ids (before its id was stable) counts those too, so their memories stay its own.
+   */
+  isOwn?: ((author: string) => boolean) | undefined;
 }
 
 /** Injected parts of SpaceSync. */
@@ -491,7 +496,7 @@ export class SpaceSync {
     const purgedAt = typeof doc.purgedAt === 'number' ? doc.purgedAt : 0;
     for (const memory of old) {
       if (
-        memory.author === this.init.nodeId &&
+        (this.init.isOwn?.(memory.author) ?? memory.author === this.init.nodeId) &&
         memory.updatedAt >= purgedAt &&
         getMemory(doc, memory.id) === undefined
       ) {

@@ -5,6 +5,7 @@
  */
 
 import { MODEL_PROTOCOL } from '@allerac/protocol';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { TokenVerifier } from './auth/api-tokens.js';
@@ -33,7 +34,7 @@ import { chatMemoryHook } from './memory/chat-memory.js';
 import { registerMemoryApi } from './memory/memory-api.js';
 import { createMemoryService, type MemoryService } from './memory/memory-service.js';
 import { bindSpaceSyncToMesh, type SpaceSyncTransport } from './memory/sync-transport.js';
-import type { Mesh } from './mesh/index.js';
+import { loadOrCreatePeerKey, type Mesh } from './mesh/index.js';
 import { MeshRuntime } from './mesh-runtime.js';
 import { NodeIdentity } from './node-identity.js';
 import { PRIVATE_UMASK, restrictDataDir } from './store/file-modes.js';
@@ -296,11 +297,12 @@ async function wire(
     identity,
   });
 
-  const memory = createMemoryService(config.name, {
-    store,
-    gateway,
-    logger: logger.child({ component: 'memory' }),
-  });
+  // The author of this node's memories is its peer id: a name changes and two nodes may share one.
+  const memory = createMemoryService(
+    peerIdFromPrivateKey(await loadOrCreatePeerKey(config.dataDir)).toString(),
+    { store, gateway, logger: logger.child({ component: 'memory' }) },
+    { legacyNames: [flags.name, config.name] },
+  );
   // Shared spaces sync with peers over whichever mesh instance is current (it restarts on key rotation).
   let spaceSync: SpaceSyncTransport | undefined;
   onMeshStart('space-sync', (started) => {
@@ -345,6 +347,7 @@ async function wire(
       (instance) =>
         registerMemoryApi(instance, memory, {
           peerName: (id) => meshRuntime.peers().find((p) => p.id === id)?.name,
+          selfName: () => identity.name,
         }),
       (instance) => registerModelApi(instance, { models, shutdownSignal: shutdown.signal }),
       (instance) => ui.register(instance),

@@ -177,6 +177,7 @@ export type {
   RouteCandidate,
   RouteQuery,
   RouteRanking,
+  RouteTerms,
   SearchResults,
   SessionUser,
   SettingsPatchBody,
@@ -208,3 +209,6 @@ export type {
   UserList,
   UserView,
 } from './contract/index.js';
+// The routing benchmark replays a trace through the node's own learning and affinity.
+export { ConversationAffinities, promptTokensOf, turnTokens } from './inference/conversation-affinity.js';
+export { PeerMeasurements } from './inference/measurements.js';

@@ -44,8 +44,13 @@ describe('ConversationAffinities', () => {
       model: 'llama3.2:3b',
       tokens: turnTokens(40, { eval_count: 30 }),
     });
-    expect(affinities.lookup(key, 100)).toEqual({ nodeId: 'mini', cachedTokens: 70 });
-    expect(affinities.lookup(key, 50)).toEqual({ nodeId: 'mini', cachedTokens: 50 });
+    expect(affinities.lookup(key, 100)).toEqual({ nodeId: 'mini', cachedTokens: 70, laterRequests: 0 });
+    expect(affinities.lookup(key, 50)).toEqual({ nodeId: 'mini', cachedTokens: 50, laterRequests: 0 });
+    // Other requests on that node since: its KV cache slots may have gone to them.
+    affinities.record(undefined, { nodeId: 'mini', model: 'llama3.2:3b', tokens: 10 });
+    affinities.record('other', { nodeId: 'mini', model: 'llama3.2:3b', tokens: 10 });
+    affinities.record('elsewhere', { nodeId: 'gpu', model: 'llama3.2:3b', tokens: 10 });
+    expect(affinities.lookup(key, 100)?.laterRequests).toBe(2);
     affinities.record(key, { nodeId: 'gpu', model: 'llama3.2:3b', tokens: 120 });
     expect(affinities.lookup(key, 200)?.nodeId).toBe('gpu');
   });

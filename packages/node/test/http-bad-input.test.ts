@@ -166,6 +166,10 @@ describe('http: a bad input is the client\'s 4xx, never a 500 or an "unreachable
     '/allerac/v1/route?model=a&model=b',
     '/allerac/v1/backups?dir=a&dir=b',
     '/allerac/v1/route?model=llama3.2:3b&policy=auto&policy=auto',
+    '/allerac/v1/route?model=llama3.2:3b&promptTokens=-1',
+    '/allerac/v1/route?model=llama3.2:3b&promptTokens=1e400',
+    '/allerac/v1/route?model=llama3.2:3b&maxTokens=ten',
+    '/allerac/v1/route?model=llama3.2:3b&numCtx=9999999999',
   ])('should answer GET %s with 400', async (url) => {
     const response = await send('GET', url);
     expect(response.statusCode).toBe(400);

@@ -108,7 +108,8 @@ describe('shared spaces across three nodes over libp2p on loopback', () => {
       expect(hit).toMatchObject({
         id: shared.id,
         space: 'household',
-        authorNode: 'alice',
+        // The author is alice's peer id, not its name (memory-author.test.ts).
+        authorNode: peer('alice').mesh.peerId,
         tags: ['kitchen'],
       });
       expect(await storeContains(peer(name), privateText)).toBe(false);

@@ -54,6 +54,10 @@ export interface ModelInfo {
   quantization: string;
   /** Whether the model is loaded in memory now. */
   loaded: boolean;
+  /** Context length it is loaded with (/api/ps `context_length`); only when loaded. */
+  contextLength?: number;
+  /** When the backend will unload it (/api/ps `expires_at`), ms since the epoch; only when loaded. */
+  expiresAt?: number;
   /** What it can do, e.g. `completion`, `embedding`, `tools`, `vision`. */
   capabilities?: string[];
 }

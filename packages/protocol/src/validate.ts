@@ -72,6 +72,8 @@ export const nodeCardSchema: Schema<NodeCard> = obj({
       parameterSize: shortStr,
       quantization: shortStr,
       loaded: bool,
+      contextLength: opt(count),
+      expiresAt: opt(time),
       capabilities: opt(arr(shortStr, 64)),
     }),
     1000,

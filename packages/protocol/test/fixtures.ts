@@ -38,6 +38,8 @@ export function sampleCard(peerId: string, seq = 1): NodeCard {
         parameterSize: '8.0B',
         quantization: 'Q4_K_M',
         loaded: true,
+        contextLength: 4096,
+        expiresAt: 1767225900000,
         capabilities: ['completion', 'tools'],
       },
     ],

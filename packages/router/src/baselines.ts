@@ -18,10 +18,10 @@ export interface PlacementPolicy {
   rank(task: Task, candidates: readonly Candidate[]): Placement[];
 }
 
-/** The router's own `auto` policy behind the {@link PlacementPolicy} interface. */
-export function createAutoPolicy(options: RouterOptions = {}): PlacementPolicy {
+/** The router's own `auto` policy behind the {@link PlacementPolicy} interface; `name` tells ablations apart. */
+export function createAutoPolicy(options: RouterOptions = {}, name = 'auto'): PlacementPolicy {
   return {
-    name: 'auto',
+    name,
     rank: (task, candidates) => rankCandidates({ ...task, policy: { kind: 'auto' } }, candidates, options),
   };
 }

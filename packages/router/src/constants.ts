@@ -75,3 +75,15 @@ export const CLAIM_BOUNDS: ClaimBounds = {
 
 /** Guessed and claimed tokens/s never exceed this: tiny models are compute- and overhead-bound. */
 export const MAX_GUESSED_TOKENS_PER_SECOND = 500;
+
+/**
+ * Characters per token for estimating a prompt before it is tokenised: BPE tokenizers of the
+ * llama, qwen and gemma families average about four characters a token on English prose.
+ */
+export const CHARS_PER_TOKEN = 4;
+
+/**
+ * A `load_duration` shorter than this is the scheduler's bookkeeping on a warm model, not a load
+ * from disk, and teaches nothing about the load rate.
+ */
+export const MIN_COLD_LOAD_MS = 50;

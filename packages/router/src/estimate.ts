@@ -1,7 +1,7 @@
-/** Expected completion time of a task on one node: wait for a slot, load, first token, generation, network. */
-import { DEFAULT_ROUTER_DEFAULTS, MAX_GUESSED_TOKENS_PER_SECOND } from './constants.js';
+/** Expected completion time of a task on one node: wait for a slot, load, prompt, generation, network. */
+import { CHARS_PER_TOKEN, DEFAULT_ROUTER_DEFAULTS, MAX_GUESSED_TOKENS_PER_SECOND } from './constants.js';
 import { findModel, normalizeModelName } from './model-names.js';
-import type { Candidate, CandidateModel, RouterDefaults, Task } from './types.js';
+import type { Candidate, CandidateModel, CostTerm, RouterDefaults, Task } from './types.js';
 
 /** The parts of an estimate, all in ms except the rates, so a route explanation can show them. */
 export interface CompletionEstimate {
@@ -9,10 +9,32 @@ export interface CompletionEstimate {
   totalMs: number;
   /** Waiting for a free slot behind the node's active and queued requests. */
   waitMs: number;
-  /** Loading the model into memory when it is not loaded. */
+  /** Loading the model into memory when it is cold (not loaded, expired, or another num_ctx). */
   loadMs: number;
-  /** Time to first token, prompt evaluation included. */
+  /** Why the model counts as warm or cold. */
+  loadState: LoadState;
+  /** Size of the model, bytes: what a cold load reads. */
+  modelBytes: number;
+  /** Load rate used for a cold model, bytes/s. */
+  loadBytesPerSecond: number;
+  /** Whether the load rate came from this node's `load_duration`s or from the default. */
+  loadSource: 'measured' | 'guessed';
+  /** Time to first token: prompt overhead plus prompt evaluation (or the measured TTFT). */
   ttftMs: number;
+  /** Prompt tokens the request carries (estimated before tokenising). */
+  promptTokens: number;
+  /** Of those, tokens the node's KV cache already holds from this conversation's previous turn. */
+  cachedTokens: number;
+  /** Evaluating the prompt tokens that are not cached. */
+  promptEvalMs: number;
+  /** Prompt evaluation speed used, tokens/s. */
+  promptTokensPerSecond: number;
+  /**
+   * Where the prompt speed came from: this node's prompt_eval metrics for the model; derived from
+   * its metrics for other models (prompt evaluation is compute-bound, so it scales with size); or
+   * the default.
+   */
+  promptSource: 'measured' | 'derived' | 'guessed';
   /** Generating the output tokens. */
   generateMs: number;
   /** Network round trip (0 for the local node). */
@@ -25,9 +47,15 @@ export interface CompletionEstimate {
    * the bandwidth guess.
    */
   tokensPerSecondSource: TokensPerSecondSource;
-  /** Whether TTFT came from measurements or from the defaults. */
-  ttftSource: 'measured' | 'guessed';
+  /**
+   * Where TTFT came from: `measured` is a whole measured TTFT for a node whose prompt speed is
+   * unknown (prompt length then does not count); `modelled` is overhead plus prompt evaluation.
+   */
+  ttftSource: 'measured' | 'modelled';
 }
+
+/** Whether a model is warm where it is: only `loaded` skips the load term. */
+export type LoadState = 'loaded' | 'not loaded' | 'expired' | 'num_ctx differs';
 
 /** Where an estimate's tokens/s came from, best first. */
 export type TokensPerSecondSource = 'measured' | 'derived' | 'claimed' | 'guessed';
@@ -91,16 +119,28 @@ function tokensPerSecondOf(
   return { tokensPerSecond: guess, source: 'guessed' };
 }
 
+/** Whether `model` on a node is warm for a request asking for `numCtx`, at `now`. */
+export function loadStateOf(model: CandidateModel, numCtx: number | undefined, now: number): LoadState {
+  if (!model.loaded) return 'not loaded';
+  if (model.expiresAt !== undefined && model.expiresAt <= now) return 'expired';
+  // Ollama keeps the loaded context when the request leaves num_ctx to it (sched.go, needsReload).
+  if (numCtx !== undefined && model.contextLength !== undefined && numCtx !== model.contextLength)
+    return 'num_ctx differs';
+  return 'loaded';
+}
+
 /**
- * Expected completion time of `task` on `node` running `model` (one of its installed models).
+ * Expected completion time of `task` on `node` running `model` (one of its installed models):
+ * queueing + cold load + prompt overhead + prompt evaluation + generation + network.
  * Queueing: with `slots` parallel slots and `active + queued` requests ahead, a new request
  * waits for `(ahead - slots + 1) / slots` service times of its own size when every slot is busy.
  */
 export function estimateCompletionMs(
-  task: Pick<Task, 'promptTokens' | 'maxTokens'>,
+  task: Pick<Task, 'promptTokens' | 'maxTokens' | 'numCtx' | 'affinity'> & { now?: number },
   node: Candidate,
   model: CandidateModel,
   defaults: Partial<RouterDefaults> = {},
+  disabledTerms: readonly CostTerm[] = [],
 ): CompletionEstimate {
   const d: RouterDefaults = { ...DEFAULT_ROUTER_DEFAULTS, ...defaults };
   const gpu = node.memory.gpuCount > 0;
@@ -109,32 +149,100 @@ export function estimateCompletionMs(
   const promptTokens = Math.max(0, task.promptTokens ?? d.promptTokens);
   const maxTokens = Math.max(0, task.maxTokens ?? d.maxTokens);
 
+  const loadState = loadStateOf(model, task.numCtx, task.now ?? Number.NEGATIVE_INFINITY);
+  const measuredLoadRate = positive(node.measured.loadBytesPerSecond);
+  const loadBytesPerSecond = measuredLoadRate ?? d.loadBytesPerSecond;
+  const cold = loadState !== 'loaded' && !disabledTerms.includes('load');
+  const loadMs = cold ? (model.sizeBytes / loadBytesPerSecond) * 1000 : 0;
+
+  // A reload starts from an empty KV cache, so nothing of the previous turn is reused.
+  const cachedTokens =
+    task.affinity !== undefined &&
+    task.affinity.nodeId === node.id &&
+    loadState === 'loaded' &&
+    (task.affinity.laterRequests ?? 0) < Math.max(1, Math.floor(node.load.slots)) &&
+    !disabledTerms.includes('affinity')
+      ? Math.min(promptTokens, Math.max(0, task.affinity.cachedTokens))
+      : 0;
+  const measuredPromptRate = positive(measured.promptTokensPerSecond);
+  const derivedPromptRate = measuredPromptRate === undefined ? derivedPromptRateOf(node, model) : undefined;
+  const promptTokensPerSecond =
+    measuredPromptRate ??
+    derivedPromptRate?.tokensPerSecond ??
+    (gpu ? d.gpuPromptTokensPerSecond : d.cpuPromptTokensPerSecond);
+  const promptEvalMs = ((promptTokens - cachedTokens) / promptTokensPerSecond) * 1000;
+  const overheadMs =
+    measuredPromptRate !== undefined
+      ? (nonNegative(measured.promptOverheadMs) ?? 0)
+      : derivedPromptRate !== undefined
+        ? derivedPromptRate.overheadMs
+        : gpu
+          ? d.gpuTtftMs
+          : d.cpuTtftMs;
+  const measuredTtft =
+    measuredPromptRate === undefined && derivedPromptRate === undefined
+      ? nonNegative(measured.ttftMs)
+      : undefined;
+  const ttftMs = measuredTtft ?? overheadMs + promptEvalMs;
+
   const { tokensPerSecond, source } = tokensPerSecondOf(node, model, d);
-  const measuredTtft = nonNegative(measured.ttftMs);
-  const ttftMs =
-    measuredTtft ??
-    (gpu ? d.gpuTtftMs : d.cpuTtftMs) +
-      (promptTokens / (gpu ? d.gpuPromptTokensPerSecond : d.cpuPromptTokensPerSecond)) * 1000;
   const generateMs = (maxTokens / tokensPerSecond) * 1000;
   const serviceMs = ttftMs + generateMs;
 
   const slots = Math.max(1, Math.floor(node.load.slots));
   const ahead = Math.max(0, node.load.activeTasks) + Math.max(0, node.load.queueDepth);
   const waitMs = ahead >= slots ? ((ahead - slots + 1) / slots) * serviceMs : 0;
-  const loadMs = model.loaded ? 0 : (model.sizeBytes / d.loadBytesPerSecond) * 1000;
   const rttMs = node.isLocal ? 0 : (nonNegative(node.measured.rttMs) ?? d.rttMs);
 
   return {
     totalMs: waitMs + loadMs + serviceMs + rttMs,
     waitMs,
     loadMs,
+    loadState,
+    modelBytes: model.sizeBytes,
+    loadBytesPerSecond,
+    loadSource: measuredLoadRate === undefined ? 'guessed' : 'measured',
     ttftMs,
+    promptTokens,
+    cachedTokens,
+    promptEvalMs: measuredTtft === undefined ? promptEvalMs : 0,
+    promptTokensPerSecond,
+    promptSource:
+      measuredPromptRate !== undefined ? 'measured' : derivedPromptRate !== undefined ? 'derived' : 'guessed',
     generateMs,
     rttMs,
     tokensPerSecond,
     tokensPerSecondSource: source,
-    ttftSource: measuredTtft === undefined ? 'guessed' : 'measured',
+    ttftSource: measuredTtft === undefined ? 'modelled' : 'measured',
   };
+}
+
+/**
+ * A node's prompt speed for a model it has not run, from what was measured there on others:
+ * the mean of (tokens/s × weight bytes) over them, divided by this model's weight bytes.
+ */
+function derivedPromptRateOf(
+  node: Candidate,
+  model: CandidateModel,
+): { tokensPerSecond: number; overheadMs: number } | undefined {
+  let work = 0;
+  let overhead = 0;
+  let count = 0;
+  for (const [name, sample] of Object.entries(node.measured.perModel)) {
+    const rate = positive(sample.promptTokensPerSecond);
+    const installed = findModel(node, normalizeModelName(name));
+    if (rate === undefined || installed === undefined) continue;
+    work += rate * weightBytes(installed);
+    overhead += nonNegative(sample.promptOverheadMs) ?? 0;
+    count += 1;
+  }
+  if (count === 0) return undefined;
+  return { tokensPerSecond: work / count / weightBytes(model), overheadMs: overhead / count };
+}
+
+/** A prompt's length in tokens before it is tokenised: four characters a token, as English averages. */
+export function estimateTokens(chars: number): number {
+  return Math.max(1, Math.ceil(Math.max(0, chars) / CHARS_PER_TOKEN));
 }
 
 function positive(value: number | undefined): number | undefined {

@@ -27,6 +27,7 @@ export { boundClaims } from './claims.js';
 export {
   BYTES_PER_PARAMETER_Q4,
   CARD_STALE_MS,
+  CHARS_PER_TOKEN,
   CLAIM_BOUNDS,
   DEFAULT_ROUTER_DEFAULTS,
   EWMA_ALPHA,
@@ -34,11 +35,12 @@ export {
   FAILURE_PENALTY,
   MAX_GUESSED_TOKENS_PER_SECOND,
   MEMORY_SAFETY_MARGIN,
+  MIN_COLD_LOAD_MS,
   SPECIALIZATION_BONUS,
 } from './constants.js';
 export { AmbiguousModelError, ModelNotFoundError, UnknownNodeError } from './errors.js';
-export type { CompletionEstimate, TokensPerSecondSource } from './estimate.js';
-export { estimateCompletionMs, guessTokensPerSecond } from './estimate.js';
+export type { CompletionEstimate, LoadState, TokensPerSecondSource } from './estimate.js';
+export { estimateCompletionMs, estimateTokens, guessTokensPerSecond, loadStateOf } from './estimate.js';
 export { Ewma, updateEwma } from './ewma.js';
 export type { MeshModel } from './model-names.js';
 export {
@@ -49,7 +51,9 @@ export {
   parameterBillions,
   resolveModel,
 } from './model-names.js';
-export { evaluateCandidate, rankCandidates } from './rank.js';
+export type { PromptEvalRate } from './prompt-fit.js';
+export { PromptEvalFit } from './prompt-fit.js';
+export { evaluateCandidate, explainTerms, rankCandidates } from './rank.js';
 export type {
   Candidate,
   CandidateClaims,
@@ -58,6 +62,8 @@ export type {
   CandidateMemory,
   CandidateModel,
   ClaimBounds,
+  ConversationAffinity,
+  CostTerm,
   MeasuredModel,
   Placement,
   Policy,

@@ -10,7 +10,7 @@ import {
   SPECIALIZATION_BONUS,
 } from './constants.js';
 import { UnknownNodeError } from './errors.js';
-import { estimateCompletionMs } from './estimate.js';
+import { type CompletionEstimate, estimateCompletionMs } from './estimate.js';
 import { AUTO_MODEL, compareIds, findModel, resolveModel, usableMemoryBytes } from './model-names.js';
 import type { Candidate, Placement, RouterDefaults, RouterOptions, Task } from './types.js';
 
@@ -113,8 +113,8 @@ export function evaluateCandidate(
   const installed = findModel(node, model);
   if (installed === undefined) return excluded(`${model} not installed`);
 
-  const estimate = estimateCompletionMs(task, node, installed, defaults);
-  if (!installed.loaded) {
+  const estimate = estimateCompletionMs(task, node, installed, defaults, options.disabledTerms);
+  if (estimate.loadState === 'not loaded') {
     const needed = installed.sizeBytes * (1 + (options.memorySafetyMargin ?? MEMORY_SAFETY_MARGIN));
     const free = usableMemoryBytes(node);
     if (needed > free) {
@@ -125,11 +125,7 @@ export function evaluateCandidate(
     }
   }
 
-  const parts: string[] = [];
-  parts.push(installed.loaded ? 'loaded' : `not loaded (+${formatSeconds(estimate.loadMs)} to load)`);
-  parts.push(`queue ${node.load.activeTasks + node.load.queueDepth}/${Math.max(1, node.load.slots)}`);
-  parts.push(`~${Math.round(estimate.tokensPerSecond)} tok/s ${estimate.tokensPerSecondSource}`);
-  if (!node.isLocal) parts.push(`rtt ${Math.round(estimate.rttMs)} ms`);
+  const parts = explainTerms(estimate, node);
 
   let score = estimate.totalMs;
   const failures = fadedFailures(node, task.now, options.failureHalfLifeMs ?? FAILURE_HALF_LIFE_MS);
@@ -145,7 +141,41 @@ export function evaluateCandidate(
     parts.push(`specialization "${task.specialization}" (-${Math.round((1 - bonus) * 100)}%)`);
   }
   parts.push(`est. ${formatSeconds(estimate.totalMs)}`);
-  return { ...base, eligible: true, estimateMs: estimate.totalMs, score, reason: parts.join('; ') };
+  return {
+    ...base,
+    eligible: true,
+    estimateMs: estimate.totalMs,
+    score,
+    reason: parts.join('; '),
+    terms: estimate,
+  };
+}
+
+/** Each term of an estimate with its number and where the number came from. */
+export function explainTerms(e: CompletionEstimate, node: Candidate): string[] {
+  const parts: string[] = [];
+  parts.push(
+    e.loadState === 'loaded'
+      ? 'loaded'
+      : `${e.loadState} (+${formatSeconds(e.loadMs)} to load at ${formatGB(e.loadBytesPerSecond)}/s ${e.loadSource})`,
+  );
+  const ahead = node.load.activeTasks + node.load.queueDepth;
+  parts.push(
+    `queue ${ahead}/${Math.max(1, node.load.slots)}${e.waitMs > 0 ? ` (+${formatSeconds(e.waitMs)} wait)` : ''}`,
+  );
+  if (e.ttftSource === 'measured') {
+    parts.push(`ttft ${formatSeconds(e.ttftMs)} measured`);
+  } else {
+    const cached = e.cachedTokens > 0 ? `, ${e.cachedTokens} cached from the last turn` : '';
+    parts.push(
+      `prompt ${e.promptTokens} tok${cached} at ~${Math.round(e.promptTokensPerSecond)} tok/s ${e.promptSource} (+${formatSeconds(e.promptEvalMs)})`,
+    );
+  }
+  parts.push(
+    `~${Math.round(e.tokensPerSecond)} tok/s ${e.tokensPerSecondSource} (+${formatSeconds(e.generateMs)} to generate)`,
+  );
+  if (!node.isLocal) parts.push(`rtt ${Math.round(e.rttMs)} ms`);
+  return parts;
 }
 
 /** Recent failures weighted by how long ago the last one was (halving every half-life). */

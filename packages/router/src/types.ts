@@ -3,6 +3,8 @@
  * has measured itself onto {@link Candidate}; the router never sees the wire format.
  */
 
+import type { CompletionEstimate } from './estimate.js';
+
 /** Where a task may run. */
 export type Policy =
   /** Least expected completion time over the whole mesh (the default). */
@@ -24,8 +26,29 @@ export interface Task {
   specialization?: string;
   /** Placement policy; `auto` when absent. */
   policy?: Policy;
+  /**
+   * Context length the request asks for (`options.num_ctx`). Ollama reloads a model loaded with
+   * another context length (server/sched.go, needsReload), so such a model counts as cold.
+   */
+  numCtx?: number;
+  /** The node that served this conversation's previous turn, whose KV cache holds its prefix. */
+  affinity?: ConversationAffinity;
   /** The caller's clock in milliseconds (same clock as `cardIssuedAt` and `lastFailureAt`). */
   now: number;
+}
+
+/** Where a conversation ran last and how much of the new prompt that node should still have cached. */
+export interface ConversationAffinity {
+  /** Candidate id of the node that served the previous turn. */
+  nodeId: string;
+  /** Prompt tokens of this request that node evaluated already (the shared prefix). */
+  cachedTokens: number;
+  /**
+   * Requests sent to that node since the turn. Ollama keeps one KV cache per parallel slot and
+   * gives a new request the least recently used one, so past `slots` later requests the prefix
+   * is most likely gone. Unknown means assumed kept.
+   */
+  laterRequests?: number;
 }
 
 /** A model installed on a node, as its card reports it (Ollama's /api/tags plus /api/ps). */
@@ -36,6 +59,10 @@ export interface CandidateModel {
   sizeBytes: number;
   /** Whether the model is resident in memory right now (/api/ps). */
   loaded: boolean;
+  /** Context length it is loaded with (/api/ps `context_length`); only meaningful when loaded. */
+  contextLength?: number;
+  /** When Ollama will unload it (/api/ps `expires_at`), on the task's clock; only when loaded. */
+  expiresAt?: number;
   /** Ollama's `details.parameter_size`, e.g. `8.0B` or `567M`. */
   parameterSize?: string;
   /** Ollama's `details.family`, e.g. `llama`. */
@@ -72,6 +99,10 @@ export interface MeasuredModel {
   tokensPerSecond?: number;
   /** Time to first token in ms, prompt evaluation included, network excluded. */
   ttftMs?: number;
+  /** Prompt evaluation speed, tokens/s (Ollama's prompt_eval_count / prompt_eval_duration, fitted). */
+  promptTokensPerSecond?: number;
+  /** Fixed cost of the prompt phase that does not grow with its length, ms (the fit's intercept). */
+  promptOverheadMs?: number;
 }
 
 /** What this node has measured about a peer. */
@@ -80,6 +111,8 @@ export interface CandidateMeasurements {
   rttMs?: number;
   /** Per model name (full name with tag). */
   perModel: Record<string, MeasuredModel>;
+  /** How fast this node loads a model into memory, bytes/s (model size / Ollama's load_duration). */
+  loadBytesPerSecond?: number;
   /** Failures recently seen on this peer (errors, timeouts, busy answers). */
   recentFailures: number;
   /** When the last failure happened, on the task's clock; failures fade from there. */
@@ -139,7 +172,12 @@ export interface Placement {
   score: number;
   /** Human-readable explanation, e.g. `loaded; queue 1/4; ~58 tok/s measured; est. 1.9 s`. */
   reason: string;
+  /** Every term of the estimate with its inputs, when the node has the model. */
+  terms?: CompletionEstimate;
 }
+
+/** Cost terms a benchmark may switch off to measure what each is worth; never set in production. */
+export type CostTerm = 'load' | 'affinity';
 
 /** Guesses used for nodes and models that have not been measured yet. */
 export interface RouterDefaults {
@@ -181,6 +219,8 @@ export interface RouterOptions {
   failureHalfLifeMs?: number;
   /** Ceilings on what a remote card may claim; merged over {@link CLAIM_BOUNDS}. */
   claimBounds?: Partial<ClaimBounds>;
+  /** Terms left out of the estimate (ablation for benchmarks); empty by default. */
+  disabledTerms?: readonly CostTerm[];
 }
 
 /** The most a remote card may claim; anything beyond is cut to these values. */

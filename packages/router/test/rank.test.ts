@@ -65,7 +65,9 @@ describe('rankCandidates: exclusions', () => {
     });
     const [entry] = rankCandidates(task({ model: 'llama3.1:8b' }), [mini]);
     expect(entry!.eligible).toBe(true);
-    expect(entry!.reason).toMatch(/^loaded; queue 0\/1; ~\d+ tok\/s guessed; rtt 5 ms; est\. [\d.]+ s$/);
+    expect(entry!.reason).toMatch(
+      /^loaded; queue 0\/1; prompt 256 tok at ~60 tok\/s guessed \(\+4\.3 s\); ~\d+ tok\/s guessed \(\+[\d.]+ s to generate\); rtt 5 ms; est\. [\d.]+ s$/,
+    );
   });
 
   it('should exempt the local node from staleness', () => {
@@ -83,7 +85,7 @@ describe('rankCandidates: exclusions', () => {
     const warm = node('warm');
     const ranked = rankCandidates(task(), [cold, warm]);
     expect(order(ranked)).toEqual(['warm:ok', 'cold:ok']);
-    expect(ranked[1]!.reason).toContain('not loaded (+2.0 s to load)');
+    expect(ranked[1]!.reason).toContain('not loaded (+2.0 s to load at 1.0 GB/s guessed)');
     expect(ranked[1]!.estimateMs - ranked[0]!.estimateMs).toBeCloseTo(2000, 0);
   });
 });
@@ -296,5 +298,58 @@ describe('rankCandidates: properties', () => {
       ),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('rankCandidates: load, prompt and affinity', () => {
+  const big = (loaded: boolean) => [model('qwen2.5:14b', 7, { loaded })];
+  // A GPU box that must load 7 GB at 0.3 GB/s (23 s) against a warm mini-PC at 12 tok/s.
+  const gpuCold = gpuNode('gpu', {
+    models: big(false),
+    measured: { perModel: {}, loadBytesPerSecond: 0.3 * GB, recentFailures: 0 },
+  });
+  const miniWarm = node('mini', {
+    models: big(true),
+    memory: { ramFreeBytes: 16 * GB, vramFreeBytes: 0, gpuCount: 0 },
+    measured: { perModel: { 'qwen2.5:14b': { tokensPerSecond: 12 } }, recentFailures: 0 },
+  });
+
+  it('should prefer a warm slower node when loading would dominate, and the cold faster one when it would not', () => {
+    const short = task({ model: 'qwen2.5:14b', promptTokens: 50, maxTokens: 100 });
+    expect(order(rankCandidates(short, [gpuCold, miniWarm]))).toEqual(['mini:ok', 'gpu:ok']);
+    const long = task({ model: 'qwen2.5:14b', promptTokens: 50, maxTokens: 1000 });
+    expect(order(rankCandidates(long, [gpuCold, miniWarm]))).toEqual(['gpu:ok', 'mini:ok']);
+  });
+
+  it('should send a long prompt to the GPU even when both are warm', () => {
+    const gpu = gpuNode('gpu', { models: big(true) });
+    const long = task({ model: 'qwen2.5:14b', promptTokens: 3000, maxTokens: 50 });
+    const [first] = rankCandidates(long, [miniWarm, gpu]);
+    expect(first!.nodeId).toBe('gpu');
+    expect(first!.terms!.promptEvalMs).toBeCloseTo(1500, 6);
+  });
+
+  it('should keep a conversation on its node while the cache saves more than moving, and drop it when busy', () => {
+    const other = { ...miniWarm, id: 'mini-2', name: 'mini-2' };
+    const turn = task({
+      model: 'qwen2.5:14b',
+      promptTokens: 3000,
+      maxTokens: 20,
+      affinity: { nodeId: 'mini', cachedTokens: 2980 },
+    });
+    const [kept] = rankCandidates(turn, [other, miniWarm]);
+    expect(kept!.nodeId).toBe('mini');
+    expect(kept!.reason).toContain('2980 cached from the last turn');
+    // One request ahead costs less than re-evaluating 2,980 tokens elsewhere; thirty do not.
+    const waitOne = { ...miniWarm, load: { activeTasks: 1, queueDepth: 0, slots: 1 } };
+    expect(rankCandidates(turn, [other, waitOne])[0]!.nodeId).toBe('mini');
+    const busy = { ...miniWarm, load: { activeTasks: 1, queueDepth: 30, slots: 1 } };
+    expect(rankCandidates(turn, [other, busy])[0]!.nodeId).toBe('mini-2');
+    expect(rankCandidates(turn, [{ ...miniWarm, status: 'gone' as const }, other])[0]!.nodeId).toBe('mini-2');
+  });
+
+  it('should expose every term of the estimate on an eligible placement', () => {
+    const [first] = rankCandidates(task({ model: 'qwen2.5:14b' }), [gpuCold]);
+    expect(first!.terms).toMatchObject({ loadState: 'not loaded', loadSource: 'measured' });
   });
 });

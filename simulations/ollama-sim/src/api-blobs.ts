@@ -49,16 +49,25 @@ export async function handleCreateBlob(
   const head: Buffer[] = [];
   let headLength = 0;
   let size = 0;
-  for await (const chunk of req) {
-    const buffer = chunk as Buffer;
-    hash.update(buffer);
-    size += buffer.length;
-    if (headLength < HEAD_BYTES) {
-      head.push(buffer.subarray(0, HEAD_BYTES - headLength));
-      headLength += Math.min(buffer.length, HEAD_BYTES - headLength);
+  // With a store on disk the upload is written as it arrives and filed under its true digest.
+  const upload = state.store.disk?.store.startUpload();
+  try {
+    for await (const chunk of req) {
+      const buffer = chunk as Buffer;
+      upload?.write(buffer);
+      hash.update(buffer);
+      size += buffer.length;
+      if (headLength < HEAD_BYTES) {
+        head.push(buffer.subarray(0, HEAD_BYTES - headLength));
+        headLength += Math.min(buffer.length, HEAD_BYTES - headLength);
+      }
     }
+  } catch (error) {
+    upload?.abort();
+    throw error;
   }
   const actual = `sha256:${hash.digest('hex')}`;
+  upload?.finish(actual);
   // NewLayer files the upload under its true digest before the handler compares the names.
   state.store.blobs.put(actual, { size, head: Buffer.concat(head) });
   // The comparison is of the strings as given, so only the canonical spelling can match.

@@ -12,6 +12,7 @@ import { type JsonObject, numPredictOf, sendJson } from './http-util.js';
 import { installedModel, notFoundQuoted, validModelRef } from './model-lookup.js';
 import { fullModelName, parseModelName } from './model-name.js';
 import type { InstalledModel } from './models.js';
+import type { PromptSegment } from './prompt-cache.js';
 import { planReply, type ReplyPiece, scriptedPlan, type ThinkSetting, type ToolSpec } from './reply.js';
 import { type InferenceRequest, parseChatRequest, parseFormat, parseGenerateRequest } from './requests.js';
 import type { SimState } from './state.js';
@@ -73,6 +74,12 @@ function numPredictFor(entry: InstalledModel, request: InferenceRequest): number
   return numPredictOf(entry.parameters);
 }
 
+/** `options.num_ctx` when the request sets a positive one (else the loaded context is kept). */
+function numCtxOf(request: InferenceRequest): number | undefined {
+  const value = request.options.num_ctx;
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
+}
+
 function promptTokens(messages: readonly ChatMessage[], tools: readonly ToolSpec[]): number {
   const images = messages.reduce((sum, message) => sum + (message.images?.length ?? 0), 0);
   return (
@@ -80,6 +87,27 @@ function promptTokens(messages: readonly ChatMessage[], tools: readonly ToolSpec
     images * IMAGE_TOKENS +
     (tools.length > 0 ? countTokens(JSON.stringify(tools)) : 0)
   );
+}
+
+/**
+ * The prompt as the KV cache sees it: the preamble (start token and tools), then each message;
+ * the segments add up to {@link promptTokens}.
+ */
+function promptSegments(messages: readonly ChatMessage[], tools: readonly ToolSpec[]): PromptSegment[] {
+  const toolsJson = tools.length > 0 ? JSON.stringify(tools) : '';
+  const segments: PromptSegment[] = [
+    { key: `preamble\0${toolsJson}`, tokens: 1 + (toolsJson === '' ? 0 : countTokens(toolsJson)) },
+  ];
+  for (const message of messages) segments.push(messageSegment(message));
+  return segments;
+}
+
+function messageSegment(message: ChatMessage): PromptSegment {
+  const images = message.images ?? [];
+  return {
+    key: JSON.stringify([message.role, message.content, images, message.tool_calls ?? null]),
+    tokens: 4 + countTokens(message.content) + images.length * IMAGE_TOKENS,
+  };
 }
 
 function chatMessage(reply: { content: string; thinking: string; toolCalls?: ReplyText['toolCalls'] }) {
@@ -150,6 +178,10 @@ export async function handleChat(
     entry,
     pieces: plan.pieces,
     promptTokens: promptTokens(messages, request.tools),
+    promptSegments: promptSegments(messages, request.tools),
+    // The next turn sends the answer back as an assistant message: that is what the cache holds.
+    replySegment: (content) => messageSegment({ role: 'assistant', content }),
+    numCtx: numCtxOf(request),
     stream: request.stream,
     keepAliveMs: request.keepAliveMs,
     startedAt,
@@ -235,6 +267,7 @@ export async function handleGenerate(
     entry,
     pieces: plan.pieces,
     promptTokens: promptTokens(messages, []) + (request.context?.length ?? 0),
+    numCtx: numCtxOf(request),
     stream: request.stream,
     keepAliveMs: request.keepAliveMs,
     startedAt,

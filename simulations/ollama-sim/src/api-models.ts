@@ -10,7 +10,6 @@ import type { InstalledModel } from './models.js';
 import type { SimState } from './state.js';
 
 /** Context length reported by /api/ps. */
-const CONTEXT_LENGTH = 4096;
 /** keep_alive -1 shows as Go's largest duration from now, about 292 years. */
 const FOREVER_MS = 9_223_372_036_854;
 /** Where a Linux install keeps blobs; `FROM` lines in Modelfiles point here. */
@@ -58,7 +57,7 @@ export function handlePs(state: SimState, res: ServerResponse): void {
       details: modelDetails(loaded.model),
       expires_at: new Date(expiresAt).toISOString(),
       size_vram: gpu ? loaded.model.sizeBytes : 0,
-      context_length: CONTEXT_LENGTH,
+      context_length: loaded.numCtx,
     };
   });
   sendJson(res, 200, { models });

@@ -11,10 +11,12 @@ import { MODEL_CATALOG, normalizeModelName, weightsName } from './catalog.js';
 import type { ClientWatch } from './client-watch.js';
 import { OllamaApiError } from './errors.js';
 import { type JsonObject, optionalBool, optionalString } from './http-util.js';
-import { type Layer, libraryManifest } from './manifest.js';
+import type { Layer } from './manifest.js';
 import { INVALID_MODEL_NAME, validModelRef } from './model-lookup.js';
+import { parseModelName } from './model-name.js';
 import type { InstalledModel } from './models.js';
 import { ProgressStream } from './progress.js';
+import { pullFromRegistry } from './registry-pull.js';
 import type { SimState } from './state.js';
 
 /** Download speed when the profile names none. */
@@ -50,7 +52,13 @@ export async function pullModel(
   state: SimState,
   progress: ProgressStream,
   name: string,
+  insecure = false,
 ): Promise<InstalledModel | undefined> {
+  const parsed = parseModelName(name.trim());
+  // With a store on disk, a name on another host is pulled from that host's registry.
+  if (state.store.disk !== undefined && parsed.host.toLowerCase() !== 'registry.ollama.ai') {
+    return pullFromRegistry(state, progress, parsed, insecure);
+  }
   const normalized = normalizeModelName(name);
   progress.emit({ status: 'pulling manifest' });
   if (!(await progress.pause(PULL_PROGRESS_INTERVAL_MS))) return undefined;
@@ -58,7 +66,7 @@ export async function pullModel(
   // makeRequestWithRetry turns the registry's 404 into os.ErrNotExist.
   if (model === undefined) throw new OllamaApiError(500, 'pull model manifest: file does not exist');
   const weights = weightsName(normalized);
-  const manifest = libraryManifest(model, weights);
+  const manifest = state.store.libraryManifest(model, weights);
   for (const layer of [...manifest.layers, manifest.config]) {
     if (!(await pullLayer(state, progress, layer))) return undefined;
   }
@@ -89,6 +97,7 @@ export async function handlePull(
   const requested = model !== '' ? model : (optionalString(body, 'name', 'PullRequest') ?? '');
   const name = validModelRef(requested, () => new OllamaApiError(400, INVALID_MODEL_NAME));
   const stream = optionalBool(body, 'stream', 'PullRequest') ?? true;
+  const insecure = optionalBool(body, 'insecure', 'PullRequest') ?? false;
   const progress = new ProgressStream(state, res, client, stream);
-  await progress.run(async () => (await pullModel(state, progress, name)) !== undefined);
+  await progress.run(async () => (await pullModel(state, progress, name, insecure)) !== undefined);
 }

@@ -25,6 +25,9 @@ Options:
   --error-status S          HTTP status of injected errors (default 500)
   --fail-next-requests N    fail the next N inference requests
   --record-requests         keep a log of the API requests received (GET /_sim/requests)
+  --store-dir DIR           keep models on disk in Ollama's layout and pull other hosts' registries
+  --model-bytes N           with --store-dir: bytes of each model's weights blob (default 65536)
+  --serve-registry          with --store-dir: answer GET /v2/... as a registry of the store
   --help                    show this help
 `;
 
@@ -63,6 +66,9 @@ async function main(): Promise<void> {
       'error-status': { type: 'string' },
       'fail-next-requests': { type: 'string' },
       'record-requests': { type: 'boolean' },
+      'store-dir': { type: 'string' },
+      'model-bytes': { type: 'string' },
+      'serve-registry': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -105,6 +111,11 @@ async function main(): Promise<void> {
       ...(values.preload !== undefined ? { preload: list(values.preload) ?? [] } : {}),
       ...(values.version !== undefined ? { version: values.version } : {}),
       ...(values['record-requests'] === true ? { recordRequests: true } : {}),
+      ...(values['store-dir'] !== undefined ? { storeDir: values['store-dir'] } : {}),
+      ...(values['model-bytes'] !== undefined
+        ? { modelBytes: number(values['model-bytes'], 'model-bytes') ?? 0 }
+        : {}),
+      ...(values['serve-registry'] === true ? { serveRegistry: true } : {}),
       faults,
     },
     // The fault stands for a crashed server: exit at once, no cleanup, like a killed process.

@@ -9,6 +9,7 @@ import type { ClientWatch } from './client-watch.js';
 import { OllamaApiError, SERVER_BUSY } from './errors.js';
 import { sendJson } from './http-util.js';
 import type { InstalledModel } from './models.js';
+import type { PromptSegment } from './prompt-cache.js';
 import type { ReplyPiece } from './reply.js';
 import type { SimState, Stoppable } from './state.js';
 import type { ToolCall } from './text.js';
@@ -36,6 +37,12 @@ export interface GenerationSpec {
   /** One per generated token; a piece with no text and no tool call sends nothing (a call being parsed). */
   pieces: ReplyPiece[];
   promptTokens: number;
+  /** The prompt as segments, for the KV cache; without it nothing is reused. */
+  promptSegments?: readonly PromptSegment[];
+  /** The answer as the segment a next turn repeats, from the reply's text. */
+  replySegment?: (content: string) => PromptSegment;
+  /** `options.num_ctx`, when the request sets it. */
+  numCtx?: number | undefined;
   stream: boolean;
   keepAliveMs: number | undefined;
   /** performance.now() when the request arrived, for total_duration. */
@@ -79,7 +86,7 @@ export async function runGeneration(
       state.counters.cancelled++;
       return;
     }
-    const leasePromise = state.store.acquire(spec.entry);
+    const leasePromise = state.store.acquire(spec.entry, spec.numCtx);
     const leased = await unlessGone(leasePromise, client);
     if (leased === undefined) {
       leasePromise.then((lease) => lease.release(spec.keepAliveMs)).catch(() => {});
@@ -87,7 +94,16 @@ export async function runGeneration(
       return;
     }
     const lease = leased.value;
-    const outcome = await streamTokens(state, res, client, spec, lease.loadMs);
+    const cached =
+      spec.promptSegments === undefined ? 0 : lease.loaded.cache.cachedTokens(spec.promptSegments);
+    const outcome = await streamTokens(state, res, client, spec, lease.loadMs, cached);
+    if (outcome === 'done' && spec.promptSegments !== undefined) {
+      const content = spec.pieces.map((piece) => piece.content).join('');
+      const answer = spec.replySegment?.(content);
+      lease.loaded.cache.remember(
+        answer === undefined ? spec.promptSegments : [...spec.promptSegments, answer],
+      );
+    }
     if (outcome !== 'crashed') lease.release(spec.keepAliveMs);
     if (outcome === 'done') state.counters.completed++;
     if (outcome === 'aborted') state.counters.cancelled++;
@@ -102,13 +118,16 @@ function streamTokens(
   client: ClientWatch,
   spec: GenerationSpec,
   loadMs: number,
+  cachedTokens: number,
 ): Promise<Outcome> {
   return new Promise<Outcome>((resolve) => {
     const { pieces, stream } = spec;
     const total = pieces.length;
     const profile = state.profile;
     const interval = 1000 / tokensPerSecondFor(state, spec.entry);
-    const promptEvalMs = profile.ttftMs + (spec.promptTokens / profile.promptEvalTokensPerSecond) * 1000;
+    // Ollama reports as prompt_eval_count only the tokens it evaluated, not those it found cached.
+    const evaluated = spec.promptTokens - cachedTokens;
+    const promptEvalMs = profile.ttftMs + (evaluated / profile.promptEvalTokensPerSecond) * 1000;
     const firstDue = performance.now() + promptEvalMs;
     let sent = 0;
     const reply: ReplyText = { content: '', thinking: '', toolCalls: [] };
@@ -189,7 +208,7 @@ function streamTokens(
       const metrics: GenerationMetrics = {
         total_duration: Math.round((end - spec.startedAt) * NS_PER_MS),
         load_duration: Math.round(loadMs * NS_PER_MS),
-        prompt_eval_count: spec.promptTokens,
+        prompt_eval_count: evaluated,
         prompt_eval_duration: Math.round(promptEvalMs * NS_PER_MS),
         eval_count: total,
         eval_duration: Math.max(1, Math.round((end - (firstDue - interval)) * NS_PER_MS)),

@@ -3,7 +3,16 @@ import { BlobStore, GGUF_MAGIC } from './blobs.js';
 import { modelCapabilities, weightCapabilities } from './capabilities.js';
 import { modelDigest, normalizeModelName, weightsName } from './catalog.js';
 import { OllamaApiError } from './errors.js';
-import { type Layer, libraryManifest, MEDIA_TYPES, type ModelManifest, manifestDigest } from './manifest.js';
+import {
+  configLayer,
+  type Layer,
+  libraryManifest,
+  MEDIA_TYPES,
+  type ModelManifest,
+  manifestDigest,
+} from './manifest.js';
+import { type DiskModelStore, manifestBytes, sha256Hex } from './model-store-disk.js';
+import { PromptCache } from './prompt-cache.js';
 import type { HardwareProfile, SimModel } from './types.js';
 
 const GB = 1e9;
@@ -34,11 +43,20 @@ export interface LoadedModel {
   expiresAt: number;
   /** Set while the load is in progress, so concurrent requests wait for the same load. */
   loading: Promise<void> | undefined;
+  /** Context length it was loaded with; a request asking for another reloads it. */
+  numCtx: number;
+  /** What its slots' KV caches hold. */
+  cache: PromptCache;
 }
+
+/** Context length of a model loaded without `num_ctx` (Ollama's default). */
+export const DEFAULT_NUM_CTX = 4096;
 
 /** A loaded model held by one request; `release` applies that request's keep_alive. */
 export interface ModelLease {
   loadMs: number;
+  /** The model as loaded for this request, with its KV cache. */
+  loaded: LoadedModel;
   release(keepAliveMs: number | undefined): void;
 }
 
@@ -51,20 +69,33 @@ export class ModelStore {
   constructor(
     private readonly profile: () => HardwareProfile,
     private readonly sleep: (ms: number) => Promise<void>,
+    /** The store on disk (`storeDir`), written through on every change; none keeps it in memory. */
+    readonly disk?: { store: DiskModelStore; modelBytes: number },
   ) {}
 
   /** Installs a library model under its name; `weights` ties it to another model's weights (aliases). */
   install(model: SimModel, weights = weightsName(model.name), name = model.name): InstalledModel {
-    const manifest = libraryManifest(model, weights);
+    const manifest = this.libraryManifest(model, weights);
     return this.put(
       name,
       { ...model, capabilities: weightCapabilities(model.capabilities) },
       weights,
       manifest,
-      {
-        digest: modelDigest(weights),
-      },
+      this.disk === undefined ? { digest: modelDigest(weights) } : {},
     );
+  }
+
+  /** A library model's manifest; on disk its weights are a real blob of `modelBytes`, so every digest is true. */
+  libraryManifest(model: SimModel, weights: string): ModelManifest {
+    const manifest = libraryManifest(model, weights);
+    if (this.disk === undefined) return manifest;
+    const { store, modelBytes } = this.disk;
+    const layers = manifest.layers.map((layer) =>
+      layer.mediaType === MEDIA_TYPES.model && layer.content === undefined
+        ? store.writeWeights(layer.mediaType, weights, modelBytes)
+        : layer,
+    );
+    return { ...manifest, layers, config: configLayer(model, manifest.declaredCapabilities, layers) };
   }
 
   /**
@@ -76,9 +107,10 @@ export class ModelStore {
     model: SimModel,
     weights: string,
     manifest: ModelManifest,
-    options: { digest?: string } = {},
+    options: { digest?: string; manifestJson?: string } = {},
   ): InstalledModel {
     const normalized = normalizeModelName(name);
+    const json = options.manifestJson ?? manifestBytes(manifest.config, manifest.layers);
     const capabilities = modelCapabilities(
       model.capabilities,
       manifest.template,
@@ -89,12 +121,16 @@ export class ModelStore {
       name: normalized,
       model: { ...model, name: normalized, capabilities },
       weights,
-      digest: options.digest ?? manifestDigestOf(manifest),
+      digest: options.digest ?? (this.disk !== undefined ? sha256Hex(json) : manifestDigestOf(manifest)),
       modifiedAt: new Date(),
     };
     const previous = this.installed.get(normalized);
     this.installed.set(normalized, entry);
     for (const layer of [...manifest.layers, manifest.config]) this.storeLayer(layer);
+    if (this.disk !== undefined) {
+      for (const layer of [...manifest.layers, manifest.config]) this.disk.store.writeTextLayer(layer);
+      this.disk.store.writeManifest(normalized, json);
+    }
     if (previous !== undefined) this.pruneLayers(previous);
     return entry;
   }
@@ -110,6 +146,10 @@ export class ModelStore {
     };
     const previous = this.installed.get(normalized);
     this.installed.set(normalized, entry);
+    if (this.disk !== undefined) {
+      const bytes = this.disk.store.readManifest(source.name)?.bytes;
+      this.disk.store.writeManifest(normalized, bytes ?? manifestBytes(source.config, source.layers));
+    }
     if (previous !== undefined) this.pruneLayers(previous);
     return entry;
   }
@@ -139,6 +179,7 @@ export class ModelStore {
     for (const layer of [...entry.layers, entry.config]) {
       if (!used.has(BlobStore.canonical(layer.digest))) this.blobs.delete(layer.digest);
     }
+    this.disk?.store.pruneBlobs([...entry.layers, entry.config].map((layer) => layer.digest));
   }
 
   /** The installed model for a requested name, following Ollama's tag and case rules. */
@@ -151,6 +192,7 @@ export class ModelStore {
     const entry = this.find(name);
     if (entry === undefined) return false;
     this.installed.delete(entry.name);
+    this.disk?.store.removeManifest(entry.name);
     this.pruneLayers(entry);
     const stillUsed = [...this.installed.values()].some((other) => other.weights === entry.weights);
     const loaded = this.loaded.get(entry.weights);
@@ -180,10 +222,16 @@ export class ModelStore {
   }
 
   /** Holds the model in memory, loading it first (taking loadMsPerGB per GB) when needed. */
-  async acquire(entry: InstalledModel): Promise<ModelLease> {
+  async acquire(entry: InstalledModel, numCtx?: number): Promise<ModelLease> {
     const started = performance.now();
     this.sweep();
     let loaded = this.loaded.get(entry.weights);
+    // Another context length means another runner (sched.go, needsReload); requests on the old
+    // one finish there, the simulator overcommitting rather than waiting for them.
+    if (loaded !== undefined && numCtx !== undefined && numCtx !== loaded.numCtx) {
+      this.loaded.delete(entry.weights);
+      loaded = undefined;
+    }
     if (loaded === undefined) {
       const profile = this.profile();
       if (entry.model.sizeBytes > profile.memoryBytes) {
@@ -195,7 +243,7 @@ export class ModelStore {
         );
       }
       this.makeRoom(entry.model.sizeBytes);
-      loaded = this.newLoaded(entry, Number.POSITIVE_INFINITY);
+      loaded = this.newLoaded(entry, Number.POSITIVE_INFINITY, numCtx);
       const current = loaded;
       current.loading = this.sleep((entry.model.sizeBytes / GB) * profile.loadMsPerGB).then(() => {
         current.loading = undefined;
@@ -209,6 +257,7 @@ export class ModelStore {
     let released = false;
     return {
       loadMs: performance.now() - started,
+      loaded: held,
       release: (keepAliveMs) => {
         if (released) return;
         released = true;
@@ -245,7 +294,7 @@ export class ModelStore {
     }
   }
 
-  private newLoaded(entry: InstalledModel, expiresAt: number): LoadedModel {
+  private newLoaded(entry: InstalledModel, expiresAt: number, numCtx = DEFAULT_NUM_CTX): LoadedModel {
     return {
       name: entry.name,
       model: entry.model,
@@ -255,6 +304,8 @@ export class ModelStore {
       lastUsed: Date.now(),
       expiresAt,
       loading: undefined,
+      numCtx,
+      cache: new PromptCache(() => this.profile().parallelSlots),
     };
   }
 }

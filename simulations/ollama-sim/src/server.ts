@@ -11,7 +11,9 @@ import { DEFAULT_MODELS, resolveModel } from './catalog.js';
 import { watchClient } from './client-watch.js';
 import { OllamaApiError } from './errors.js';
 import { type JsonObject, parseJsonObject, readBody, sendError, sendJson, sendText } from './http-util.js';
+import { DEFAULT_MODEL_BYTES, DiskModelStore } from './model-store-disk.js';
 import { resolveProfile } from './profiles.js';
+import { handleRegistry } from './registry-serve.js';
 import { RequestLog } from './request-log.js';
 import { SimState } from './state.js';
 import type { FaultPlan, OllamaSim, OllamaSimOptions } from './types.js';
@@ -29,6 +31,8 @@ export interface SimHooks {
 interface Sim {
   state: SimState;
   log: RequestLog;
+  /** Whether `/v2/…` answers as a registry (`serveRegistry`). */
+  registry: boolean;
 }
 
 type BodyHandler = (
@@ -106,7 +110,11 @@ function safeDecode(segment: string): string {
   }
 }
 
-async function route({ state, log }: Sim, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function route(
+  { state, log, registry }: Sim,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const startedAt = performance.now();
   const path = (req.url ?? '/').split('?')[0]!;
   const method = req.method ?? 'GET';
@@ -122,6 +130,7 @@ async function route({ state, log }: Sim, req: IncomingMessage, res: ServerRespo
   }
   if (path === '/api/tags' && (method === 'GET' || method === 'HEAD')) return handleTags(state, res);
   if (path === '/api/ps' && method === 'GET') return handlePs(state, res);
+  if (registry && handleRegistry(state, req, res, path)) return;
   const blob = BLOB_ROUTE.exec(path);
   if (blob !== null && (method === 'HEAD' || method === 'POST')) {
     const digest = safeDecode(blob[1]!);
@@ -170,6 +179,18 @@ export async function createOllamaSim(
   options: OllamaSimOptions = {},
   hooks: SimHooks = {},
 ): Promise<OllamaSim> {
+  if (
+    options.storeDir === undefined &&
+    (options.serveRegistry === true || options.modelBytes !== undefined)
+  ) {
+    throw new Error('serveRegistry and modelBytes need a storeDir');
+  }
+  if (
+    options.modelBytes !== undefined &&
+    !(Number.isSafeInteger(options.modelBytes) && options.modelBytes > 0)
+  ) {
+    throw new Error(`modelBytes must be a positive integer, got ${options.modelBytes}`);
+  }
   const profile = resolveProfile(options.profile);
   const models = (options.models ?? DEFAULT_MODELS).map(resolveModel);
   const sockets = new Set<Socket>();
@@ -196,6 +217,12 @@ export async function createOllamaSim(
     models,
     options.preload ?? [],
     hooks.onCrash ?? (() => void close()),
+    options.storeDir !== undefined
+      ? {
+          store: new DiskModelStore(options.storeDir),
+          modelBytes: options.modelBytes ?? DEFAULT_MODEL_BYTES,
+        }
+      : undefined,
   );
   if (options.faults !== undefined) state.faults.set(options.faults);
   if (options.replies !== undefined) state.replies = new Map(Object.entries(options.replies));
@@ -210,7 +237,7 @@ export async function createOllamaSim(
       res.destroy();
       return;
     }
-    route({ state, log }, req, res).catch((error: unknown) => {
+    route({ state, log, registry: options.serveRegistry === true }, req, res).catch((error: unknown) => {
       if (res.destroyed) return;
       if (error instanceof OllamaApiError) sendError(res, error.status, error.message);
       else sendError(res, 500, error instanceof Error ? error.message : String(error));

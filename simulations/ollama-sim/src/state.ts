@@ -1,6 +1,8 @@
 /** Everything one simulator instance holds: hardware, models, slots, faults, counters, timers. */
 
 import { FaultState } from './faults.js';
+import { installFromDisk } from './model-from-manifest.js';
+import type { DiskModelStore } from './model-store-disk.js';
 import { ModelStore } from './models.js';
 import { SlotScheduler } from './scheduler.js';
 import type { HardwareProfile, SimModel, SimStats } from './types.js';
@@ -40,10 +42,13 @@ export class SimState {
     readonly preloadNames: string[],
     /** Called when a fault says the process dies (exitAfterTokens). */
     readonly crash: () => void,
+    /** The store on disk (`storeDir`); absent keeps models in memory only. */
+    disk?: { store: DiskModelStore; modelBytes: number },
   ) {
     this.store = new ModelStore(
       () => this.profile,
       (ms) => this.sleep(ms),
+      disk,
     );
     this.scheduler = new SlotScheduler(
       () => this.profile.parallelSlots,
@@ -63,6 +68,8 @@ export class SimState {
     this.store.loaded.clear();
     this.store.blobs.clear();
     for (const model of this.initialModels) this.store.install(model);
+    // Models already on disk (pulled or created by an earlier run) are listed as Ollama lists them.
+    if (this.store.disk !== undefined) installFromDisk(this.store);
     for (const name of this.preloadNames) {
       const entry = this.store.find(name);
       if (entry === undefined)

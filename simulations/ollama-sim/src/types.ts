@@ -91,6 +91,15 @@ export interface OllamaSimOptions {
   recordRequests?: boolean;
   /** Scripted chat answers: a last user message's exact text to the answer given to it. */
   replies?: Record<string, string>;
+  /**
+   * Keep the models on disk here in Ollama's layout (`manifests/…`, `blobs/sha256-…`) with real
+   * sha256 digests, and pull names on other hosts from their registries; default in memory only.
+   */
+  storeDir?: string;
+  /** With `storeDir`: bytes of each model's weights blob; default 64 KiB. */
+  modelBytes?: number;
+  /** With `storeDir`: also answer as a registry (`GET /v2/<ns>/<model>/manifests|blobs/…`). */
+  serveRegistry?: boolean;
 }
 
 /** One API request as the simulator received it (outside /_sim). */

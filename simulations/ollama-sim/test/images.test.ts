@@ -26,7 +26,13 @@ describe('images', () => {
 
   const chat = async (model: string, images: string[] | undefined) => {
     const message = { role: 'user', content: 'What is in this picture?', ...(images ? { images } : {}) };
-    const response = await post(`${sim.url}/api/chat`, { model, messages: [message], stream: false });
+    // Unloaded after each answer, so no request finds the last one's prompt in the KV cache.
+    const response = await post(`${sim.url}/api/chat`, {
+      model,
+      messages: [message],
+      stream: false,
+      keep_alive: 0,
+    });
     return (await response.json()) as { message: { content: string }; prompt_eval_count: number };
   };
 

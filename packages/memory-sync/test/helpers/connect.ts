@@ -1,5 +1,5 @@
 /** Links SpaceSync instances through an in-memory, ordered, JSON-serialising "wire" that records every frame. */
-import { InMemorySpaceStorage, SpaceSync } from '../../src/index.js';
+import { InMemorySpaceStorage, SpaceSync, type SpaceSyncInit } from '../../src/index.js';
 
 /** One frame as it crossed the wire. */
 export interface Frame {
@@ -22,8 +22,12 @@ export class TestNet {
   private inflight = 0;
   private readonly links = new Set<string>();
 
-  async peer(id: string, storage = new InMemorySpaceStorage()): Promise<TestPeer> {
-    const sync = new SpaceSync({ nodeId: id }, { storage });
+  async peer(
+    id: string,
+    storage = new InMemorySpaceStorage(),
+    init: Omit<SpaceSyncInit, 'nodeId'> = {},
+  ): Promise<TestPeer> {
+    const sync = new SpaceSync({ ...init, nodeId: id }, { storage });
     await sync.start();
     return { id, sync, storage };
   }

@@ -86,6 +86,7 @@ export {
   PeerSummary,
   RouteCandidate,
   RouteRanking,
+  RouteTerms,
 } from './management.js';
 export {
   ChatMemorySettings,

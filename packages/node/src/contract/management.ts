@@ -97,6 +97,41 @@ export const PairingJoined = Closed({
 export type PairingJoined = Static<typeof PairingJoined>;
 
 /** One candidate of GET /allerac/v1/route, best first. */
+/** Every term of a placement's estimate (the router's CompletionEstimate), times in ms. */
+export const RouteTerms = Closed({
+  totalMs: Type.Number(),
+  waitMs: Type.Number(),
+  loadMs: Type.Number(),
+  /** Why the model counts as warm or cold there. */
+  loadState: Type.Union([
+    Type.Literal('loaded'),
+    Type.Literal('not loaded'),
+    Type.Literal('expired'),
+    Type.Literal('num_ctx differs'),
+  ]),
+  modelBytes: Type.Number(),
+  loadBytesPerSecond: Type.Number(),
+  loadSource: Type.Union([Type.Literal('measured'), Type.Literal('guessed')]),
+  ttftMs: Type.Number(),
+  promptTokens: Type.Number(),
+  /** Prompt tokens that node's KV cache holds from this conversation's previous turn. */
+  cachedTokens: Type.Number(),
+  promptEvalMs: Type.Number(),
+  promptTokensPerSecond: Type.Number(),
+  promptSource: Type.Union([Type.Literal('measured'), Type.Literal('derived'), Type.Literal('guessed')]),
+  generateMs: Type.Number(),
+  tokensPerSecond: Type.Number(),
+  tokensPerSecondSource: Type.Union([
+    Type.Literal('measured'),
+    Type.Literal('derived'),
+    Type.Literal('claimed'),
+    Type.Literal('guessed'),
+  ]),
+  ttftSource: Type.Union([Type.Literal('measured'), Type.Literal('modelled')]),
+  rttMs: Type.Number(),
+});
+export type RouteTerms = Static<typeof RouteTerms>;
+
 export const RouteCandidate = Closed({
   rank: Type.Integer({ minimum: 1 }),
   id: Type.String(),
@@ -106,6 +141,8 @@ export const RouteCandidate = Closed({
   /** Expected time to finish in ms; null when the node cannot serve at all. */
   estimateMs: Nullable(Type.Number()),
   reason: Type.String(),
+  /** The estimate term by term; absent when the node does not have the model. */
+  terms: Type.Optional(RouteTerms),
 });
 export type RouteCandidate = Static<typeof RouteCandidate>;
 

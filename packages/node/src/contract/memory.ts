@@ -10,8 +10,10 @@ export const MemoryView = Closed({
   source: Type.String(),
   /** Its shared space; null for a private memory. */
   space: Nullable(Type.String()),
-  /** The node that wrote it. */
+  /** The name of the node that wrote it, as it is called now (a short id when unknown). */
   author: Type.String(),
+  /** The id of the node that wrote it: its peer id (or, for memories from before ids were stable, its name then). */
+  authorId: Type.String(),
   createdAt: IsoTime,
   updatedAt: IsoTime,
 });
@@ -23,7 +25,9 @@ export const MemoryHit = Closed({
   text: Type.String(),
   score: Type.Number(),
   space: Nullable(Type.String()),
+  /** As in MemoryView. */
   author: Type.String(),
+  authorId: Type.String(),
   tags: Type.Array(Type.String()),
   createdAt: IsoTime,
 });
@@ -47,6 +51,7 @@ export const MemoryListQuery = Type.Object({
   cursor: Type.Optional(StoredText),
   space: Type.Optional(StoredText),
   tag: Type.Optional(Tags),
+  /** An author id (a memory's `authorId`), not a display name. */
   author: Type.Optional(StoredText),
   since: Type.Optional(StoredText),
   until: Type.Optional(StoredText),

@@ -56,6 +56,12 @@ export const RouteQuery = Type.Object({
   policy: Type.Optional(QueryText),
   node: Type.Optional(QueryText),
   specialization: Type.Optional(QueryText),
+  /** Prompt length to explain the placement of, in tokens (a long prompt weighs prompt evaluation). */
+  promptTokens: Type.Optional(WholeNumber),
+  /** Output tokens to explain the placement of (num_predict); 256 when absent. */
+  maxTokens: Type.Optional(WholeNumber),
+  /** The request's num_ctx: a model loaded with another context length counts as cold. */
+  numCtx: Type.Optional(WholeNumber),
 });
 export type RouteQuery = Static<typeof RouteQuery>;
 

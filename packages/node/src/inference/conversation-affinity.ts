@@ -22,9 +22,16 @@ interface Turn {
   tokens: number;
 }
 
+interface Remembered extends Turn {
+  /** The node's request count when the turn ran. */
+  seq: number;
+}
+
 /** The last node of each conversation, bounded. */
 export class ConversationAffinities {
-  private readonly turns = new Map<string, Turn>();
+  private readonly turns = new Map<string, Remembered>();
+  /** Requests recorded per node, to tell how many came after a turn (bounded by the mesh's size). */
+  private readonly sent = new Map<string, number>();
 
   constructor(private readonly capacity: number = AFFINITY_CAPACITY) {}
 
@@ -48,14 +55,20 @@ export class ConversationAffinities {
     if (turn === undefined) return undefined;
     this.turns.delete(key);
     this.turns.set(key, turn);
-    return { nodeId: turn.nodeId, cachedTokens: Math.min(turn.tokens, promptTokens) };
+    return {
+      nodeId: turn.nodeId,
+      cachedTokens: Math.min(turn.tokens, promptTokens),
+      laterRequests: (this.sent.get(turn.nodeId) ?? 0) - turn.seq,
+    };
   }
 
-  /** Remembers where a turn ran and how long the conversation is now. */
+  /** Remembers where a turn ran and how long the conversation is now; every request counts. */
   record(key: string | undefined, turn: Turn): void {
+    const seq = (this.sent.get(turn.nodeId) ?? 0) + 1;
+    this.sent.set(turn.nodeId, seq);
     if (key === undefined) return;
     this.turns.delete(key);
-    this.turns.set(key, turn);
+    this.turns.set(key, { ...turn, seq });
     while (this.turns.size > this.capacity) {
       const oldest = this.turns.keys().next().value;
       if (oldest === undefined) break;

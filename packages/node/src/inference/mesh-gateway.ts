@@ -236,10 +236,23 @@ export class MeshGateway implements InferenceGateway {
   }
 
   /** The ranked candidates for a model with the reason for each, for /allerac/v1/route. */
-  async explain(model: string, routing: Partial<RequestRouting> = {}): Promise<Placement[]> {
+  async explain(
+    model: string,
+    routing: Partial<RequestRouting> & { promptTokens?: number; maxTokens?: number; numCtx?: number } = {},
+  ): Promise<Placement[]> {
     return this.rank(
-      { model, policy: routing.policy ?? this.init.defaultPolicy(), ...pickSpecialization(routing) },
-      {},
+      {
+        model,
+        policy: routing.policy ?? this.init.defaultPolicy(),
+        ...pickSpecialization(routing),
+        ...(routing.promptTokens !== undefined ? { promptTokens: routing.promptTokens } : {}),
+      },
+      {
+        options: {
+          ...(routing.numCtx !== undefined ? { num_ctx: routing.numCtx } : {}),
+          ...(routing.maxTokens !== undefined ? { num_predict: routing.maxTokens } : {}),
+        },
+      },
     );
   }
 
@@ -560,7 +573,7 @@ export class MeshGateway implements InferenceGateway {
   }
 
   private async rank(
-    task: Omit<Task, 'now' | 'promptTokens' | 'maxTokens' | 'numCtx'>,
+    task: Omit<Task, 'now' | 'maxTokens' | 'numCtx'>,
     body: OllamaObject,
   ): Promise<Placement[]> {
     const candidates = [await this.localCandidate(), ...this.peerCandidates()];
@@ -574,7 +587,7 @@ export class MeshGateway implements InferenceGateway {
             ? { maxTokens: options.num_predict }
             : {}),
           ...(typeof options.num_ctx === 'number' && options.num_ctx > 0 ? { numCtx: options.num_ctx } : {}),
-          promptTokens: promptTokensOf(body),
+          promptTokens: task.promptTokens ?? promptTokensOf(body),
         },
         candidates,
       );
@@ -693,11 +706,15 @@ function toCandidateModel(model: {
   family: string;
   quantization: string;
   capabilities?: string[] | undefined;
+  contextLength?: number | undefined;
+  expiresAt?: number | undefined;
 }): CandidateModel {
   return {
     name: model.name,
     sizeBytes: model.sizeBytes,
     loaded: model.loaded,
+    ...(model.contextLength !== undefined ? { contextLength: model.contextLength } : {}),
+    ...(model.expiresAt !== undefined ? { expiresAt: model.expiresAt } : {}),
     parameterSize: model.parameterSize,
     family: model.family,
     quantization: model.quantization,

@@ -105,7 +105,7 @@ export function registerManagementApi(app: FastifyInstance, deps: ManagementDeps
     '/allerac/v1/route',
     { config: { access: 'admin' }, ...validatedBy({ querystring: RouteQuery }) },
     async (request): Promise<RouteRanking> => {
-      const { model, policy, node, specialization } = request.query;
+      const { model, policy, node, specialization, promptTokens, maxTokens, numCtx } = request.query;
       if (model === undefined || model === '')
         throw new BadRequestError('model is required, e.g. ?model=llama3.2');
       let chosen: Policy = { kind: 'auto' };
@@ -116,6 +116,11 @@ export function registerManagementApi(app: FastifyInstance, deps: ManagementDeps
       const ranked = await deps.gateway.explain(model, {
         policy: chosen,
         ...(specialization !== undefined ? { specialization } : {}),
+        ...(promptTokens !== undefined && promptTokens !== '' ? { promptTokens: Number(promptTokens) } : {}),
+        ...(maxTokens !== undefined && maxTokens !== '' && Number(maxTokens) > 0
+          ? { maxTokens: Number(maxTokens) }
+          : {}),
+        ...(numCtx !== undefined && numCtx !== '' && Number(numCtx) > 0 ? { numCtx: Number(numCtx) } : {}),
       });
       return ranked.map((placement, index) => ({
         rank: index + 1,
@@ -125,6 +130,7 @@ export function registerManagementApi(app: FastifyInstance, deps: ManagementDeps
         eligible: placement.eligible,
         estimateMs: Number.isFinite(placement.estimateMs) ? Math.round(placement.estimateMs) : null,
         reason: placement.reason,
+        ...(placement.terms !== undefined ? { terms: placement.terms } : {}),
       }));
     },
   );

@@ -17,6 +17,10 @@ export const SETTINGS = {
   chatK: 'memory.chat.k',
   /** Lowest score a memory needs to be added to a chat. */
   chatThreshold: 'memory.chat.threshold',
+  /** Names this node authored memories under before it used its peer id (set once). */
+  formerAuthors: 'memory.formerAuthors',
+  /** The peer id this store's memories were last authored under (a restore may bring another). */
+  authorId: 'memory.authorId',
   /** Space invitations declined, per space the peers whose offer was declined. */
   declinedInvitations: 'memory.declinedInvitations',
 } as const satisfies Record<string, SettingKey>;

@@ -31,6 +31,7 @@ import { IdParams } from '../contract/query.js';
 import { BadRequestError, toHttpError } from '../http/errors.js';
 import { validatedBy } from '../http/validate.js';
 import type { MemoryHit, MemoryRecord } from '../store/memory-repository.js';
+import { authorNamer } from './author-names.js';
 import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from './constants.js';
 import { accessFor, type MemoryAccess, type MemoryService, memberKeyOf } from './memory-service.js';
 
@@ -40,28 +41,34 @@ export const memberKey = (request: FastifyRequest): string | undefined => member
 /** The view a request takes of the memories. */
 export const accessOf = (request: FastifyRequest): MemoryAccess => accessFor(request.principal);
 
+/** An author id → the name to show (author-names.ts); by default the id itself. */
+type AuthorName = (authorId: string) => string;
+const rawId: AuthorName = (id) => id;
+
 /** A memory as the API shows it. */
-export function memoryView(memory: MemoryRecord): MemoryView {
+export function memoryView(memory: MemoryRecord, authorName: AuthorName = rawId): MemoryView {
   return {
     id: memory.id,
     text: memory.text,
     tags: memory.tags,
     source: memory.source,
     space: memory.space,
-    author: memory.authorNode,
+    author: authorName(memory.authorNode),
+    authorId: memory.authorNode,
     createdAt: memory.createdAt.toISOString(),
     updatedAt: memory.updatedAt.toISOString(),
   };
 }
 
 /** A search hit as the API shows it. */
-export function hitView(hit: MemoryHit): MemoryHitView {
+export function hitView(hit: MemoryHit, authorName: AuthorName = rawId): MemoryHitView {
   return {
     id: hit.id,
     text: hit.text,
     score: Math.round(hit.score * 10_000) / 10_000,
     space: hit.space,
-    author: hit.authorNode,
+    author: authorName(hit.authorNode),
+    authorId: hit.authorNode,
     tags: hit.tags,
     createdAt: hit.createdAt.toISOString(),
   };
@@ -104,8 +111,10 @@ const spaceFilter = (space: string | null | undefined): string | null | undefine
 
 /** What the memory routes need besides the memory service. */
 export interface MemoryApiOptions {
-  /** A peer's display name, for invitations; undefined when its card is unknown. */
+  /** A peer's display name, for invitations and authors; undefined when its card is unknown. */
   peerName?: (peerId: string) => string | undefined;
+  /** This node's live name, shown as the author of its own memories; default: the author id. */
+  selfName?: () => string;
 }
 
 /** Registers the memory and space routes. */
@@ -115,6 +124,12 @@ export function registerMemoryApi(
   options: MemoryApiOptions = {},
 ): void {
   const base = '/allerac/v1';
+  const authorName = authorNamer({
+    isOwn: (id) => memory.isOwnAuthor(id),
+    selfName: options.selfName ?? (() => memory.nodeId),
+    peerName: (id) => options.peerName?.(id),
+  });
+  const view = (record: MemoryRecord) => memoryView(record, authorName);
   const invitationView = (offer: SpaceOffer): SpaceInvitation => ({
     name: offer.name,
     peers: offer.peers.map((id) => ({ id, name: options.peerName?.(id) ?? id })),
@@ -132,7 +147,7 @@ export function registerMemoryApi(
         space: given(body.space) ?? null,
         owner: memberKey(request) ?? null,
       });
-      return reply.status(201).send(memoryView(created));
+      return reply.status(201).send(view(created));
     }),
   );
 
@@ -158,7 +173,7 @@ export function registerMemoryApi(
         given(query.cursor),
         accessOf(request),
       );
-      return { memories: page.memories.map(memoryView), nextCursor: page.nextCursor };
+      return { memories: page.memories.map(view), nextCursor: page.nextCursor };
     }),
   );
 
@@ -166,8 +181,7 @@ export function registerMemoryApi(
     `${base}/memories/:id`,
     { config: { access: 'signed-in' }, ...validatedBy({ params: IdParams }) },
     guarded<{ Params: IdParams }>(
-      async (request): Promise<MemoryView> =>
-        memoryView(await memory.get(request.params.id, accessOf(request))),
+      async (request): Promise<MemoryView> => view(await memory.get(request.params.id, accessOf(request))),
     ),
   );
 
@@ -183,7 +197,7 @@ export function registerMemoryApi(
         { text: body.text, tags: tagList(body.tags) },
         accessOf(request),
       );
-      return memoryView(updated);
+      return view(updated);
     }),
   );
 
@@ -214,7 +228,7 @@ export function registerMemoryApi(
         },
         accessOf(request),
       );
-      return { results: hits.map(hitView) };
+      return { results: hits.map((hit) => hitView(hit, authorName)) };
     }),
   );
 
@@ -223,7 +237,7 @@ export function registerMemoryApi(
     { config: { access: 'signed-in' }, ...validatedBy({ params: IdParams, body: ShareBody }) },
     guarded<{ Params: IdParams; Body: ShareBody }>(
       async (request): Promise<MemoryView> =>
-        memoryView(await memory.share(request.params.id, request.body.space, accessOf(request))),
+        view(await memory.share(request.params.id, request.body.space, accessOf(request))),
     ),
   );
 
@@ -232,7 +246,7 @@ export function registerMemoryApi(
     { config: { access: 'signed-in' }, ...validatedBy({ params: IdParams }) },
     guarded<{ Params: IdParams }>(
       async (request): Promise<MemoryView> =>
-        memoryView(await memory.unshare(request.params.id, accessOf(request))),
+        view(await memory.unshare(request.params.id, accessOf(request))),
     ),
   );
 

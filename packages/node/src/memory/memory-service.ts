@@ -97,8 +97,13 @@ export interface EmbeddingStatus {
 
 /** Options of the memory service. */
 export interface MemoryServiceInit {
-  /** This node's id, recorded as the author of its memories. */
+  /** This node's id, recorded as the author of its memories: its libp2p peer id, stable across renames. */
   nodeId: string;
+  /**
+   * Names this node may have authored memories under before its author id was its peer id (its
+   * start-up name, the name chosen in Settings). start() migrates the memories naming them once.
+   */
+  legacyNames?: readonly string[] | undefined;
   /** The most a chat's memory lookup may take; default CHAT_LOOKUP_BUDGET_MS. */
   chatLookupBudgetMs?: number | undefined;
 }
@@ -138,6 +143,8 @@ export class MemoryService {
    */
   private readonly indexes = new Map<string, Promise<void>>();
   private readonly invitations: SpaceInvitations;
+  /** The names recorded by the author migration: memories naming them are this node's own. */
+  private formerAuthors: ReadonlySet<string> = new Set();
 
   constructor(
     private readonly init: MemoryServiceInit,
@@ -151,6 +158,14 @@ export class MemoryService {
     return this.init.nodeId;
   }
 
+  /**
+   * Whether `author` is this node: its peer id, or a name it wrote under before the peer id was
+   * its author id. Shared documents keep those names (peers hold them too); they are not rewritten.
+   */
+  isOwnAuthor(author: string): boolean {
+    return author === this.init.nodeId || this.formerAuthors.has(author);
+  }
+
   /** The shared spaces. */
   get spaces(): SpaceSync {
     return this.components.spaces;
@@ -160,6 +175,7 @@ export class MemoryService {
   start(): Promise<void> {
     this.started ??= (async () => {
       const { settings, memories } = this.components.store;
+      await this.migrateAuthors();
       await this.components.spaces.start();
       await this.invitations.start();
       this.target =
@@ -178,6 +194,44 @@ export class MemoryService {
       this.kickEmbedding();
     })();
     return this.started;
+  }
+
+  /**
+   * Once: records which legacy names this store's memories carry as author (the names the node
+   * went by before its author id was its peer id); later, a previous peer id too. Every start then
+   * gives the rows naming them the peer id, which is idempotent and also covers a crash between
+   * recording and rewriting.
+   */
+  private async migrateAuthors(): Promise<void> {
+    const { settings, memories } = this.components.store;
+    let former = await readSetting(settings, SETTINGS.formerAuthors);
+    if (former === undefined) {
+      const stored = await readSetting(settings, 'agent.name');
+      const candidates = [
+        ...new Set([...(this.init.legacyNames ?? []), ...(stored === undefined ? [] : [stored])]),
+      ].filter((name) => name !== this.init.nodeId);
+      former = await memories.authorsAmong(candidates);
+      await writeSetting(settings, SETTINGS.formerAuthors, former);
+      if (former.length > 0) {
+        this.components.logger.info(
+          { event: 'memory-authors-migrated', formerAuthors: former },
+          "this node's memories now name its peer id as author",
+        );
+      }
+    }
+    // A restore onto another machine (or a lost peer-key) brings memories under the old peer id.
+    const previousId = await readSetting(settings, SETTINGS.authorId);
+    if (previousId !== undefined && previousId !== this.init.nodeId && !former.includes(previousId)) {
+      former = [...former, previousId];
+      await writeSetting(settings, SETTINGS.formerAuthors, former);
+      this.components.logger.info(
+        { event: 'memory-author-id-changed', previous: previousId },
+        "this node's peer id changed; memories under the previous one stay its own",
+      );
+    }
+    if (previousId !== this.init.nodeId) await writeSetting(settings, SETTINGS.authorId, this.init.nodeId);
+    this.formerAuthors = new Set(former);
+    await memories.reauthor(former, this.init.nodeId);
   }
 
   /** Stops background work and waits for it; idempotent. */
@@ -532,7 +586,7 @@ export class MemoryService {
     const { memories } = this.components.store;
     for (const id of await memories.idsInSpace(name)) {
       const memory = await memories.get(id);
-      if (memory?.authorNode === this.init.nodeId) await memories.setSpace(id, null);
+      if (memory !== undefined && this.isOwnAuthor(memory.authorNode)) await memories.setSpace(id, null);
       else await memories.delete(id);
     }
     this.indexed = await memories.count();
@@ -595,7 +649,8 @@ export class MemoryService {
             text: memory.text,
             tags: memory.tags,
             source: memory.source,
-            authorNode: memory.author,
+            // The store names this node by its peer id even where a document keeps an old name.
+            authorNode: this.isOwnAuthor(memory.author) ? this.init.nodeId : memory.author,
             space,
             createdAt: new Date(memory.createdAt),
             updatedAt: new Date(memory.updatedAt),
@@ -727,16 +782,18 @@ export function createMemoryService(
   components: Omit<MemoryServiceComponents, 'spaces'> & { spaces?: SpaceSync },
   init: Omit<MemoryServiceInit, 'nodeId'> = {},
 ): MemoryService {
-  const spaces =
+  const spaces: SpaceSync =
     components.spaces ??
     new SpaceSync(
-      { nodeId },
+      // Called only once the service exists (SpaceSync asks while syncing, after start).
+      { nodeId, isOwn: (author: string): boolean => service.isOwnAuthor(author) },
       {
         storage: components.store.spaces,
         onWarning: (message, details) => components.logger.warn(details, message),
       },
     );
-  return new MemoryService({ ...init, nodeId }, { ...components, spaces });
+  const service: MemoryService = new MemoryService({ ...init, nodeId }, { ...components, spaces });
+  return service;
 }
 
 /** PostgreSQL text (and jsonb) cannot hold U+0000: refused here, as bad input, not left to fail in the store. */

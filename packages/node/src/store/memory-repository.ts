@@ -341,6 +341,26 @@ export class MemoryRepository {
     return rows.map((row) => row.id);
   }
 
+  /** Which of `authors` some memory names as its author. */
+  async authorsAmong(authors: readonly string[]): Promise<string[]> {
+    if (authors.length === 0) return [];
+    const rows = await this.sql.query<{ author_node: string }>(
+      'SELECT DISTINCT author_node FROM memories WHERE author_node = ANY($1::text[])',
+      [[...authors]],
+    );
+    return rows.map((row) => row.author_node);
+  }
+
+  /** Gives the memories authored by any of `from` the author `to`; returns how many changed. */
+  async reauthor(from: readonly string[], to: string): Promise<number> {
+    if (from.length === 0) return 0;
+    const rows = await this.sql.query<{ id: string }>(
+      'UPDATE memories SET author_node = $2 WHERE author_node = ANY($1::text[]) RETURNING id',
+      [[...from], to],
+    );
+    return rows.length;
+  }
+
   /** Memories with no vector from `model` yet (new or pending re-embedding), oldest first. */
   async needingEmbedding(model: string, limit: number): Promise<Array<{ id: string; text: string }>> {
     return this.sql.query<{ id: string; text: string }>(

@@ -40,6 +40,13 @@ export const SETTING_SCHEMAS = {
   'memory.chat.threshold': Type.Number({ minimum: -1, maximum: 2 }),
   /** Space invitations declined: space name → the peers whose offer was declined. */
   'memory.declinedInvitations': Type.Record(Type.String(), Type.Array(Type.String())),
+  /**
+   * The names this node wrote memories under before its author id became its peer id (recorded
+   * once, at the first start that migrated them): memories naming them as author are its own.
+   */
+  'memory.formerAuthors': Type.Array(Type.String()),
+  /** The author id (peer id) this store's memories were last written under; another one joins `memory.formerAuthors`. */
+  'memory.authorId': Type.String(),
   /** Whether the node may look for updates (opt-in: nothing leaves the home otherwise). */
   'update.enabled': Type.Boolean(),
   /** Where updates come from. */
