@@ -137,12 +137,13 @@ describe('router: the mesh as one Ollama (alice has no 8B model; bob and charlie
         })
       ).json()) as { allerac: { node: string } };
       expect(ollamaAnswer.allerac.node).toBe(target);
-      const openaiAnswer = (await (
-        await fetch(`${alice.node.url}/v1/chat/completions`, {
-          method: 'POST',
-          body: JSON.stringify({ model: BIG, messages, allerac: { node: target } }),
-        })
-      ).json()) as { allerac: { node: string } };
+      const openaiResponse = await fetch(`${alice.node.url}/v1/chat/completions`, {
+        method: 'POST',
+        body: JSON.stringify({ model: BIG, messages, allerac: { node: target } }),
+      });
+      const openaiText = await openaiResponse.text();
+      expect(openaiResponse.status, openaiText).toBe(200);
+      const openaiAnswer = JSON.parse(openaiText) as { allerac: { node: string } };
       expect(openaiAnswer.allerac.node).toBe(target);
     }
   });
@@ -165,8 +166,9 @@ describe('router: the mesh as one Ollama (alice has no 8B model; bob and charlie
       method: 'POST',
       body: JSON.stringify({ model: BIG, messages, stream: false }),
     });
-    expect(response.status).toBe(200);
-    const body = (await response.json()) as {
+    const text = await response.text();
+    expect(response.status, text).toBe(200);
+    const body = JSON.parse(text) as {
       message: { content: string };
       allerac: { node: string; failovers: number };
     };

@@ -80,8 +80,6 @@ export const DEFAULT_MDNS_SERVICE_TAG = '_allerac-mesh._udp.local';
 export const DEFAULT_MDNS_INTERVAL_MS = 2_000;
 /** A peer silent this long is hung up on (without back-off) so the connection can be rebuilt. */
 const SILENT_HANGUP_MS = 15_000;
-/** RTT is measured with libp2p ping every this many heartbeat ticks. */
-const PING_EVERY_TICKS = 5;
 /** Cards are re-read (RAM free, load) this often even when nobody calls cardChanged(). */
 const CARD_REFRESH_MS = 5_000;
 /**
@@ -561,6 +559,10 @@ class Libp2pMesh extends TypedEventEmitter<MeshEvents> implements Mesh {
               }),
             ],
       services: { identify: identify(), ping: ping() },
+      // libp2p pings every connection (the RTT the card reports). It would also abort a connection
+      // whose ping failed: on a busy mini-PC a late ping then cut answers mid-stream. Liveness is
+      // the heartbeat's job here (a silent peer is hung up on), so a failed ping only goes unmeasured.
+      connectionMonitor: { abortConnectionOnPingFailure: false },
       // libp2p's default (5 inbound connections a second per host) is meant for the public
       // internet; a home mesh restarting after a key rotation reconnects faster than that.
       connectionManager: {
@@ -1146,14 +1148,9 @@ class Libp2pMesh extends TypedEventEmitter<MeshEvents> implements Mesh {
       } else if (connected && !this.outbound.has(state.id)) {
         void this.openCardStream(state.id);
       }
-      if (connected && state.status === 'online' && this.tick % PING_EVERY_TICKS === 0) {
-        node.services.ping
-          .ping(id, { signal: AbortSignal.timeout(2_000) })
-          .then((rtt) => {
-            state.rttMs = rtt;
-          })
-          .catch(() => undefined);
-      }
+      // libp2p's connection monitor pings every connection; its RTT is the one we report.
+      const rtt = connected ? node.getConnections(id).find((c) => c.rtt !== undefined)?.rtt : undefined;
+      if (rtt !== undefined) state.rttMs = rtt;
     }
     for (const conn of node.getConnections()) {
       const peer = conn.remotePeer.toString();
