@@ -285,26 +285,27 @@ export function runProtocolConformanceTests(
       testTimeout,
     );
 
-    it(
-      'should cut off a peer that floods it with streams',
-      async () => {
-        const p = await prober();
-        const connection = await connect(p);
-        const opened: Promise<unknown>[] = [];
-        for (let i = 0; i < 200 && connection.status === 'open'; i++) {
-          opened.push(
-            connection
-              .newStream(CARD_PROTOCOL, { signal: AbortSignal.timeout(reaction) })
-              .then((s) => s.send(encodeVarint(1)))
-              .catch(() => undefined),
-          );
-          if (i % 20 === 19) await Promise.all(opened.splice(0));
-        }
-        await Promise.all(opened);
-        await expectCutOff(p);
-      },
-      testTimeout,
-    );
+    // Retried: libp2p may refuse some of the flood's streams before the subject's own counter sees
+    // them, so one run in a few falls short of the threshold (a known issue, tracked for the mesh
+    // package). A subject that never cuts a flooder off still fails every try.
+    it('should cut off a peer that floods it with streams', { timeout: testTimeout, retry: 2 }, async () => {
+      const p = await prober();
+      const connection = await connect(p);
+      const opened: Promise<unknown>[] = [];
+      for (let i = 0; i < 200 && connection.status === 'open'; i++) {
+        opened.push(
+          connection
+            // libp2p caps a dialler at 64 open outbound streams per protocol by default, which
+            // would stop this flood at exactly the subject's threshold: a real flooder lifts it.
+            .newStream(CARD_PROTOCOL, { signal: AbortSignal.timeout(reaction), maxOutboundStreams: 1024 })
+            .then((s) => s.send(encodeVarint(1)))
+            .catch(() => undefined),
+        );
+        if (i % 20 === 19) await Promise.all(opened.splice(0));
+      }
+      await Promise.all(opened);
+      await expectCutOff(p);
+    });
 
     registerKeyRotationChecks({
       reaction,
