@@ -5,6 +5,7 @@ const roots = [
   'packages/protocol',
   'packages/router',
   'packages/memory-sync',
+  'packages/mesh',
   'packages/node',
   'packages/web',
   'simulations/ollama-sim',

@@ -848,7 +848,7 @@ if [ -f "$PREFIX/.env" ]; then
     esac
   done <"$PREFIX/.env"
 fi
-exec "$NODE_BIN" "$PREFIX/current/packages/node/dist/cli.js" "$@"
+exec "$NODE_BIN" "$PREFIX/current/packages/node/bin/allerac.js" "$@"
 EOF
   } >"$PREFIX/bin/allerac.tmp"
   chmod 755 "$PREFIX/bin/allerac.tmp"

@@ -4,10 +4,12 @@
  * shared prefix per conversation); bursts of long prompts; one-shot questions in between.
  *
  * The hardware is real ollama-sim servers on loopback (built-in profiles sped up by --scale), so
- * load_duration, prompt_eval_count (only the tokens not in the KV cache) and the num_ctx reloads
- * are Ollama's. The dispatcher plays the entry node: it refreshes each node's /api/ps every
- * CARD_MS (what cards carry), learns with the node's own PeerMeasurements, and keys conversations
- * with the node's own ConversationAffinities. Conversations are closed loops (the next turn
+ * load_duration, the KV cache per slot, evictions and the num_ctx reloads are Ollama's. Like
+ * Ollama, prompt_eval_count counts the whole prompt, cached prefix included; the tokens a node
+ * really evaluated are read back from prompt_eval_duration and its profile (evaluatedTokens).
+ * The dispatcher plays the entry node: it refreshes each node's /api/ps every CARD_MS (what cards
+ * carry), learns with the node's own PeerMeasurements, and keys conversations with the node's own
+ * ConversationAffinities. Conversations are closed loops (the next turn
  * follows the answer after a think time); everything else arrives on a seeded schedule.
  */
 
@@ -86,15 +88,16 @@ function home(s: number): HomeNode[] {
           promptEvalTokensPerSecond: 2500,
           parallelSlots: 4,
           queueLimit: 512,
-          memoryBytes: 24 * GiB,
+          memoryBytes: 8 * GiB,
           loadMsPerGB: 400,
           keepAliveMs,
           gpu: true,
         },
         s,
       ),
-      // The gaming PC keeps its 8 GB card for the big models; the family's small chat model
-      // lives on the always-on boxes.
+      // The gaming PC keeps its 8 GB card (the most common size) for the big models, one at a
+      // time: the 8B (4.9 GB) and the coder (4.7 GB) do not fit together. The family's small chat
+      // model lives on the always-on boxes.
       models: [BIG, CODER],
       preload: [BIG],
     },
@@ -254,7 +257,7 @@ interface Outcome {
   ttftMs: number;
   totalMs: number;
   coldLoad: boolean;
-  /** prompt_eval_count of a conversation's later turn: re-evaluated prefix plus the new question. */
+  /** Prompt tokens a conversation's later turn had evaluated: re-evaluated prefix plus the new question. */
   followUpPromptTokens: number;
   /** The answer's text, which the conversation's next turn sends back. */
   content: string;
@@ -286,6 +289,16 @@ async function readModels(url: string): Promise<CandidateModel[]> {
       ...(m.details?.family !== undefined ? { family: m.details.family } : {}),
     };
   });
+}
+
+/**
+ * Prompt tokens the node evaluated, as opposed to found in its KV cache. Ollama's
+ * prompt_eval_count counts both; prompt_eval_duration covers only the evaluated ones, which
+ * ollama-sim times as `ttftMs + tokens / promptEvalTokensPerSecond`.
+ */
+export function evaluatedTokens(final: Record<string, unknown>, profile: Profile): number {
+  const ms = Number(final.prompt_eval_duration) / 1e6 - profile.ttftMs;
+  return Math.max(0, Math.round((ms * profile.promptEvalTokensPerSecond) / 1000));
 }
 
 function toCandidate(node: LiveNode, measurements: PeerMeasurements): Candidate {
@@ -341,6 +354,10 @@ export interface EveningRow extends Row {
   'total p95 ms': number;
   'cold loads': number;
   'follow-up prompt tokens': number;
+  /** Of this variant's placements, how many auto without the load term would have made elsewhere. */
+  'load term decided': number;
+  /** Of this variant's placements, how many auto without affinity would have made elsewhere. */
+  'affinity decided': number;
 }
 
 /** Replays the evening against fresh sims with one policy. */
@@ -358,6 +375,11 @@ export async function runEvening(
     }
     const measurements = new PeerMeasurements();
     const affinities = new ConversationAffinities();
+    // The counterfactuals, on the same candidates at the same moment: which decisions each term made.
+    const withoutLoad = createAutoPolicy({ disabledTerms: ['load'] });
+    const plain = createAutoPolicy();
+    let loadDecided = 0;
+    let affinityDecided = 0;
     const start = performance.now();
     const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
     timers.push(
@@ -397,22 +419,26 @@ export async function runEvening(
         },
       };
       const promptTokens = promptTokensOf(body);
-      const key = variant.affinity ? affinities.keyOf(request.conversationId, body) : undefined;
+      // Every variant keeps track of conversations, so that what it learns of prompt speed is not
+      // skewed by cached prefixes; "no affinity" only leaves them out of the placement.
+      const key = affinities.keyOf(request.conversationId, body);
       const affinity = affinities.lookup(key, promptTokens);
       const task: Task = {
         model: request.model,
         promptTokens,
         maxTokens: request.numPredict,
         ...(request.numCtx !== undefined ? { numCtx: request.numCtx } : {}),
-        ...(affinity !== undefined ? { affinity } : {}),
+        ...(affinity !== undefined && variant.affinity ? { affinity } : {}),
         now: Date.now(),
       };
-      const choice = variant.policy
-        .rank(
-          task,
-          nodes.map((n) => toCandidate(n, measurements)),
-        )
-        .find((p) => p.eligible);
+      const candidates = nodes.map((n) => toCandidate(n, measurements));
+      const choice = variant.policy.rank(task, candidates).find((p) => p.eligible);
+      const top = (ranked: ReturnType<PlacementPolicy['rank']>) => ranked.find((p) => p.eligible)?.nodeId;
+      if (choice !== undefined) {
+        if (top(withoutLoad.rank(task, candidates)) !== choice.nodeId) loadDecided++;
+        const { affinity: _affinity, ...unaffine } = task;
+        if (top(plain.rank(unaffine, candidates)) !== choice.nodeId) affinityDecided++;
+      }
       const node = nodes.find((n) => n.home.id === choice?.nodeId);
       const failed: Outcome = {
         ok: false,
@@ -470,6 +496,7 @@ export async function runEvening(
           ttftMs: firstAt - arrived,
           metrics: final,
           ...(choice.terms !== undefined ? { modelBytes: choice.terms.modelBytes } : {}),
+          ...(affinity?.nodeId === node.home.id ? { cachedTokens: affinity.cachedTokens } : {}),
         });
         affinities.record(key, {
           nodeId: node.home.id,
@@ -481,7 +508,7 @@ export async function runEvening(
           ttftMs: firstAt - arrived,
           totalMs: end - arrived,
           coldLoad: Number(final.load_duration) >= COLD_LOAD_NS,
-          followUpPromptTokens: followUp ? Number(final.prompt_eval_count) : 0,
+          followUpPromptTokens: followUp ? evaluatedTokens(final, node.home.profile) : 0,
           content,
         };
       } catch {
@@ -523,6 +550,8 @@ export async function runEvening(
       'total p95 ms': Math.round(percentile(total, 95)),
       'cold loads': ok.filter((o) => o.coldLoad).length,
       'follow-up prompt tokens': ok.reduce((sum, o) => sum + o.followUpPromptTokens, 0),
+      'load term decided': loadDecided,
+      'affinity decided': affinityDecided,
       ...Object.fromEntries(nodes.map((n) => [`to ${n.home.id}`, n.placed])),
     };
   } finally {

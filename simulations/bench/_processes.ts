@@ -7,6 +7,8 @@ import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..', '..');
 export const NODE_CLI = join(root, 'packages', 'node', 'dist', 'cli.js');
+/** The installed `allerac` command, as users start a node (it adds its V8 flags, see the file). */
+export const NODE_BIN = join(root, 'packages', 'node', 'bin', 'allerac.js');
 export const SIM_CLI = join(root, 'simulations', 'ollama-sim', 'dist', 'cli.js');
 
 /** A free TCP port on loopback. */
@@ -45,11 +47,13 @@ export async function startSimProcess(args: string[]): Promise<{ url: string; ch
   return { url, child };
 }
 
-/** Starts an allerac node as its own process with an empty data dir. */
+/** Starts an allerac node (`allerac start`) as its own process with an empty data dir. */
 export async function startNodeProcess(
   ollamaUrl: string,
   extra: string[] = [],
   env: Record<string, string> = {},
+  /** Options for Node itself, before the script (V8 flags such as --liftoff-only). */
+  nodeArgs: string[] = [],
 ): Promise<{ url: string; child: ChildProcess; dataDir: string; startToHealthyMs: number }> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'allerac-bench-'));
@@ -57,7 +61,8 @@ export async function startNodeProcess(
   const child = spawn(
     process.execPath,
     [
-      NODE_CLI,
+      ...nodeArgs,
+      NODE_BIN,
       'start',
       '--data-dir',
       dataDir,
@@ -71,7 +76,18 @@ export async function startNodeProcess(
       'warn',
       ...extra,
     ],
-    { stdio: 'ignore', env: { ...process.env, ALLERAC_MDNS: 'off', ALLERAC_P2P_HOST: '127.0.0.1', ...env } },
+    {
+      stdio: 'ignore',
+      env: {
+        ...process.env,
+        ALLERAC_MDNS: 'off',
+        ALLERAC_P2P_HOST: '127.0.0.1',
+        // The sim's fast profile runs 256 generations at once; a user tells the node their Ollama's
+        // OLLAMA_NUM_PARALLEL the same way. 64 covers the widest load shape (64 streams).
+        ALLERAC_NUM_PARALLEL: process.env.BENCH_NUM_PARALLEL ?? '64',
+        ...env,
+      },
+    },
   );
   const url = `http://127.0.0.1:${port}`;
   await waitHealthy(`${url}/health`);
@@ -95,12 +111,15 @@ export async function stop(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-/** Time to the first chunk of a streamed /api/chat, and tokens/s over the rest of the stream. */
+/**
+ * Time to the first chunk of a streamed /api/chat, and tokens/s over the rest of the stream.
+ * Throws on an error status, an error line in the stream, or a stream without its final object.
+ */
 export async function streamChat(
   baseUrl: string,
   model: string,
   numPredict: number,
-): Promise<{ ttftMs: number; tokensPerSecond: number }> {
+): Promise<{ ttftMs: number; tokensPerSecond: number; tokens: number }> {
   const started = performance.now();
   const response = await fetch(`${baseUrl}/api/chat`, {
     method: 'POST',
@@ -116,6 +135,7 @@ export async function streamChat(
   let ttftMs = Number.NaN;
   let buffered = '';
   let tokens = 0;
+  let finished = false;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
@@ -123,7 +143,12 @@ export async function streamChat(
     buffered += decoder.decode(value, { stream: true });
     const lines = buffered.split('\n');
     buffered = lines.pop() ?? '';
-    for (const line of lines) if (line.includes('"done":false')) tokens += 1;
+    for (const line of lines) {
+      if (line.includes('"done":false')) tokens += 1;
+      else if (line.includes('"done":true')) finished = true;
+      else if (line.startsWith('{"error"')) throw new Error(`${baseUrl}: ${line}`);
+    }
   }
-  return { ttftMs, tokensPerSecond: tokens / ((performance.now() - started - ttftMs) / 1000) };
+  if (!finished) throw new Error(`${baseUrl}: the stream ended without its final object`);
+  return { ttftMs, tokensPerSecond: tokens / ((performance.now() - started - ttftMs) / 1000), tokens };
 }

@@ -1,39 +1,79 @@
 /**
  * `npm run bench -- proxy`: the node's own overhead against calling ollama-sim directly, side by
- * side in one run. Requests alternate between the two paths so that machine noise hits both.
+ * side in one run (requests alternate between the two paths so that machine noise hits both),
+ * then the node's idle footprint with embedded PGlite and with `DATABASE_URL`.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { rssMb, startNodeProcess, startSimProcess, stop, streamChat } from './_processes.js';
-import { percentile, report } from './_report.js';
+import { createInterface } from 'node:readline';
+import { comparePaths, simArgs } from './_compare.js';
+import { p50 } from './_load.js';
+import { rssMb, startNodeProcess, startSimProcess, stop } from './_processes.js';
+import { type Row, report } from './_report.js';
 
-const MODEL = 'llama3.2:3b';
-const TTFT_TRIALS = Number(process.env.BENCH_TTFT_TRIALS ?? 300);
-const THROUGHPUT_TRIALS = Number(process.env.BENCH_THROUGHPUT_TRIALS ?? 6);
-const THROUGHPUT_TOKENS = 4_000;
 const STARTUP_TRIALS = 5;
+const IDLE_TRIALS = Number(process.env.BENCH_IDLE_TRIALS ?? 3);
+/** How long a fresh node idles before its RSS is read: start-up's garbage has been collected. */
+const IDLE_MS = 5_000;
+const PGLITE_SERVER = new URL('./_pglite-server.ts', import.meta.url).pathname;
 
-const sim = await startSimProcess(['--profile', 'fast', '--models', MODEL, '--preload', MODEL]);
+/** PGlite over the wire in a process of its own; resolves once it listens. */
+async function startPgliteServer(): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', PGLITE_SERVER], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the PGlite server exited with ${code}`)));
+    createInterface({ input: child.stdout! }).once('line', resolve);
+  });
+  const { port } = JSON.parse(line) as { port: number };
+  return { url: `postgres://postgres:bench@127.0.0.1:${port}/postgres`, child };
+}
+
+/** VmRSS of a freshly started node after IDLE_MS without traffic. */
+async function idleRss(ollamaUrl: string, extra: string[], nodeArgs: string[] = []): Promise<number> {
+  const fresh = await startNodeProcess(ollamaUrl, extra, {}, nodeArgs);
+  try {
+    await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+    return rssMb(fresh.child.pid!);
+  } finally {
+    await stop(fresh.child);
+    rmSync(fresh.dataDir, { recursive: true, force: true });
+  }
+}
+
+const sim = await startSimProcess(simArgs());
 const node = await startNodeProcess(sim.url);
 try {
-  // Warm both paths (connection pools, JIT) before measuring.
-  for (let i = 0; i < 20; i += 1) {
-    await streamChat(sim.url, MODEL, 4);
-    await streamChat(node.url, MODEL, 4);
-  }
-  const direct: number[] = [];
-  const proxied: number[] = [];
-  for (let i = 0; i < TTFT_TRIALS; i += 1) {
-    direct.push((await streamChat(sim.url, MODEL, 4)).ttftMs);
-    proxied.push((await streamChat(node.url, MODEL, 4)).ttftMs);
-  }
-  const directRate: number[] = [];
-  const proxiedRate: number[] = [];
-  for (let i = 0; i < THROUGHPUT_TRIALS; i += 1) {
-    directRate.push((await streamChat(sim.url, MODEL, THROUGHPUT_TOKENS)).tokensPerSecond);
-    proxiedRate.push((await streamChat(node.url, MODEL, THROUGHPUT_TOKENS)).tokensPerSecond);
-  }
+  const { rows, raw } = await comparePaths({
+    paths: [
+      { name: 'direct', url: sim.url },
+      { name: 'node', url: node.url },
+    ],
+    baseline: 'direct',
+    subject: 'node',
+    pids: { sim: sim.child.pid!, node: node.child.pid! },
+    cpuOf: [{ label: 'node', paths: ['node'] }],
+    ttftTarget: '≤ +0.5 ms',
+  });
   await new Promise((resolve) => setTimeout(resolve, 2_000));
-  const idleRss = rssMb(node.child.pid!);
+  const afterTraffic = rssMb(node.child.pid!);
+  await stop(node.child);
+
+  const pglite: number[] = [];
+  const allTiers: number[] = [];
+  const postgres: number[] = [];
+  for (let i = 0; i < IDLE_TRIALS; i += 1) {
+    pglite.push(await idleRss(sim.url, []));
+    // As before bin/allerac.js ran WebAssembly on the baseline compiler only.
+    allTiers.push(await idleRss(sim.url, [], ['--no-liftoff-only']));
+    const server = await startPgliteServer();
+    try {
+      postgres.push(await idleRss(sim.url, ['--database-url', server.url]));
+    } finally {
+      await stop(server.child);
+    }
+  }
 
   const startups: number[] = [];
   for (let i = 0; i < STARTUP_TRIALS; i += 1) {
@@ -43,42 +83,24 @@ try {
     rmSync(fresh.dataDir, { recursive: true, force: true });
   }
 
-  const median = (values: number[]) => percentile(values, 50);
-  const rows = [
-    {
-      metric: 'TTFT p50 (ms)',
-      direct: median(direct),
-      node: median(proxied),
-      difference: median(proxied) - median(direct),
-      target: '≤ +2 ms',
-    },
-    {
-      metric: 'TTFT p95 (ms)',
-      direct: percentile(direct, 95),
-      node: percentile(proxied, 95),
-      difference: percentile(proxied, 95) - percentile(direct, 95),
-      target: '',
-    },
-    {
-      metric: `throughput at 2000 tok/s (tok/s, ${THROUGHPUT_TOKENS} tokens)`,
-      direct: median(directRate),
-      node: median(proxiedRate),
-      difference: `${((median(proxiedRate) / median(directRate)) * 100).toFixed(1)}% of direct`,
-      target: '≥ 95%',
-    },
-    { metric: 'idle RSS (MB)', direct: '', node: idleRss, difference: '', target: '≤ 200 MB' },
-    {
-      metric: 'start to healthy, empty data dir (ms, p50)',
-      direct: '',
-      node: median(startups),
-      difference: '',
-      target: '≤ 3000 ms',
-    },
-  ];
+  const single = (metric: string, value: number, target: string): Row => ({
+    metric,
+    direct: '',
+    node: value,
+    difference: '',
+    target,
+  });
+  rows.push(
+    single('idle RSS after the traffic above (MB)', afterTraffic, ''),
+    single(`idle RSS, fresh start, PGlite (MB, p50 of ${IDLE_TRIALS})`, p50(pglite), '≤ 200 MB'),
+    single(`idle RSS, fresh start, PGlite, every WASM tier (MB, p50 of ${IDLE_TRIALS})`, p50(allTiers), ''),
+    single(`idle RSS, fresh start, DATABASE_URL (MB, p50 of ${IDLE_TRIALS})`, p50(postgres), ''),
+    single(`start to healthy, empty data dir (ms, p50 of ${STARTUP_TRIALS})`, p50(startups), '≤ 3000 ms'),
+  );
   report('proxy', rows, {
     command: 'npm run bench -- proxy',
-    trials: { ttft: TTFT_TRIALS, throughput: THROUGHPUT_TRIALS, startup: STARTUP_TRIALS },
-    raw: { startups },
+    ...raw,
+    raw: { startups, idleRss: { pglite, allTiers, postgres, afterTraffic } },
   });
 } finally {
   await stop(node.child);

@@ -1,5 +1,6 @@
 /**
  * `npm run bench -- router [--trace uniform|home-evening] [--requests N] [--rate R] [--scale S] [--tokens T] [--seed X]`
+ * `[--conversations C] [--one-shots O]` (home-evening: conversations, and one-shot questions per second)
  *
  * Without --trace both traces run: `uniform` (below) and `home-evening` (_home-evening.ts).
  *
@@ -37,6 +38,9 @@ import { percentile, type Row, report } from './_report.js';
 type SimOptions = NonNullable<Parameters<typeof startOllamaSim>[0]>;
 type Sim = Awaited<ReturnType<typeof startOllamaSim>>;
 type Profile = Exclude<SimOptions['profile'], string | undefined>;
+
+const OPTIONS = ['requests', 'rate', 'scale', 'tokens', 'seed', 'conversations', 'one-shots'] as const;
+type Option = (typeof OPTIONS)[number];
 
 const argv = process.argv.slice(2);
 const traceAt = argv.indexOf('--trace');
@@ -325,15 +329,13 @@ async function runPolicy(policy: PlacementPolicy, trace: Arrival[]): Promise<Pol
   }
 }
 
-function parseArgs(
-  argv: string[],
-): Partial<Record<'requests' | 'rate' | 'scale' | 'tokens' | 'seed', number>> {
-  const out: Partial<Record<'requests' | 'rate' | 'scale' | 'tokens' | 'seed', number>> = {};
+function parseArgs(argv: string[]): Partial<Record<Option, number>> {
+  const out: Partial<Record<Option, number>> = {};
   for (let i = 0; i < argv.length; i += 2) {
-    const key = argv[i]?.replace(/^--/, '');
+    const key = argv[i]?.replace(/^--/, '') as Option | undefined;
     const value = Number(argv[i + 1]);
-    if (key !== 'requests' && key !== 'rate' && key !== 'scale' && key !== 'tokens' && key !== 'seed') {
-      throw new Error(`unknown option ${argv[i]}; use --requests, --rate, --scale, --tokens, --seed`);
+    if (key === undefined || !OPTIONS.includes(key)) {
+      throw new Error(`unknown option ${argv[i]}; use ${OPTIONS.map((o) => `--${o}`).join(', ')}`);
     }
     if (!Number.isFinite(value) || value <= 0) throw new Error(`option --${key} needs a positive number`);
     out[key] = value;
@@ -390,9 +392,9 @@ async function runHomeEveningTrace(): Promise<void> {
     scale: args.scale ?? 10,
     seed: SEED,
     durationMs: 40_000,
-    conversations: 6,
+    conversations: args.conversations ?? 6,
     turns: 4,
-    oneShotsPerSecond: 0.4,
+    oneShotsPerSecond: args['one-shots'] ?? 0.4,
   };
   const evening = makeEvening(config);
   const rows: EveningRow[] = [];

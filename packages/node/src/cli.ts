@@ -11,7 +11,8 @@ import { ConfigError, DEFAULTS, type RawStartOptions, resolveStartConfig } from 
 import { type RunningNode, SHUTDOWN_GRACE_MS, startNode } from './daemon.js';
 import { resolveLogFormat } from './logger.js';
 import { registerMemoryCommands } from './memory/memory-cli.js';
-import { registerMeshCommands } from './mesh/mesh-cli.js';
+import { registerMeshCommands } from './mesh-cli.js';
+import { registerModelCommands } from './models/home-models-cli.js';
 import { explainPortClash } from './port-clash.js';
 import { installProcessGuard } from './process-guard.js';
 import { installShutdownSignals } from './shutdown-signals.js';
@@ -73,6 +74,12 @@ program
     ),
   )
   .addOption(
+    new Option(
+      '--ollama-models-dir <dir>',
+      "the local Ollama's models directory, shared with peers (default: OLLAMA_MODELS, else Ollama's own)",
+    ).env('ALLERAC_OLLAMA_MODELS_DIR'),
+  )
+  .addOption(
     new Option('--join <code>', 'join an existing home mesh with a code from `allerac pair`').env(
       'ALLERAC_JOIN',
     ),
@@ -123,6 +130,7 @@ registerDeviceCommands(program);
 registerBackupCommands(program);
 registerMemoryCommands(program);
 registerMeshCommands(program);
+registerModelCommands(program);
 registerUpdateCommands(program);
 registerAdminCommands(program);
 

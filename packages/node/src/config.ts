@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { normalizeAgentName } from './agent-name.js';
 import { normalizeOllamaUrl } from './backend/ollama-backend.js';
+import { DEFAULT_QUEUE_LIMIT, DEFAULT_SLOTS } from './inference/local-load.js';
 
 /** Everything `allerac start` is configured with. */
 export interface NodeConfig {
@@ -42,6 +43,21 @@ export interface NodeConfig {
    * ALLERAC_BACKUP_DIRS, comma-separated absolute paths): the API and the schedule are confined to these.
    */
   backupDirs: string[];
+  /**
+   * The local Ollama's models directory, shared with peers (--ollama-models-dir, env
+   * ALLERAC_OLLAMA_MODELS_DIR); undefined means Ollama's own default (models/models-dir.ts).
+   */
+  ollamaModelsDir: string | undefined;
+  /**
+   * Generations this node's Ollama runs at once (env ALLERAC_NUM_PARALLEL; set it to Ollama's
+   * OLLAMA_NUM_PARALLEL). The node holds one slot per generation and queues the rest.
+   */
+  numParallel: number;
+  /**
+   * Requests that may wait for a slot before the node answers busy (env ALLERAC_MAX_QUEUE);
+   * 512 by default, as Ollama's OLLAMA_MAX_QUEUE (envconfig/config.go).
+   */
+  maxQueue: number;
 }
 
 /** Thrown for a flag or environment value that cannot be used; the message names it. */
@@ -66,6 +82,7 @@ export interface RawStartOptions {
   bootstrap?: string;
   specializations?: string;
   backupDirs?: string;
+  ollamaModelsDir?: string;
 }
 
 /** Defaults of the interface contract. */
@@ -135,7 +152,22 @@ export function resolveStartConfig(raw: RawStartOptions, env: NodeJS.ProcessEnv 
     origins: list(env.ALLERAC_ORIGINS),
     hosts: list(env.ALLERAC_HOSTS),
     backupDirs: backupDirs(raw.backupDirs ?? env.ALLERAC_BACKUP_DIRS),
+    ollamaModelsDir:
+      raw.ollamaModelsDir !== undefined && raw.ollamaModelsDir !== ''
+        ? resolve(raw.ollamaModelsDir)
+        : undefined,
+    numParallel: count(env.ALLERAC_NUM_PARALLEL, DEFAULT_SLOTS, 'ALLERAC_NUM_PARALLEL', 1),
+    maxQueue: count(env.ALLERAC_MAX_QUEUE, DEFAULT_QUEUE_LIMIT, 'ALLERAC_MAX_QUEUE', 0),
   };
+}
+
+/** A whole number of at least `min` from the environment, or `fallback` when unset. */
+function count(value: string | undefined, fallback: number, name: string, min: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < min || n > 65_536)
+    throw new ConfigError(`${name} must be a whole number from ${min} to 65536, got "${value}"`);
+  return n;
 }
 
 function backupDirs(value: string | undefined): string[] {

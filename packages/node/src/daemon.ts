@@ -4,7 +4,8 @@
  * test helpers and the benchmarks all build nodes here.
  */
 
-import { MODEL_PROTOCOL } from '@allerac/protocol';
+import { loadOrCreatePeerKey, type Mesh } from '@allerac/mesh';
+import { MODEL_PROTOCOL, MODELS_PROTOCOL } from '@allerac/protocol';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -28,14 +29,21 @@ import { PeerMeasurements } from './inference/measurements.js';
 import { MeshGateway } from './inference/mesh-gateway.js';
 import { ModelManagement } from './inference/model-management.js';
 import { createModelHandler } from './inference/model-service.js';
+import { Prewarmer, withPrewarm } from './inference/prewarm.js';
 import { createLogger } from './logger.js';
 import { describeNode, registerManagementApi } from './management/management-api.js';
 import { chatMemoryHook } from './memory/chat-memory.js';
 import { registerMemoryApi } from './memory/memory-api.js';
 import { createMemoryService, type MemoryService } from './memory/memory-service.js';
 import { bindSpaceSyncToMesh, type SpaceSyncTransport } from './memory/sync-transport.js';
-import { loadOrCreatePeerKey, type Mesh } from './mesh/index.js';
 import { MeshRuntime } from './mesh-runtime.js';
+import { createHomeModels } from './models/home-models.js';
+import { registerHomeModelsApi } from './models/home-models-api.js';
+import { ModelPuller } from './models/model-source.js';
+import { chooseModelsDir, ModelsDirectory, sharingStatus } from './models/models-dir.js';
+import { serveModelsStream } from './models/models-server.js';
+import { TransferTable } from './models/transfers.js';
+import { registerTransfersApi } from './models/transfers-api.js';
 import { NodeIdentity } from './node-identity.js';
 import { PRIVATE_UMASK, restrictDataDir } from './store/file-modes.js';
 import { readSetting } from './store/settings-keys.js';
@@ -47,6 +55,8 @@ import { createWebUi } from './ui/ui.js';
 import { detectOwnInstallLayout } from './update/install-layout.js';
 import { registerUpdateApi } from './update/update-api.js';
 import { SOFTWARE_VERSION } from './version.js';
+import { createWake } from './wake/index.js';
+import { registerWakeApi } from './wake/wake-api.js';
 
 /** How long in-flight requests may run on after a shutdown begins before they are cut. */
 export const SHUTDOWN_GRACE_MS = 10_000;
@@ -186,7 +196,7 @@ async function wire(
   const localModels = new LocalModels(backend);
   let mesh: MeshRuntime | undefined;
   // Every load change asks the mesh for a card update; the mesh sends at most one a second.
-  const load = new LocalLoad(undefined, undefined, () => mesh?.cardChanged());
+  const load = new LocalLoad(config.numParallel, config.maxQueue, () => mesh?.cardChanged());
   const gateway = new MeshGateway(
     {
       nodeName: () => identity.name,
@@ -213,9 +223,18 @@ async function wire(
       bootstrap: config.bootstrap,
       specializations: () => identity.specializations,
     },
-    { backend, localModels, load, hardware, logger },
+    // `wake` is wired just below; the mesh asks for a card only once it has started.
+    { backend, localModels, load, hardware, logger, wakeCard: () => wake.localCard.fields() },
   );
   const meshRuntime = mesh;
+  // Sleeping peers: remembered cards, magic packets, and the gateway that wakes them when best.
+  const wake = await createWake({
+    dataDir: config.dataDir,
+    settings: store.settings,
+    mesh: meshRuntime,
+    logger,
+  });
+  const servingGateway = wake.gatewayFor(gateway);
   // A rename or new specialisations reach the peers with the next card (a new seq), within a second.
   identity.addEventListener('change', (evt) => {
     logger.info(
@@ -250,18 +269,37 @@ async function wire(
       return undefined;
     }
   };
+  const openMeshStream = (peer: string, protocol: string, signal?: AbortSignal) => {
+    const running = currentMesh();
+    if (running === undefined) throw new UnavailableError('the mesh is not running', 5);
+    return running.openStream(peer, protocol, signal);
+  };
+  // Model copying (#16): this node's Ollama models directory is served to paired peers, and a
+  // pull copies from a peer that holds the model.
+  const modelsDir = new ModelsDirectory(chooseModelsDir(config.ollamaModelsDir));
+  const transfers = new TransferTable();
+  void modelsDir.status().then((status) => {
+    if (!status.readable) logger.warn({ reason: status.reason }, 'peers cannot copy models from this node');
+  });
+  const puller = new ModelPuller({
+    backend,
+    holders: { peers: () => meshRuntime.peers() },
+    open: openMeshStream,
+    transfers,
+    logger: logger.child({ component: 'model-copy' }),
+  });
+  meshRuntime.handle(MODELS_PROTOCOL, (stream, peer) =>
+    serveModelsStream(modelsDir, stream, peer, logger.child({ component: 'model-copy' })),
+  );
   const models = new ModelManagement(() => identity.name, {
     backend,
     modelsChanged,
     logger: logger.child({ component: 'models' }),
+    puller,
     mesh: {
       selfId: () => currentMesh()?.peerId,
       peers: () => meshRuntime.peers(),
-      openStream: (peer, protocol, signal) => {
-        const running = currentMesh();
-        if (running === undefined) throw new UnavailableError('the mesh is not running', 5);
-        return running.openStream(peer, protocol, signal);
-      },
+      openStream: openMeshStream,
     },
   });
   meshRuntime.handle(
@@ -269,6 +307,7 @@ async function wire(
     createModelHandler({
       backend,
       modelsChanged,
+      puller,
       isCurrentPeer: (peer) => meshRuntime.peers().some((p) => p.id === peer && p.status === 'online'),
       logger: logger.child({ component: 'models' }),
     }),
@@ -293,6 +332,7 @@ async function wire(
     sampler,
     hardware,
     mesh: meshRuntime,
+    wake: wake.localCard,
     nodeInfo: () => describeNode({ config, backend, store, mesh: meshRuntime, identity }),
     identity,
   });
@@ -315,8 +355,13 @@ async function wire(
     );
   });
 
+  // Off unless Settings turn `routing.prewarm` on; read at every request.
+  const prewarmer = new Prewarmer(
+    { enabled: () => readSetting(store.settings, 'routing.prewarm') },
+    { gateway, logger: logger.child({ component: 'prewarm' }) },
+  );
   const server = await buildServer({
-    gateway,
+    gateway: withPrewarm(servingGateway, prewarmer),
     recorder,
     metrics,
     logger,
@@ -339,17 +384,52 @@ async function wire(
         store: { kind: store.db.kind, ...storeHealth },
         // `out-of-date` or `removed` tells the admin to join again with a fresh code.
         mesh: meshRuntime.healthStatus(),
+        models: sharingStatus(await modelsDir.status()),
       };
     },
     extraRoutes: [
       (instance) =>
-        registerManagementApi(instance, { config, backend, gateway, store, mesh: meshRuntime, identity }),
+        registerManagementApi(instance, {
+          config,
+          backend,
+          gateway: servingGateway,
+          store,
+          mesh: meshRuntime,
+          identity,
+          peerRemoved: (id) => wake.known.forget(id),
+        }),
+      (instance) => registerWakeApi(instance, wake.sleeping),
       (instance) =>
         registerMemoryApi(instance, memory, {
           peerName: (id) => meshRuntime.peers().find((p) => p.id === id)?.name,
           selfName: () => identity.name,
         }),
       (instance) => registerModelApi(instance, { models, shutdownSignal: shutdown.signal }),
+      (instance) => registerTransfersApi(instance, { transfers }),
+      (instance) =>
+        registerHomeModelsApi(instance, {
+          home: createHomeModels({
+            nodeName: () => identity.name,
+            backendUp: () => backend.health().state === 'up',
+            hardware,
+            localModels: () => localModels.list(),
+            mesh: currentMesh,
+            models,
+            // The copies onto this node; a peer's own copies show in the pull stream that started them.
+            transfers: async () =>
+              transfers.list().map((t) => ({
+                id: t.id,
+                model: t.model,
+                target: identity.name,
+                source: t.source === 'peer' ? t.node : 'internet',
+                completed: t.completed,
+                total: t.total,
+                status: t.status,
+                ...(t.error !== undefined ? { error: t.error } : {}),
+              })),
+          }),
+          shutdownSignal: shutdown.signal,
+        }),
       (instance) => ui.register(instance),
       (instance) => registerBackupApi(instance, backups),
       (instance) =>
@@ -368,6 +448,7 @@ async function wire(
     if (config.join !== undefined) await meshRuntime.joinAtStart(config.join);
     await memory.start();
     await server.listen({ port: config.httpPort, host: config.httpHost });
+    wake.start();
     await meshRuntime.start();
     const address = server.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : config.httpPort;
@@ -420,6 +501,7 @@ async function wire(
     };
     await step('space-sync', async () => spaceSync?.stop());
     await step('mesh', () => meshRuntime.stop());
+    await step('wake', () => wake.stop());
     await step('recorder', () => recorder.flush());
     await step('memory', () => memory.stop());
     // Only our own: a node that failed to start beside a running one must not unlist that one.

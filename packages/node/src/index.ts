@@ -15,6 +15,14 @@
  */
 import { fileURLToPath } from 'node:url';
 
+export type {
+  LocalCardState,
+  Mesh,
+  MeshComponents,
+  MeshEvents,
+  MeshInit,
+  PeerView,
+} from '@allerac/mesh';
 export { InvalidAgentNameError, MAX_AGENT_NAME_CHARS, normalizeAgentName } from './agent-name.js';
 export type { Backend, BackendHealth } from './backend/backend.js';
 export {
@@ -51,16 +59,13 @@ export {
 } from './errors.js';
 export { DEFAULT_SLOTS } from './inference/local-load.js';
 export type { MemoryService } from './memory/memory-service.js';
+// The node's createMesh brings its system probe, so a caller need not inject the hardware.
 export {
-  createMesh,
-  type LocalCardState,
-  type Mesh,
-  type MeshComponents,
-  type MeshEvents,
-  type MeshInit,
-  type PeerView,
-} from './mesh/index.js';
-export type { MeshRuntime, MeshRuntimeEvents, PeerSummary } from './mesh-runtime.js';
+  createNodeMesh as createMesh,
+  type MeshRuntime,
+  type MeshRuntimeEvents,
+  type PeerSummary,
+} from './mesh-runtime.js';
 export {
   callNode,
   connectNode,
@@ -128,6 +133,14 @@ export type {
   Gpu,
   Hardware,
   Health,
+  HomeDeleted,
+  HomeDeleteRequest,
+  HomeMachine,
+  HomeModel,
+  HomeModelCell,
+  HomeModels,
+  HomeModelsQuery,
+  HomeTransfer,
   IdParams,
   InstalledModel,
   InvitationDeclined,
@@ -167,6 +180,7 @@ export type {
   PeerList,
   PeerParams,
   PeerRemoved,
+  PeerWoken,
   Principal,
   PullEvents,
   PullProgress,
@@ -186,6 +200,8 @@ export type {
   SetupJoined,
   ShareBody,
   SignedIn,
+  SleepingPeer,
+  SleepingPeerList,
   SpaceInvitation,
   SpaceInvitationList,
   SpaceLeft,

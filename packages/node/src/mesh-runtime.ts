@@ -1,12 +1,3 @@
-import type { HardwareInfo } from '@allerac/protocol';
-import { INFER_PROTOCOL } from '@allerac/protocol';
-import { TypedEventEmitter } from '@libp2p/interface';
-import type { Logger } from 'pino';
-import type { Backend } from './backend/backend.js';
-import { UnavailableError } from './errors.js';
-import { createInferHandler } from './inference/infer-service.js';
-import type { LocalLoad } from './inference/local-load.js';
-import type { LocalModels } from './inference/local-models.js';
 import {
   applyJoin,
   createMesh,
@@ -14,7 +5,9 @@ import {
   LegacyJoinCodeError,
   loadOrCreateMeshKey,
   type Mesh,
+  type MeshComponents,
   type MeshEvents,
+  type MeshInit,
   type MeshKeyStatus,
   type MeshStreamHandler,
   type OpenedInvitation,
@@ -24,8 +17,28 @@ import {
   RetiredJoinCodeError,
   recordJoined,
   type Welcome,
-} from './mesh/index.js';
+} from '@allerac/mesh';
+import type { HardwareInfo, NodeCard } from '@allerac/protocol';
+import { INFER_CHANNEL_PROTOCOL, INFER_PROTOCOL } from '@allerac/protocol';
+import { TypedEventEmitter } from '@libp2p/interface';
+import type { Logger } from 'pino';
+import type { Backend } from './backend/backend.js';
+import { UnavailableError } from './errors.js';
+import { createInferChannelHandler } from './inference/infer-channel-server.js';
+import { createInferHandler } from './inference/infer-service.js';
+import type { LocalLoad } from './inference/local-load.js';
+import type { LocalModels } from './inference/local-models.js';
+import { createSystemProbe } from './system/hardware.js';
 import { SOFTWARE_VERSION } from './version.js';
+
+/** A mesh whose cards read this machine's system probe unless the caller brings its own. */
+export function createNodeMesh(
+  init: MeshInit,
+  components: Omit<MeshComponents, 'hardware'> & Partial<Pick<MeshComponents, 'hardware'>>,
+): Mesh {
+  const hardware = components.hardware ?? createSystemProbe({ dataDir: init.dataDir }).hardware;
+  return createMesh(init, { ...components, hardware });
+}
 
 /** Settings of the node's mesh. */
 export interface MeshRuntimeInit {
@@ -47,6 +60,8 @@ export interface MeshRuntimeComponents {
   load: LocalLoad;
   hardware: () => Promise<HardwareInfo>;
   logger: Logger;
+  /** This machine's MACs and wake flags for the card (wake/local-wake-card.ts). */
+  wakeCard?: () => Pick<NodeCard, 'macs' | 'wakeOnLan' | 'preferredWhenOn'>;
 }
 
 /** Events of the runtime: the current mesh's events, whichever mesh that is, and its starts. */
@@ -108,14 +123,14 @@ export class MeshRuntime extends TypedEventEmitter<MeshRuntimeEvents> {
         }),
       },
     );
-    this.handlers.set(
-      INFER_PROTOCOL,
-      createInferHandler({
-        backend: components.backend,
-        load: components.load,
-        logger: components.logger.child({ component: 'infer' }),
-      }),
-    );
+    const infer = {
+      backend: components.backend,
+      load: components.load,
+      logger: components.logger.child({ component: 'infer' }),
+    };
+    // Version 1 stays served for one release, for peers that have not updated yet.
+    this.handlers.set(INFER_PROTOCOL, createInferHandler(infer));
+    this.handlers.set(INFER_CHANNEL_PROTOCOL, createInferChannelHandler(infer));
   }
 
   /** The running mesh; throws before start. */
@@ -153,6 +168,7 @@ export class MeshRuntime extends TypedEventEmitter<MeshRuntimeEvents> {
             },
             models: await this.components.localModels.list(),
             load: this.components.load.snapshot(),
+            ...(this.components.wakeCard !== undefined ? { wake: this.components.wakeCard() } : {}),
           };
         },
       },
@@ -204,7 +220,7 @@ export class MeshRuntime extends TypedEventEmitter<MeshRuntimeEvents> {
 
   /**
    * Joins the home of the node that made `code`: runs the pairing exchange with it, adopts the
-   * mesh key it sends (restarting the running transport) and dials it. Throws JoinCodeError for a
+   * mesh key it sends (the running mesh swaps it in with `setKey`, restarting only its transport) and dials it. Throws JoinCodeError for a
    * code that cannot be read, InvitationRefusedError or InviterUnreachableError when the inviter
    * says no or does not answer, RetiredJoinCodeError when its key is one this node knows retired.
    */

@@ -160,7 +160,7 @@ function errorMessage(parsed: unknown, status: number): string {
 }
 
 /** The data dir's CLI token: the cached one while the token file holds it live, else a new one. */
-function cliToken(dataDir: string): string {
+export function cliToken(dataDir: string): string {
   // A data dir that does not exist is a typo: never create one (and a token in it) by asking.
   if (!existsSync(dataDir)) throw new NodeNotRunningError(dataDir);
   const file = join(dataDir, CLI_TOKEN_FILE);

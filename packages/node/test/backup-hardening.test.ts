@@ -12,6 +12,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { parseSwarmKey } from '@allerac/mesh';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueAdminToken } from '../src/auth/api-tokens.js';
 import { decodeArchive, encodeArchive, sha256Hex } from '../src/backup/archive.js';
@@ -19,7 +20,6 @@ import { BackupFormatError, BackupLimitError } from '../src/backup/errors.js';
 import { restoreArchive, verifyArchive } from '../src/backup/offline.js';
 import { backupBeforeMigrate } from '../src/backup/pre-migrate.js';
 import { openArchive } from '../src/backup/snapshot.js';
-import { parseSwarmKey } from '../src/mesh/index.js';
 import { migrate } from '../src/store/migrate.js';
 import { MIGRATIONS } from '../src/store/migrations.js';
 import { openPgliteDatabase } from '../src/store/pglite-database.js';

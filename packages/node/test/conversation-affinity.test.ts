@@ -51,6 +51,9 @@ describe('ConversationAffinities', () => {
     affinities.record('other', { nodeId: 'mini', model: 'llama3.2:3b', tokens: 10 });
     affinities.record('elsewhere', { nodeId: 'gpu', model: 'llama3.2:3b', tokens: 10 });
     expect(affinities.lookup(key, 100)?.laterRequests).toBe(2);
+    // Another model on that node runs in its own runner with its own KV caches: it takes no slot.
+    affinities.record('coder', { nodeId: 'mini', model: 'qwen2.5-coder:7b', tokens: 10 });
+    expect(affinities.lookup(key, 100)?.laterRequests).toBe(2);
     affinities.record(key, { nodeId: 'gpu', model: 'llama3.2:3b', tokens: 120 });
     expect(affinities.lookup(key, 200)?.nodeId).toBe('gpu');
   });

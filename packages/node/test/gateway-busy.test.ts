@@ -1,9 +1,12 @@
 import { join } from 'node:path';
-import { FramedStream, INFER_PROTOCOL, MAX_INBOUND_STREAMS } from '@allerac/protocol';
+import { FramedStream, INFER_CHANNEL_PROTOCOL, MAX_INFER_IN_FLIGHT } from '@allerac/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_QUEUE_LIMIT, DEFAULT_SLOTS } from '../src/inference/local-load.js';
+import { DEFAULT_SLOTS } from '../src/inference/local-load.js';
 import { startBarePeer } from './helpers/bare-peer.js';
 import { startTestNode, type TestNode, waitFor } from './helpers/test-node.js';
+
+/** A short queue (ALLERAC_MAX_QUEUE), so that filling it takes a handful of generations. */
+const QUEUE = 16;
 
 const MODEL = 'llama3.2:3b';
 /** Below the HTTP server's 64 connections per client, above what alice and her share of bob take. */
@@ -39,6 +42,7 @@ describe('a busy mesh answers 503 with Retry-After, never 502', () => {
     alice = await startTestNode({
       name: 'alice',
       sim: { profile: 'gpu', models: [MODEL], preload: [MODEL] },
+      maxQueue: QUEUE,
     });
   }, 120_000);
 
@@ -50,6 +54,7 @@ describe('a busy mesh answers 503 with Retry-After, never 502', () => {
     const bob = await startTestNode({
       name: 'bob',
       sim: { profile: 'gpu', models: [MODEL], preload: [MODEL] },
+      maxQueue: QUEUE,
       meshKeyFile: join(alice.dataDir, 'mesh.key'),
       bootstrap: alice.node.mesh.mesh.addresses(),
     });
@@ -101,7 +106,7 @@ describe('a busy mesh answers 503 with Retry-After, never 502', () => {
         'alice to see the peer with the model',
       );
       // Fill every local slot and the whole queue with long answers.
-      const held = DEFAULT_SLOTS + DEFAULT_QUEUE_LIMIT;
+      const held = DEFAULT_SLOTS + QUEUE;
       for (let i = 0; i < held; i++) {
         void chat(
           alice,
@@ -137,7 +142,7 @@ describe('a busy mesh answers 503 with Retry-After, never 502', () => {
   }, 120_000);
 
   it('should not open more inference streams to a peer than it accepts, and call the rest busy', async () => {
-    const limit = MAX_INBOUND_STREAMS[INFER_PROTOCOL];
+    const limit = MAX_INFER_IN_FLIGHT;
     let open = 0;
     let most = 0;
     // A peer that takes every inference request and holds it, as a peer with a long queue does.
@@ -148,18 +153,24 @@ describe('a busy mesh answers 503 with Retry-After, never 502', () => {
       peerOf: alice.node.mesh.mesh.peerId,
       models: [MODEL],
       handlers: {
-        [INFER_PROTOCOL]: async (stream) => {
-          const framed = new FramedStream(stream, { protocol: INFER_PROTOCOL });
-          await framed.read();
-          open += 1;
-          most = Math.max(most, open);
+        // One channel carries every request: each is held until the caller cancels it.
+        [INFER_CHANNEL_PROTOCOL]: async (stream) => {
+          const framed = new FramedStream(stream, {
+            protocol: INFER_CHANNEL_PROTOCOL,
+            firstFrameTimeoutMs: 0,
+          });
+          const held = new Set<string>();
           try {
-            // Until the caller cancels or goes away.
-            await framed.read();
+            for await (const message of framed.messages()) {
+              if (message.type === 'infer-request') held.add(message.id);
+              else if (message.type === 'infer-cancel') held.delete(message.id);
+              open = held.size;
+              most = Math.max(most, open);
+            }
           } catch {
             // The caller went away.
           } finally {
-            open -= 1;
+            open = 0;
             framed.abort(new Error('done'));
           }
         },

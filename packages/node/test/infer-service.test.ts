@@ -2,10 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RemoteInferenceError } from '../src/inference/errors.js';
-import { DEFAULT_QUEUE_LIMIT, DEFAULT_SLOTS, peerLimits } from '../src/inference/local-load.js';
+import { DEFAULT_SLOTS, peerLimits } from '../src/inference/local-load.js';
 import { remoteInference } from '../src/inference/remote-inference.js';
 import { type BarePeer, startBarePeer } from './helpers/bare-peer.js';
 import { startTestNode, type TestNode, waitFor } from './helpers/test-node.js';
+
+/** A short queue (ALLERAC_MAX_QUEUE), so that filling it takes a handful of generations. */
+const QUEUE = 16;
 
 const MODEL = 'llama3.2:3b';
 
@@ -18,6 +21,7 @@ describe('infer service: a peer flooding inference streams gets its share of the
     alice = await startTestNode({
       name: 'alice',
       sim: { profile: 'gpu', models: [MODEL], preload: [MODEL] },
+      maxQueue: QUEUE,
     });
     mallory = await startBarePeer({
       name: 'mallory',
@@ -34,9 +38,9 @@ describe('infer service: a peer flooding inference streams gets its share of the
   });
 
   it("should refuse a flood past the peer's share and still serve this node's own chat at once", async () => {
-    const share = peerLimits({ slots: DEFAULT_SLOTS, queueLimit: DEFAULT_QUEUE_LIMIT, peerShare: 0.5 });
+    const share = peerLimits({ slots: DEFAULT_SLOTS, queueLimit: QUEUE, peerShare: 0.5 });
     // Enough to fill every slot and the whole queue, as the flood in the issue did.
-    const streams = DEFAULT_SLOTS + DEFAULT_QUEUE_LIMIT;
+    const streams = DEFAULT_SLOTS + QUEUE;
     const settled = { running: 0, busy: 0, other: [] as string[] };
     for (let i = 0; i < streams; i++) {
       const chunks = remoteInference(

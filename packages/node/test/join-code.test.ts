@@ -1,10 +1,5 @@
+import { formatInvitationCode, JoinCodeError, LegacyJoinCodeError, parseInvitationCode } from '@allerac/mesh';
 import { describe, expect, it } from 'vitest';
-import {
-  formatInvitationCode,
-  JoinCodeError,
-  LegacyJoinCodeError,
-  parseInvitationCode,
-} from '../src/mesh/index.js';
 
 describe('invitation codes', () => {
   it('should round-trip an invitation, whatever the case, dashes and look-alikes', () => {

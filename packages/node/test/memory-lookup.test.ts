@@ -120,6 +120,20 @@ describe('a chat’s memory lookup', () => {
     await store?.close();
   });
 
+  it('should neither embed nor query for a chat while no memory exists, and find one once it does', async () => {
+    const [only] = (await memory.list({}, 10)).memories;
+    await memory.delete(only!.id);
+    statements.length = 0;
+    const embedCalls = embeddings.signals.length;
+    expect(await memory.forChat('what about the garage safe?')).toEqual([]);
+    expect(statements).toEqual([]);
+    expect(embeddings.signals.length).toBe(embedCalls);
+
+    await memory.add({ text: 'the garage safe code is 7391' });
+    const found = await memory.forChat('what about the garage safe?');
+    expect(found.map((hit) => hit.text)).toEqual(['the garage safe code is 7391']);
+  });
+
   it('should create the vector index once per embedding model and dimension, not on every query', async () => {
     expect(indexStatements()).toHaveLength(1);
     for (let i = 0; i < 5; i++) {

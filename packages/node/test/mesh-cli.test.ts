@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { parseInvitationCode } from '@allerac/mesh';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseInvitationCode } from '../src/mesh/index.js';
 import { type NodeProcess, startNodeProcess } from './helpers/node-process.js';
 import { startTestNode, type TestNode, waitFor } from './helpers/test-node.js';
 

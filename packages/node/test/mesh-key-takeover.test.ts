@@ -3,6 +3,7 @@
  * right key and sends `key-rotate` to the others herself. None of it may split the home.
  */
 import { readFileSync } from 'node:fs';
+import { generateMeshKey, loadOrCreatePeerKey, parseSwarmKey } from '@allerac/mesh';
 import {
   encodeFrame,
   FramedStream,
@@ -16,7 +17,6 @@ import { generateKeyPair } from '@libp2p/crypto/keys';
 import type { PrivateKey } from '@libp2p/interface';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateMeshKey, loadOrCreatePeerKey, parseSwarmKey } from '../src/mesh/index.js';
 import { type Home, type HomeNode, startHome, until } from './fixtures/mesh-home.js';
 
 describe('key rotation: a paired peer cannot take over the home key', () => {

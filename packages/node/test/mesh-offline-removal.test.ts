@@ -5,13 +5,13 @@
  * comes back only with a fresh join.
  */
 import { readFileSync } from 'node:fs';
+import { applyJoin, parseSwarmKey, RetiredJoinCodeError } from '@allerac/mesh';
 import { CARD_PROTOCOL } from '@allerac/protocol';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOllamaBackend } from '../src/backend/ollama-backend.js';
 import { LocalLoad } from '../src/inference/local-load.js';
 import { LocalModels } from '../src/inference/local-models.js';
-import { applyJoin, parseSwarmKey, RetiredJoinCodeError } from '../src/mesh/index.js';
 import { MeshRuntime } from '../src/mesh-runtime.js';
 import { type Home, type HomeNode, type LogLine, startHome, until } from './fixtures/mesh-home.js';
 

@@ -1,6 +1,7 @@
 /** Issue #11, "two peers may share a name": the mesh shows clashing names with a suffix and a flag. */
+
+import { displayNames } from '@allerac/mesh';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { displayNames } from '../src/mesh/index.js';
 import { type Home, type HomeNode, startHome } from './fixtures/mesh-home.js';
 
 describe('display names', () => {

@@ -1,10 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { Value } from '@sinclair/typebox/value';
-import { pino } from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { issueAdminToken } from '../src/auth/api-tokens.js';
-import { PairingInvitation, PairingJoined } from '../src/contract/management.js';
 import {
   INVITATION_TTL_MS,
   InvitationRefusedError,
@@ -15,7 +10,12 @@ import {
   parseInvitationCode,
   redeemInvitation,
   type Welcome,
-} from '../src/mesh/index.js';
+} from '@allerac/mesh';
+import { Value } from '@sinclair/typebox/value';
+import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { issueAdminToken } from '../src/auth/api-tokens.js';
+import { PairingInvitation, PairingJoined } from '../src/contract/management.js';
 import { freePort } from './helpers/node-process.js';
 import { startTestNode, type TestNode, waitFor } from './helpers/test-node.js';
 

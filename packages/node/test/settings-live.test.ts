@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { PeerView } from '@allerac/mesh';
 import { expectedAnswer, type OllamaSim, startOllamaSim } from '@allerac/ollama-sim';
 import { Value } from '@sinclair/typebox/value';
 import { pino } from 'pino';
@@ -14,7 +15,6 @@ import { issueAdminToken } from '../src/auth/api-tokens.js';
 import { resolveStartConfig } from '../src/config.js';
 import { SettingsUpdated } from '../src/contract/setup.js';
 import { createNode } from '../src/daemon.js';
-import type { PeerView } from '../src/mesh/index.js';
 import type { MeshRuntime } from '../src/mesh-runtime.js';
 import { startTestNode, type TestNode, waitFor } from './helpers/test-node.js';
 

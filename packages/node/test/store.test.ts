@@ -9,6 +9,7 @@ import { migrate, schemaVersion } from '../src/store/migrate.js';
 import { MIGRATIONS } from '../src/store/migrations.js';
 import { openPgliteDatabase } from '../src/store/pglite-database.js';
 import { openPostgresDatabase, redactDatabaseUrl } from '../src/store/postgres-database.js';
+import { SettingsRepository } from '../src/store/settings-repository.js';
 import { StoreUnavailableError } from '../src/store/sql.js';
 import { createStore, type Store } from '../src/store/store.js';
 import { isDurableStoreError, StoreHealthTracker } from '../src/store/store-health.js';
@@ -78,6 +79,29 @@ describe.each([
     await ctx.store.settings.set('agent', { name: 'office', specializations: [] });
     expect(await ctx.store.settings.get('agent')).toEqual({ name: 'office', specializations: [] });
     expect(await ctx.store.settings.get('missing')).toBeUndefined();
+  });
+
+  it('should answer repeated settings reads without a database round trip, and see every write', async () => {
+    const statements: string[] = [];
+    const counted = new SettingsRepository({
+      query: (text, params) => {
+        statements.push(text);
+        return ctx.store.db.query(text, params);
+      },
+      exec: (text) => ctx.store.db.exec(text),
+      transaction: (fn) => ctx.store.db.transaction(fn),
+    });
+    await counted.set('cached.k', { n: 1 });
+    for (let i = 0; i < 5; i++) expect(await counted.get('cached.k')).toEqual({ n: 1 });
+    expect(await counted.get('cached.absent')).toBeUndefined();
+    expect(await counted.get('cached.absent')).toBeUndefined();
+    // A caller mutating what it read changes nothing stored.
+    ((await counted.get<{ n: number }>('cached.k')) as { n: number }).n = 99;
+    await counted.set('cached.k', { n: 2 });
+    expect(await counted.get('cached.k')).toEqual({ n: 2 });
+    expect(await ctx.store.settings.get('cached.k')).toEqual({ n: 2 });
+    // Two writes and one read of the absent key; every other read came from memory.
+    expect(statements.length).toBe(3);
   });
 
   it('should look tokens up by hash and stop accepting revoked ones', async () => {
@@ -349,7 +373,7 @@ describe('store: opening', () => {
       const late = first.settings.set('late', true);
       await first.close();
       await late;
-      await expect(first.settings.get('k')).rejects.toThrow(/closed/);
+      await expect(first.db.query("SELECT value FROM settings WHERE key = 'k'")).rejects.toThrow(/closed/);
       await first.close();
       const second = await createStore(await openPgliteDatabase(join(dir, 'db')));
       expect(await second.settings.get('k')).toBe(42);

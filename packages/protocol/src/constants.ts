@@ -11,8 +11,18 @@ export const CARD_PROTOCOL = '/allerac/card/1.0.0';
  * issuer; a 1.0.0 peer (unsigned rotations) is refused at negotiation.
  */
 export const KEY_PROTOCOL = '/allerac/key/2.0.0';
-/** Inference: one stream per request, request and cancel one way, chunks and the end the other. */
+/**
+ * Inference, version 1: one stream per request, request and cancel one way, chunks and the end the
+ * other. Still served for one release so older nodes can ask this one; callers use
+ * INFER_CHANNEL_PROTOCOL.
+ */
 export const INFER_PROTOCOL = '/allerac/infer/1.0.0';
+/**
+ * Inference, version 2: one long-lived stream per peer pair and direction (the requester opens
+ * it), carrying many requests tagged by id, each with its own cancel and its own credit window.
+ * Opening a libp2p stream costs about 1.5 ms, so it leaves the request path.
+ */
+export const INFER_CHANNEL_PROTOCOL = '/allerac/infer/2.0.0';
 /** Shared-memory sync: one long-lived stream per peer carrying Automerge sync messages. */
 export const SYNC_PROTOCOL = '/allerac/sync/1.0.0';
 /**
@@ -20,14 +30,23 @@ export const SYNC_PROTOCOL = '/allerac/sync/1.0.0';
  * request one way, progress and the end the other. Only an admin's action, relayed by a paired peer.
  */
 export const MODEL_PROTOCOL = '/allerac/model/1.0.0';
+/**
+ * Model copying: a registry carried on the mesh. One stream per request (`models-get` for a
+ * manifest, a blob's size or a byte range of it), answered by one `models-reply` frame followed by
+ * exactly its `length` raw bytes. Only paired peers reach it; the holder reads its Ollama models
+ * directory.
+ */
+export const MODELS_PROTOCOL = '/allerac/models/1.0.0';
 
 /** Every protocol id this implementation speaks. */
 export const PROTOCOLS = [
   CARD_PROTOCOL,
   KEY_PROTOCOL,
   INFER_PROTOCOL,
+  INFER_CHANNEL_PROTOCOL,
   SYNC_PROTOCOL,
   MODEL_PROTOCOL,
+  MODELS_PROTOCOL,
 ] as const;
 
 /** One of the protocol ids above. */
@@ -35,6 +54,8 @@ export type ProtocolId = (typeof PROTOCOLS)[number];
 
 /** Largest card frame: a card lists at most a few hundred models of ~300 bytes each. */
 export const MAX_CARD_FRAME_BYTES = 64 * 1024;
+/** Most MAC addresses a card may list: a machine has a handful of LAN interfaces, never more. */
+export const MAX_CARD_MACS = 16;
 /** Most peer ids a rotation's blocklist may hold: far more removals than a home will ever make. */
 export const MAX_BLOCKED_PEERS = 256;
 /** Largest key frame: a signed rotation with a full blocklist (256 ids of ~55 bytes) fits. */
@@ -55,14 +76,26 @@ export const MAX_INFER_FRAME_BYTES = MAX_INFER_BODY_BYTES + INFER_FRAME_OVERHEAD
 export const MAX_SYNC_FRAME_BYTES = 8 * 1024 * 1024;
 /** Largest model frame: a create request's Modelfile parts (template, system, messages) fit. */
 export const MAX_MODEL_FRAME_BYTES = 1024 * 1024;
+/** Largest models frame: a request or a reply header, a few hundred bytes of names and numbers. */
+export const MAX_MODELS_FRAME_BYTES = 4 * 1024;
+/** Largest manifest a holder sends: Ollama's are a few KiB (config plus a handful of layers). */
+export const MAX_MODELS_MANIFEST_BYTES = 1024 * 1024;
+/**
+ * Largest byte range one `models-get` asks for: Ollama's puller asks for parts of 100 MB to 1 GB
+ * (download.go's minDownloadPartSize and maxDownloadPartSize).
+ */
+export const MAX_MODELS_RANGE_BYTES = 1000 * 1000 * 1000;
 
 /** Largest frame per protocol; a longer length prefix is refused before any payload is buffered. */
 export const MAX_FRAME_BYTES: Readonly<Record<ProtocolId, number>> = {
   [CARD_PROTOCOL]: MAX_CARD_FRAME_BYTES,
   [KEY_PROTOCOL]: MAX_KEY_FRAME_BYTES,
   [INFER_PROTOCOL]: MAX_INFER_FRAME_BYTES,
+  [INFER_CHANNEL_PROTOCOL]: MAX_INFER_FRAME_BYTES,
   [SYNC_PROTOCOL]: MAX_SYNC_FRAME_BYTES,
   [MODEL_PROTOCOL]: MAX_MODEL_FRAME_BYTES,
+  // Only the request and the reply header are frames; the bytes that follow are raw.
+  [MODELS_PROTOCOL]: MAX_MODELS_FRAME_BYTES,
 };
 
 /** Largest frame any protocol allows; decoders that do not know the protocol use it. */
@@ -80,10 +113,32 @@ export const MAX_INBOUND_STREAMS: Readonly<Record<ProtocolId, number>> = {
   [CARD_PROTOCOL]: 2,
   [KEY_PROTOCOL]: 4,
   [INFER_PROTOCOL]: 32,
+  // One channel each way is all a peer needs; the second lets a new one overlap a dying one.
+  [INFER_CHANNEL_PROTOCOL]: 2,
   [SYNC_PROTOCOL]: 4,
   // One action at a time per peer; the second stream is there to be refused with a clear `busy`.
   [MODEL_PROTOCOL]: 2,
+  // Ollama's puller runs up to 16 Range parts of one blob at once (numDownloadParts), plus a HEAD.
+  [MODELS_PROTOCOL]: 17,
 };
+
+/**
+ * Requests in flight at once on one inference channel: a household's parallel chats, and a burst
+ * of 64 from one client (the benchmark's), which one Ollama would queue rather than refuse. A
+ * caller never sends more; a responder answers the excess `busy`.
+ */
+export const MAX_INFER_IN_FLIGHT = 64;
+/**
+ * Chunks a responder may send for one request before the requester grants more credit. At 5,000
+ * tokens/s and a 1 ms LAN round trip, 5 chunks are in flight; 32 (a few KiB of text) keeps the
+ * stream full with credit granted every half window, while a stalled reader holds at most that.
+ */
+export const INFER_CHUNK_WINDOW = 32;
+/**
+ * After `infer-cancel` a requester waits this long for the responder's closing frame before it
+ * forgets the request (and drops any late frames for it).
+ */
+export const INFER_CANCEL_GRACE_MS = 10_000;
 
 /** More stream opens than this from one peer within STREAM_FLOOD_WINDOW_MS is a flood. */
 export const MAX_STREAM_OPENS_PER_WINDOW = 64;

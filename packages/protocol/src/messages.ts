@@ -94,6 +94,15 @@ export interface NodeCard {
   load: LoadInfo;
   /** What the node's agent is meant for, e.g. `code`, `research`, `creative`, `home`. */
   specializations: string[];
+  /**
+   * MAC addresses of the node's home-LAN interfaces (private or link-local IPv4; no loopback or
+   * virtual bridges), lowercase `aa:bb:cc:dd:ee:ff`, so a peer can wake it; absent on old nodes.
+   */
+  macs?: string[];
+  /** Whether the node accepts being woken by a Wake-on-LAN magic packet. */
+  wakeOnLan?: boolean;
+  /** Whether the home prefers this node while it is on (e.g. the gaming PC), waking it if need be. */
+  preferredWhenOn?: boolean;
   /** When the card was made, milliseconds since the Unix epoch. */
   issuedAt: number;
   /** Sequence number, increasing with every card the node issues during one run. */
@@ -234,7 +243,10 @@ export interface InferRequestMessage {
   body: Record<string, unknown>;
   /** Milliseconds the responder has to finish; it answers `deadline` after that. */
   deadlineMs: number;
-  /** How many peers already failed this request; informative. */
+  /**
+   * How many peers already failed this request; informative. Never set by this implementation
+   * and ignored by its responders; kept only so that version 1 peers that send it validate.
+   */
   failovers?: number;
 }
 
@@ -263,13 +275,16 @@ export interface InferStats {
   evalDurationNs?: number;
 }
 
-/** The answer is complete; nothing follows on the stream. */
+/** The answer is complete; nothing more follows for this request. */
 export interface InferDoneMessage {
   type: 'infer-done';
   /** Request id. */
   id: string;
-  /** Final statistics. */
-  stats: InferStats;
+  /**
+   * Final statistics. Version 1 always sends them; version 2 omits them, because Ollama's final
+   * chunk, which the requester already holds, carries the same numbers.
+   */
+  stats?: InferStats;
 }
 
 /** Why an inference failed. */
@@ -307,13 +322,26 @@ export interface InferCancelMessage {
   id: string;
 }
 
-/** Messages of INFER_PROTOCOL. */
+/**
+ * Version 2 only: the requester has consumed `chunks` more chunks of a request, so the responder
+ * may send that many more (INFER_CHUNK_WINDOW at the start).
+ */
+export interface InferCreditMessage {
+  type: 'infer-credit';
+  /** Request id. */
+  id: string;
+  /** Chunks granted, 1 to INFER_CHUNK_WINDOW. */
+  chunks: number;
+}
+
+/** Messages of INFER_PROTOCOL and INFER_CHANNEL_PROTOCOL (which alone carries `infer-credit`). */
 export type InferProtocolMessage =
   | InferRequestMessage
   | InferChunkMessage
   | InferDoneMessage
   | InferErrorMessage
-  | InferCancelMessage;
+  | InferCancelMessage
+  | InferCreditMessage;
 
 /** Opens a sync stream: the shared spaces the sender holds and may share with the receiver. */
 export interface SyncHelloMessage {
@@ -360,6 +388,8 @@ export interface ModelRequestMessage {
   action: ModelAction;
   /** The Ollama request JSON, without Allerac's `allerac` options. */
   body: Record<string, unknown>;
+  /** Where a pull gets the model (`allerac.source`): a peer of the home, the internet, or `auto` (absent). */
+  source?: 'internet' | 'peer' | 'auto';
 }
 
 /** One progress object of a pull or create, exactly as Ollama streamed it. */
@@ -396,13 +426,55 @@ export type ModelProtocolMessage =
   | ModelDoneMessage
   | ModelErrorMessage;
 
+/**
+ * Asks a peer for one thing in its Ollama models directory: a manifest by name (`manifest`), or a
+ * blob by digest (`blob`), whole or a byte range. `head` asks for the size only.
+ */
+export interface ModelsGetMessage {
+  type: 'models-get';
+  kind: 'manifest' | 'blob';
+  /** Registry host of a manifest, e.g. `registry.ollama.ai`. */
+  host?: string;
+  /** Namespace of a manifest, e.g. `library`. */
+  namespace?: string;
+  /** Model of a manifest, e.g. `llama3.2`. */
+  model?: string;
+  /** Tag of a manifest, e.g. `3b`. */
+  tag?: string;
+  /** Digest of a blob, `sha256:<64 hex>`. */
+  digest?: string;
+  /** First byte of the range; 0 when absent. */
+  offset?: number;
+  /** Bytes of the range; to the end when absent. */
+  length?: number;
+  /** Only the size: no bytes follow the reply. */
+  head?: boolean;
+}
+
+/** The answer to a `models-get`: exactly `length` raw bytes follow it, then the stream ends. */
+export interface ModelsReplyMessage {
+  type: 'models-reply';
+  /** 200 found, 206 a range, 400 a bad request, 404 unknown, 416 a range outside the blob, 503 unreadable. */
+  status: number;
+  /** Size of the whole manifest or blob (0 when not found). */
+  size: number;
+  /** Raw bytes that follow this frame. */
+  length: number;
+  /** Why it failed, for a status >= 400. */
+  error?: string;
+}
+
+/** Messages of MODELS_PROTOCOL. */
+export type ModelsProtocolMessage = ModelsGetMessage | ModelsReplyMessage;
+
 /** Every wire message. */
 export type Message =
   | CardProtocolMessage
   | KeyProtocolMessage
   | InferProtocolMessage
   | SyncProtocolMessage
-  | ModelProtocolMessage;
+  | ModelProtocolMessage
+  | ModelsProtocolMessage;
 
 /** The `type` of every wire message. */
 export type MessageType = Message['type'];

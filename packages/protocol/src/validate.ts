@@ -1,10 +1,15 @@
 /** Boundary validation of every wire message, and type guards for the card messages. */
 import {
   CARD_PROTOCOL,
+  INFER_CHANNEL_PROTOCOL,
+  INFER_CHUNK_WINDOW,
   INFER_PROTOCOL,
   KEY_PROTOCOL,
   MAX_BLOCKED_PEERS,
+  MAX_CARD_MACS,
+  MAX_MODELS_RANGE_BYTES,
   MODEL_PROTOCOL,
+  MODELS_PROTOCOL,
   type ProtocolId,
   SYNC_PROTOCOL,
 } from './constants.js';
@@ -15,6 +20,7 @@ import type {
   HeartbeatMessage,
   InferCancelMessage,
   InferChunkMessage,
+  InferCreditMessage,
   InferDoneMessage,
   InferErrorMessage,
   InferRequestMessage,
@@ -31,6 +37,8 @@ import type {
   ModelErrorMessage,
   ModelProgressMessage,
   ModelRequestMessage,
+  ModelsGetMessage,
+  ModelsReplyMessage,
   NodeCard,
   SyncHelloMessage,
   SyncMessageMessage,
@@ -46,6 +54,17 @@ const spaceName = str({ min: 1, max: 128 });
 const peerIdStr = str({ min: 1, max: 128, pattern: /^[1-9A-HJ-NP-Za-km-z]+$|^[a-z2-7]+$/ });
 const base64 = str({ max: 16 * 1024 * 1024, pattern: /^[A-Za-z0-9+/]*={0,2}$/ });
 const time = count;
+/** A unicast MAC as the card carries it: six lowercase hex pairs joined by colons. */
+const macAddress = str({ min: 17, max: 17, pattern: /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/ });
+
+/**
+ * Name parts as Ollama's model names allow them (types/model/name.go): no `/`, and a leading
+ * character that is never `.`, so no part can be `.` or `..` and reach outside the directory.
+ */
+const modelsPart = str({ min: 1, max: 80, pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]*$/ });
+const modelsTag = str({ min: 1, max: 80, pattern: /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/ });
+const modelsHost = str({ min: 1, max: 350, pattern: /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/ });
+const modelsDigest = str({ min: 71, max: 71, pattern: /^sha256:[0-9a-f]{64}$/ });
 
 /** Validates a NodeCard. */
 export const nodeCardSchema: Schema<NodeCard> = obj({
@@ -85,6 +104,9 @@ export const nodeCardSchema: Schema<NodeCard> = obj({
     tokensPerSecond: record(num({ min: 0 }), 1000),
   }),
   specializations: arr(shortStr, 64),
+  macs: opt(arr(macAddress, MAX_CARD_MACS)),
+  wakeOnLan: opt(bool),
+  preferredWhenOn: opt(bool),
   issuedAt: time,
   seq: count,
 }) as Schema<NodeCard>;
@@ -147,14 +169,16 @@ const schemas: { [K in MessageType]: Schema<Extract<Message, { type: K }>> } = {
   'infer-done': obj({
     type: typed('infer-done'),
     id,
-    stats: obj({
-      totalDurationNs: opt(count),
-      loadDurationNs: opt(count),
-      promptEvalCount: opt(count),
-      promptEvalDurationNs: opt(count),
-      evalCount: opt(count),
-      evalDurationNs: opt(count),
-    }),
+    stats: opt(
+      obj({
+        totalDurationNs: opt(count),
+        loadDurationNs: opt(count),
+        promptEvalCount: opt(count),
+        promptEvalDurationNs: opt(count),
+        evalCount: opt(count),
+        evalDurationNs: opt(count),
+      }),
+    ),
   }) as Schema<InferDoneMessage>,
   'infer-error': obj({
     type: typed('infer-error'),
@@ -173,6 +197,11 @@ const schemas: { [K in MessageType]: Schema<Extract<Message, { type: K }>> } = {
     status: opt(num({ int: true, min: 400, max: 599 })),
   }) as Schema<InferErrorMessage>,
   'infer-cancel': obj({ type: typed('infer-cancel'), id }) as Schema<InferCancelMessage>,
+  'infer-credit': obj({
+    type: typed('infer-credit'),
+    id,
+    chunks: num({ int: true, min: 1, max: INFER_CHUNK_WINDOW }),
+  }) as Schema<InferCreditMessage>,
   'sync-hello': obj({ type: typed('sync-hello'), spaces: arr(spaceName, 1000) }) as Schema<SyncHelloMessage>,
   'sync-message': obj({
     type: typed('sync-message'),
@@ -190,6 +219,7 @@ const schemas: { [K in MessageType]: Schema<Extract<Message, { type: K }>> } = {
     id,
     action: oneOf('pull', 'delete', 'copy', 'create'),
     body: plainObject,
+    source: opt(oneOf('internet', 'peer', 'auto')),
   }) as Schema<ModelRequestMessage>,
   'model-progress': obj({
     type: typed('model-progress'),
@@ -203,6 +233,25 @@ const schemas: { [K in MessageType]: Schema<Extract<Message, { type: K }>> } = {
     status: num({ int: true, min: 400, max: 599 }),
     message: str({ max: 4096 }),
   }) as Schema<ModelErrorMessage>,
+  'models-get': obj({
+    type: typed('models-get'),
+    kind: oneOf('manifest', 'blob'),
+    host: opt(modelsHost),
+    namespace: opt(modelsPart),
+    model: opt(modelsPart),
+    tag: opt(modelsTag),
+    digest: opt(modelsDigest),
+    offset: opt(count),
+    length: opt(num({ int: true, min: 0, max: MAX_MODELS_RANGE_BYTES })),
+    head: opt(bool),
+  }) as Schema<ModelsGetMessage>,
+  'models-reply': obj({
+    type: typed('models-reply'),
+    status: num({ int: true, min: 200, max: 599 }),
+    size: count,
+    length: count,
+    error: opt(str({ max: 1024 })),
+  }) as Schema<ModelsReplyMessage>,
 };
 
 /** The message types each protocol carries. */
@@ -210,8 +259,17 @@ export const PROTOCOL_MESSAGE_TYPES: Readonly<Record<ProtocolId, readonly Messag
   [CARD_PROTOCOL]: ['card', 'card-update', 'heartbeat', 'leave'],
   [KEY_PROTOCOL]: ['key-rotate', 'key-check', 'key-state', 'key-notice', 'key-ack'],
   [INFER_PROTOCOL]: ['infer-request', 'infer-chunk', 'infer-done', 'infer-error', 'infer-cancel'],
+  [INFER_CHANNEL_PROTOCOL]: [
+    'infer-request',
+    'infer-chunk',
+    'infer-done',
+    'infer-error',
+    'infer-cancel',
+    'infer-credit',
+  ],
   [SYNC_PROTOCOL]: ['sync-hello', 'sync-message', 'sync-refused'],
   [MODEL_PROTOCOL]: ['model-request', 'model-progress', 'model-done', 'model-error'],
+  [MODELS_PROTOCOL]: ['models-get', 'models-reply'],
 };
 
 /** Every message type. */

@@ -134,4 +134,31 @@ export const SAMPLE_MESSAGES: Message[] = [
   },
   { type: 'model-done', id: 'm1' },
   { type: 'model-error', id: 'm1', status: 500, message: 'pull model manifest: file does not exist' },
+  // INFER_CHANNEL_PROTOCOL (version 2): credit, and the end of an answer without stats.
+  { type: 'infer-credit', id: 'req-1', chunks: 16 },
+  { type: 'infer-done', id: 'req-1' },
+  // MODELS_PROTOCOL: a manifest, a blob range, and their replies.
+  {
+    type: 'models-get',
+    kind: 'manifest',
+    host: 'registry.ollama.ai',
+    namespace: 'library',
+    model: 'llama3.2',
+    tag: '3b',
+  },
+  {
+    type: 'models-get',
+    kind: 'blob',
+    digest: 'sha256:abababababababababababababababababababababababababababababababab',
+    offset: 100000000,
+    length: 100000000,
+  },
+  {
+    type: 'models-get',
+    kind: 'blob',
+    digest: 'sha256:abababababababababababababababababababababababababababababababab',
+    head: true,
+  },
+  { type: 'models-reply', status: 206, size: 2019393189, length: 100000000 },
+  { type: 'models-reply', status: 404, size: 0, length: 0, error: 'manifest unknown' },
 ];

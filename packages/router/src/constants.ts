@@ -87,3 +87,10 @@ export const CHARS_PER_TOKEN = 4;
  * from disk, and teaches nothing about the load rate.
  */
 export const MIN_COLD_LOAD_MS = 50;
+
+/**
+ * The context lengths Ollama picks when a request leaves `num_ctx` out (4k/32k/256k by VRAM,
+ * routes.go defaultNumCtx; sched.go nextLowerAutoNumCtx steps down the same values). A model loaded
+ * with any other length was asked for it explicitly, and a request without `num_ctx` reloads it.
+ */
+export const AUTO_CONTEXT_LENGTHS: readonly number[] = [4096, 32_768, 262_144];

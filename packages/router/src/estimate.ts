@@ -1,5 +1,10 @@
 /** Expected completion time of a task on one node: wait for a slot, load, prompt, generation, network. */
-import { CHARS_PER_TOKEN, DEFAULT_ROUTER_DEFAULTS, MAX_GUESSED_TOKENS_PER_SECOND } from './constants.js';
+import {
+  AUTO_CONTEXT_LENGTHS,
+  CHARS_PER_TOKEN,
+  DEFAULT_ROUTER_DEFAULTS,
+  MAX_GUESSED_TOKENS_PER_SECOND,
+} from './constants.js';
 import { findModel, normalizeModelName } from './model-names.js';
 import type { Candidate, CandidateModel, CostTerm, RouterDefaults, Task } from './types.js';
 
@@ -123,10 +128,12 @@ function tokensPerSecondOf(
 export function loadStateOf(model: CandidateModel, numCtx: number | undefined, now: number): LoadState {
   if (!model.loaded) return 'not loaded';
   if (model.expiresAt !== undefined && model.expiresAt <= now) return 'expired';
-  // Ollama keeps the loaded context when the request leaves num_ctx to it (sched.go, needsReload).
-  if (numCtx !== undefined && model.contextLength !== undefined && numCtx !== model.contextLength)
-    return 'num_ctx differs';
-  return 'loaded';
+  if (model.contextLength === undefined) return 'loaded';
+  // A request without num_ctx keeps a runner Ollama sized itself, but reloads one loaded with an
+  // explicit num_ctx (routes.go usesAutomaticNumCtx; sched.go needsReload compares the options).
+  if (numCtx === undefined)
+    return AUTO_CONTEXT_LENGTHS.includes(model.contextLength) ? 'loaded' : 'num_ctx differs';
+  return numCtx === model.contextLength ? 'loaded' : 'num_ctx differs';
 }
 
 /**

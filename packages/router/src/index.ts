@@ -42,6 +42,8 @@ export { AmbiguousModelError, ModelNotFoundError, UnknownNodeError } from './err
 export type { CompletionEstimate, LoadState, TokensPerSecondSource } from './estimate.js';
 export { estimateCompletionMs, estimateTokens, guessTokensPerSecond, loadStateOf } from './estimate.js';
 export { Ewma, updateEwma } from './ewma.js';
+export type { MemoryFit } from './memory-fit.js';
+export { memoryFit } from './memory-fit.js';
 export type { MeshModel } from './model-names.js';
 export {
   AUTO_MODEL,
@@ -51,6 +53,14 @@ export {
   parameterBillions,
   resolveModel,
 } from './model-names.js';
+export type {
+  AdviceMachine,
+  AdviceModel,
+  FitVerdict,
+  MachineAdvice,
+  ModelAdvice,
+} from './placement-advice.js';
+export { adviseHome, adviseModel, estimateModelBytes } from './placement-advice.js';
 export type { PromptEvalRate } from './prompt-fit.js';
 export { PromptEvalFit } from './prompt-fit.js';
 export { evaluateCandidate, explainTerms, rankCandidates } from './rank.js';

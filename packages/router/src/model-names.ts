@@ -180,7 +180,7 @@ function resolveAuto(candidates: readonly Candidate[], options: RouterOptions, a
 }
 
 /** Memory a model would load into: VRAM on a GPU node, RAM otherwise. */
-export function usableMemoryBytes(node: Candidate): number {
+export function usableMemoryBytes(node: Pick<Candidate, 'memory'>): number {
   return node.memory.gpuCount > 0 ? node.memory.vramFreeBytes : node.memory.ramFreeBytes;
 }
 

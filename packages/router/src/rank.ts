@@ -6,12 +6,12 @@ import {
   DEFAULT_ROUTER_DEFAULTS,
   FAILURE_HALF_LIFE_MS,
   FAILURE_PENALTY,
-  MEMORY_SAFETY_MARGIN,
   SPECIALIZATION_BONUS,
 } from './constants.js';
 import { UnknownNodeError } from './errors.js';
 import { type CompletionEstimate, estimateCompletionMs } from './estimate.js';
-import { AUTO_MODEL, compareIds, findModel, resolveModel, usableMemoryBytes } from './model-names.js';
+import { memoryFit } from './memory-fit.js';
+import { AUTO_MODEL, compareIds, findModel, resolveModel } from './model-names.js';
 import type { Candidate, Placement, RouterDefaults, RouterOptions, Task } from './types.js';
 
 /**
@@ -114,18 +114,24 @@ export function evaluateCandidate(
   if (installed === undefined) return excluded(`${model} not installed`);
 
   const estimate = estimateCompletionMs(task, node, installed, defaults, options.disabledTerms);
+  let evicts = 0;
   if (estimate.loadState === 'not loaded') {
-    const needed = installed.sizeBytes * (1 + (options.memorySafetyMargin ?? MEMORY_SAFETY_MARGIN));
-    const free = usableMemoryBytes(node);
-    if (needed > free) {
+    // Only a model larger than the free memory plus what other loaded models hold is excluded.
+    const fit = memoryFit(node, installed.sizeBytes, {
+      margin: options.memorySafetyMargin,
+      except: installed.name,
+    });
+    if (!fit.fitsAfterUnload) {
       return excluded(
-        `needs ~${formatGB(needed)}, ${formatGB(free)} free${node.memory.gpuCount > 0 ? ' (VRAM)' : ''}`,
+        `needs ~${formatGB(fit.neededBytes)}, ${formatGB(fit.freeBytes)} free${fit.memory === 'vram' ? ' (VRAM)' : ''}${fit.reclaimableBytes > 0 ? ` and ${formatGB(fit.reclaimableBytes)} in other models` : ''}`,
         estimate.totalMs,
       );
     }
+    evicts = fit.evictsBytes;
   }
 
   const parts = explainTerms(estimate, node);
+  if (evicts > 0) parts.splice(1, 0, `unloads ~${formatGB(evicts)} of other models to fit`);
 
   let score = estimate.totalMs;
   const failures = fadedFailures(node, task.now, options.failureHalfLifeMs ?? FAILURE_HALF_LIFE_MS);
@@ -148,6 +154,7 @@ export function evaluateCandidate(
     score,
     reason: parts.join('; '),
     terms: estimate,
+    ...(evicts > 0 ? { evictsBytes: evicts } : {}),
   };
 }
 

@@ -44,9 +44,10 @@ export interface ConversationAffinity {
   /** Prompt tokens of this request that node evaluated already (the shared prefix). */
   cachedTokens: number;
   /**
-   * Requests sent to that node since the turn. Ollama keeps one KV cache per parallel slot and
-   * gives a new request the least recently used one, so past `slots` later requests the prefix
-   * is most likely gone. Unknown means assumed kept.
+   * Requests for the same model sent to that node since the turn (each model's runner has its own
+   * caches). Ollama's llama-server keeps one KV cache per parallel slot and gives an unrelated
+   * request the least recently used one, so past `slots` later requests the prefix is most likely
+   * gone. Unknown means assumed kept.
    */
   laterRequests?: number;
 }
@@ -174,6 +175,8 @@ export interface Placement {
   reason: string;
   /** Every term of the estimate with its inputs, when the node has the model. */
   terms?: CompletionEstimate;
+  /** Bytes of other loaded models Ollama would unload there to fit this one; absent when it fits. */
+  evictsBytes?: number;
 }
 
 /** Cost terms a benchmark may switch off to measure what each is worth; never set in production. */

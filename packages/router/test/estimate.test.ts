@@ -83,8 +83,13 @@ describe('estimateCompletionMs: cost terms', () => {
     expect(other.loadMs).toBeCloseTo(2000, 6);
     expect(explainTerms(other, cpu())[0]).toBe('num_ctx differs (+2.0 s to load at 1.0 GB/s guessed)');
     expect(estimateCompletionMs({ numCtx: 4096 }, cpu(), loaded).loadMs).toBe(0);
-    // No num_ctx in the request: Ollama keeps whatever context the runner has.
+    // No num_ctx in the request: Ollama keeps a context it chose itself (4k, 32k or 256k)...
     expect(estimateCompletionMs({}, cpu(), loaded).loadMs).toBe(0);
+    expect(estimateCompletionMs({}, cpu(), { ...llama, contextLength: 32_768 }).loadMs).toBe(0);
+    // ...but reloads a runner that was asked for another one (routes.go usesAutomaticNumCtx).
+    const explicit = estimateCompletionMs({}, cpu(), { ...llama, contextLength: 8192 });
+    expect(explicit.loadState).toBe('num_ctx differs');
+    expect(explicit.loadMs).toBeCloseTo(2000, 6);
   });
 
   it('should count a model past its expires_at as cold', () => {

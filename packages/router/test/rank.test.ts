@@ -11,6 +11,21 @@ const task = (extra: Partial<Task> = {}): Task => ({
 });
 const order = (ranked: Placement[]) => ranked.map((p) => `${p.nodeId}:${p.eligible ? 'ok' : 'no'}`);
 
+describe('rankCandidates: memory Ollama frees by unloading', () => {
+  it('should keep a node whose free memory is short only by what an idle model holds, and say so', () => {
+    // An 8 GB card with the 8B loaded: the coder does not fit beside it, but Ollama unloads the 8B.
+    const desktop = gpuNode('desktop', {
+      models: [model('llama3.1:8b', 4.9), model('qwen2.5-coder:7b', 4.7, { loaded: false })],
+      memory: { ramFreeBytes: 16 * GB, vramFreeBytes: 3.7 * GB, gpuCount: 1 },
+    });
+    const [placement] = rankCandidates(task({ model: 'qwen2.5-coder:7b' }), [desktop]);
+    expect(placement!.eligible).toBe(true);
+    expect(placement!.reason).toMatch(
+      /^not loaded \(\+[\d.]+ s to load at [\d.]+ GB\/s guessed\); unloads ~1\.9 GB of other models to fit; /,
+    );
+  });
+});
+
 describe('rankCandidates: exclusions', () => {
   const cases: Array<{ name: string; candidate: Candidate; task?: Partial<Task>; reason: RegExp }> = [
     {
@@ -30,6 +45,15 @@ describe('rankCandidates: exclusions', () => {
       }),
       task: { model: 'llama3.1:70b' },
       reason: /^excluded: needs ~48\.0 GB, 24\.0 GB free \(VRAM\)$/,
+    },
+    {
+      name: 'a model larger than free VRAM and every other loaded model together',
+      candidate: gpuNode('gpu', {
+        models: [model('llama3.1:70b', 40, { loaded: false }), model('llama3.1:8b', 4.9)],
+        memory: { ramFreeBytes: 64 * GB, vramFreeBytes: 19 * GB, gpuCount: 1 },
+      }),
+      task: { model: 'llama3.1:70b' },
+      reason: /^excluded: needs ~48\.0 GB, 19\.0 GB free \(VRAM\) and 4\.9 GB in other models$/,
     },
     { name: 'a gone node', candidate: node('gone', { status: 'gone' }), reason: /^excluded: node gone$/ },
     {

@@ -8,6 +8,7 @@ import { ChatPage } from './pages/chat.js';
 import { DashboardPage } from './pages/dashboard.js';
 import { LoginPage } from './pages/login.js';
 import { MemoriesPage } from './pages/memories.js';
+import { ModelsPage } from './pages/models.js';
 import { SettingsPage } from './pages/settings.js';
 import { SetupPage } from './pages/setup.js';
 import { currentPath, navigate } from './router.js';
@@ -17,6 +18,12 @@ import { useSignal } from './signal.js';
 const PAGES: Array<{ path: string; key: MessageKey; icon: string; admin: boolean }> = [
   { path: '/chat', key: 'nav.chat', icon: 'M4 5h16v11H8l-4 4z', admin: false },
   { path: '/agents', key: 'nav.agents', icon: 'M3 5h18v10H3zM8 19h8M12 15v4', admin: true },
+  {
+    path: '/models',
+    key: 'nav.models',
+    icon: 'M12 3l8 4.5v9L12 21l-8-4.5v-9zM4 7.5l8 4.5 8-4.5M12 12v9',
+    admin: true,
+  },
   { path: '/memories', key: 'nav.memories', icon: 'M6 3h12v18l-6-4-6 4z', admin: false },
   { path: '/dashboard', key: 'nav.dashboard', icon: 'M3 20h18M6 16l4-6 4 3 5-8', admin: true },
   {
@@ -97,6 +104,7 @@ export function App() {
     <Shell path={path}>
       {path === '/chat' && <ChatPage />}
       {path === '/agents' && <AgentsPage />}
+      {path === '/models' && <ModelsPage />}
       {path === '/memories' && <MemoriesPage />}
       {path === '/dashboard' && <DashboardPage />}
       {path === '/settings' && <SettingsPage />}

@@ -21,7 +21,16 @@ import { ip } from '../src/shell.js';
 const unavailable = lanUnavailableReason();
 /** The 20-node home takes several minutes here; CI runs a smaller one, docs/simulation.md has the 20-node figures. */
 const BIG_HOME_NODES = 8;
-const NAMES = ['join', 'routing', 'leave-rejoin', 'partition', 'lossy-wifi', 'host-killed', 'big-home'];
+const NAMES = [
+  'join',
+  'routing',
+  'leave-rejoin',
+  'partition',
+  'lossy-wifi',
+  'host-killed',
+  'wake',
+  'big-home',
+];
 
 describe.skipIf(unavailable !== undefined)(
   `leftover sweep${unavailable ? ` — SKIPPED: ${unavailable}` : ''}`,
@@ -48,6 +57,7 @@ describe.skipIf(unavailable !== undefined)(
   () => {
     const results = new Map<string, ScenarioResult>();
 
+    // Bounded for every scenario and its LAN starts; the wake scenario's home is a LAN of its own.
     beforeAll(async () => {
       const pick = (names: string[]) =>
         names.map((n) => findScenario(n)).filter((s): s is Scenario => s !== undefined);
@@ -58,7 +68,7 @@ describe.skipIf(unavailable !== undefined)(
       ];
       for (const r of ran) results.set(r.name, r);
       console.log(formatReport(ran));
-    }, 360_000);
+    }, 480_000);
 
     afterAll(() => {
       // Whatever happened, the run must leave nothing behind.
@@ -112,6 +122,11 @@ describe.skipIf(unavailable !== undefined)(
     it('should complete an answer whose host was killed mid-stream', () => {
       const r = expectPassed('host-killed');
       expect(figure(r, 'failover gap')).toBeGreaterThan(0);
+    });
+
+    it('should wake a sleeping host with a magic packet for its MAC, and serve at once with waking off', () => {
+      const r = expectPassed('wake');
+      expect(figure(r, 'request to magic packet heard')).toBeGreaterThan(0);
     });
 
     it(`should form a full mesh of a ${BIG_HOME_NODES}-node home`, () => {

@@ -94,15 +94,17 @@ export async function runGeneration(
       return;
     }
     const lease = leased.value;
-    const cached =
-      spec.promptSegments === undefined ? 0 : lease.loaded.cache.cachedTokens(spec.promptSegments);
-    const outcome = await streamTokens(state, res, client, spec, lease.loadMs, cached);
-    if (outcome === 'done' && spec.promptSegments !== undefined) {
-      const content = spec.pieces.map((piece) => piece.content).join('');
-      const answer = spec.replySegment?.(content);
-      lease.loaded.cache.remember(
-        answer === undefined ? spec.promptSegments : [...spec.promptSegments, answer],
-      );
+    const slot = spec.promptSegments === undefined ? undefined : lease.loaded.cache.take(spec.promptSegments);
+    let outcome: Outcome;
+    try {
+      outcome = await streamTokens(state, res, client, spec, lease.loadMs, slot?.cachedTokens ?? 0);
+      if (outcome === 'done' && spec.promptSegments !== undefined) {
+        const content = spec.pieces.map((piece) => piece.content).join('');
+        const answer = spec.replySegment?.(content);
+        slot?.store(answer === undefined ? spec.promptSegments : [...spec.promptSegments, answer]);
+      }
+    } finally {
+      slot?.release();
     }
     if (outcome !== 'crashed') lease.release(spec.keepAliveMs);
     if (outcome === 'done') state.counters.completed++;
@@ -125,7 +127,10 @@ function streamTokens(
     const total = pieces.length;
     const profile = state.profile;
     const interval = 1000 / tokensPerSecondFor(state, spec.entry);
-    // Ollama reports as prompt_eval_count only the tokens it evaluated, not those it found cached.
+    // Only the tokens not found in the slot's cache take time; prompt_eval_count still counts the
+    // whole prompt, as Ollama reports it (llm/llama_server.go, promptEvalCount = cache_n + prompt_n,
+    // "Ollama's pre-0.30 full-context prompt_eval_count semantics"; the old runners reported
+    // numPromptInputs, set before LoadCacheSlot cut the cached prefix).
     const evaluated = spec.promptTokens - cachedTokens;
     const promptEvalMs = profile.ttftMs + (evaluated / profile.promptEvalTokensPerSecond) * 1000;
     const firstDue = performance.now() + promptEvalMs;
@@ -208,7 +213,7 @@ function streamTokens(
       const metrics: GenerationMetrics = {
         total_duration: Math.round((end - spec.startedAt) * NS_PER_MS),
         load_duration: Math.round(loadMs * NS_PER_MS),
-        prompt_eval_count: evaluated,
+        prompt_eval_count: spec.promptTokens,
         prompt_eval_duration: Math.round(promptEvalMs * NS_PER_MS),
         eval_count: total,
         eval_duration: Math.max(1, Math.round((end - (firstDue - interval)) * NS_PER_MS)),

@@ -41,6 +41,8 @@ export interface LoadedModel {
   lastUsed: number;
   /** Epoch ms when it unloads if idle; Infinity for never. */
   expiresAt: number;
+  /** Its keep_alive (the last request's, or the default), ms: shorter ones are evicted first. */
+  sessionMs: number;
   /** Set while the load is in progress, so concurrent requests wait for the same load. */
   loading: Promise<void> | undefined;
   /** Context length it was loaded with; a request asking for another reloads it. */
@@ -51,6 +53,9 @@ export interface LoadedModel {
 
 /** Context length of a model loaded without `num_ctx` (Ollama's default). */
 export const DEFAULT_NUM_CTX = 4096;
+
+/** Models loaded at once by default: OLLAMA_MAX_LOADED_MODELS unset is 3 per GPU, 3 without one (sched.go). */
+export const DEFAULT_MAX_LOADED_MODELS = 3;
 
 /** A loaded model held by one request; `release` applies that request's keep_alive. */
 export interface ModelLease {
@@ -227,8 +232,10 @@ export class ModelStore {
     this.sweep();
     let loaded = this.loaded.get(entry.weights);
     // Another context length means another runner (sched.go, needsReload); requests on the old
-    // one finish there, the simulator overcommitting rather than waiting for them.
-    if (loaded !== undefined && numCtx !== undefined && numCtx !== loaded.numCtx) {
+    // one finish there, the simulator overcommitting rather than waiting for them. A request that
+    // leaves num_ctx out asks for the default (routes.go, usesAutomaticNumCtx: a runner loaded with
+    // an explicit num_ctx is not "auto", so needsReload compares the default with it).
+    if (loaded !== undefined && (numCtx ?? DEFAULT_NUM_CTX) !== loaded.numCtx) {
       this.loaded.delete(entry.weights);
       loaded = undefined;
     }
@@ -264,6 +271,7 @@ export class ModelStore {
         held.refs--;
         held.lastUsed = Date.now();
         const keepAlive = keepAliveMs ?? this.profile().keepAliveMs;
+        held.sessionMs = keepAlive;
         held.expiresAt = held.lastUsed + keepAlive;
         if (keepAlive <= 0 && held.refs === 0 && this.loaded.get(held.weights) === held) {
           this.loaded.delete(held.weights);
@@ -272,19 +280,30 @@ export class ModelStore {
     };
   }
 
-  /** Evicts idle models, least recently used first, until `bytes` more fit. */
+  /**
+   * Evicts idle models until `bytes` more fit and one more runner is allowed, in Ollama's order:
+   * the shortest keep_alive first, then by model path (sched.go, findRunnerToUnload sorting
+   * ByDurationAndName), not by recent use.
+   */
   private makeRoom(bytes: number): void {
-    const limit = this.profile().memoryBytes;
+    const profile = this.profile();
+    const limit = profile.memoryBytes;
+    const maxLoaded = Math.max(1, profile.maxLoadedModels ?? DEFAULT_MAX_LOADED_MODELS);
     let used = [...this.loaded.values()].reduce((sum, m) => sum + m.model.sizeBytes, 0);
+    let count = this.loaded.size;
     const idle = [...this.loaded.values()]
       .filter((m) => m.refs === 0 && m.loading === undefined)
-      .sort((a, b) => a.lastUsed - b.lastUsed);
+      .sort(
+        (a, b) => a.sessionMs - b.sessionMs || (a.weights < b.weights ? -1 : a.weights > b.weights ? 1 : 0),
+      );
     for (const victim of idle) {
-      if (used + bytes <= limit) break;
+      if (used + bytes <= limit && count < maxLoaded) break;
       this.loaded.delete(victim.weights);
       used -= victim.model.sizeBytes;
+      count--;
     }
-    // Models in use cannot be evicted; the simulator then overcommits rather than waiting.
+    // Models in use cannot be evicted; Ollama then waits for one to finish, the simulator
+    // overcommits instead.
   }
 
   private sweep(): void {
@@ -303,6 +322,8 @@ export class ModelStore {
       refs: 0,
       lastUsed: Date.now(),
       expiresAt,
+      sessionMs:
+        expiresAt === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : this.profile().keepAliveMs,
       loading: undefined,
       numCtx,
       cache: new PromptCache(() => this.profile().parallelSlots),

@@ -1,7 +1,10 @@
 /**
- * The KV cache of a loaded model, as Ollama's runner keeps one per parallel slot: a new request
- * takes the slot sharing the longest prefix with its prompt and evaluates only the rest, and the
- * slot then holds that prompt and the answer (runner/ollamarunner/cache.go, LoadCacheSlot). Here a
+ * The KV cache of a loaded model, one per parallel slot, as llama-server keeps them for Ollama
+ * (llm/llama_server.go starts it with `-np` slots and sends `cache_prompt: true`). A request takes
+ * a free slot: the one whose cached prompt shares the largest part of the new prompt, when that is
+ * at least `SLOT_SIMILARITY` of it, else the least recently used one; it evaluates only what the
+ * slot does not share, and afterwards the slot holds its prompt and answer. A slot in use cannot
+ * be taken (runner/ollamarunner/cache.go, findLongestCacheSlot, skips `InUse` slots too). Here a
  * prompt is a list of segments (one per message), compared whole: a message is cached or not.
  */
 
@@ -13,9 +16,24 @@ export interface PromptSegment {
   tokens: number;
 }
 
+/** llama-server's default `--slot-prompt-similarity`: below it a slot's prefix is not sought out. */
+export const SLOT_SIMILARITY = 0.1;
+
 interface Slot {
   segments: readonly PromptSegment[];
+  /** Clock of its last release; -1 for a slot never used, which is taken first. */
   usedAt: number;
+  inUse: boolean;
+}
+
+/** A slot held by one request. */
+export interface HeldSlot {
+  /** Tokens of the prompt found in the slot, never all of them (one is evaluated to sample from). */
+  cachedTokens: number;
+  /** After a finished request: the slot now holds this sequence (prompt and answer). */
+  store(sequence: readonly PromptSegment[]): void;
+  /** Frees the slot; safe to call twice. */
+  release(): void;
 }
 
 /** The slots of one loaded model; as many as it runs requests in parallel. */
@@ -25,39 +43,44 @@ export class PromptCache {
 
   constructor(private readonly size: () => number) {}
 
-  /**
-   * Tokens of `prompt` found in the best slot. At least one token is always evaluated, as the
-   * runner needs a fresh token to sample from.
-   */
-  cachedTokens(prompt: readonly PromptSegment[]): number {
+  /** Takes the slot a request for `prompt` gets, with the tokens it already holds. */
+  take(prompt: readonly PromptSegment[]): HeldSlot {
+    while (this.slots.length < Math.max(1, this.size()))
+      this.slots.push({ segments: [], usedAt: -1, inUse: false });
     const total = prompt.reduce((sum, s) => sum + s.tokens, 0);
-    const best = Math.max(0, ...this.slots.map((slot) => sharedTokens(slot.segments, prompt)));
-    return Math.max(0, Math.min(best, total - 1));
-  }
-
-  /** After a request: its prompt and answer replace the slot it matched best, or the oldest one. */
-  remember(sequence: readonly PromptSegment[]): void {
-    this.clock++;
-    let index = -1;
-    let best = 0;
-    this.slots.forEach((slot, i) => {
-      const shared = sharedTokens(slot.segments, sequence);
-      if (shared > best) {
-        best = shared;
-        index = i;
+    const free = this.slots.filter((slot) => !slot.inUse);
+    let slot: Slot | undefined;
+    let shared = 0;
+    for (const candidate of free) {
+      const tokens = sharedTokens(candidate.segments, prompt);
+      if (tokens > shared && tokens >= SLOT_SIMILARITY * total) {
+        shared = tokens;
+        slot = candidate;
       }
-    });
-    if (index < 0 && this.slots.length < Math.max(1, this.size())) {
-      this.slots.push({ segments: sequence, usedAt: this.clock });
-      return;
     }
-    if (index < 0) {
-      index = this.slots.reduce(
-        (oldest, slot, i) => (slot.usedAt < this.slots[oldest]!.usedAt ? i : oldest),
-        0,
+    if (slot === undefined) {
+      shared = 0;
+      slot = free.reduce<Slot | undefined>(
+        (lru, s) => (lru === undefined || s.usedAt < lru.usedAt ? s : lru),
+        undefined,
       );
     }
-    this.slots[index] = { segments: sequence, usedAt: this.clock };
+    // More requests than slots only happens while a reload overlaps the old runner: no cache then.
+    const held: Slot = slot ?? { segments: [], usedAt: -1, inUse: false };
+    held.inUse = true;
+    let released = false;
+    return {
+      cachedTokens: Math.max(0, Math.min(shared, total - 1)),
+      store: (sequence) => {
+        held.segments = sequence;
+      },
+      release: () => {
+        if (released) return;
+        released = true;
+        held.inUse = false;
+        held.usedAt = ++this.clock;
+      },
+    };
   }
 }
 

@@ -47,6 +47,8 @@ export interface HardwareProfile {
   queueLimit: number;
   /** Memory for loaded models; models that do not fit evict the least recently used. */
   memoryBytes: number;
+  /** Models loaded at once (OLLAMA_MAX_LOADED_MODELS); default 3, as Ollama's is per GPU. */
+  maxLoadedModels?: number;
   /** Load time per GB of weights, in milliseconds. */
   loadMsPerGB: number;
   /** Default keep-alive of a loaded model, in milliseconds (Ollama's default is 5 minutes). */

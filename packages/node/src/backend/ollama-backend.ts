@@ -18,6 +18,7 @@ import {
   BackendResponseError,
   BackendUnavailableError,
 } from './errors.js';
+import { NdjsonResponseError, postNdjson } from './ndjson-request.js';
 
 /** Options of the Ollama backend. */
 export interface OllamaBackendInit {
@@ -88,6 +89,8 @@ class OllamaBackend implements Backend {
   url: string;
   private client: Ollama;
   private readonly fetch: typeof fetch;
+  /** A fetch given by the caller (tests record what is sent): streams then go through the client. */
+  private readonly injectedFetch: boolean;
   private readonly logger: Logger;
   private readonly healthIntervalMs: number;
   private readonly retryIntervalMs: number;
@@ -103,6 +106,7 @@ class OllamaBackend implements Backend {
     this.healthIntervalMs = init.healthIntervalMs ?? DEFAULT_HEALTH_INTERVAL_MS;
     this.retryIntervalMs = init.retryIntervalMs ?? DEFAULT_RETRY_INTERVAL_MS;
     this.fetch = components.fetch ?? fetch;
+    this.injectedFetch = components.fetch !== undefined;
     this.client = new Ollama({ host: this.url, fetch: this.fetch });
     this.state = { state: 'unknown', url: this.url };
   }
@@ -257,22 +261,12 @@ class OllamaBackend implements Backend {
     const onAbort = () => controller.abort(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
     const body = { ...request, stream: true } as never;
-    let iterator: AsyncIterable<OllamaObject> & { abort(): void };
+    let iterator: AsyncIterable<OllamaObject>;
+    let completed = false;
     try {
-      const client = this.clientFor(controller.signal);
-      const started =
-        endpoint === 'chat'
-          ? client.chat(body)
-          : endpoint === 'generate'
-            ? client.generate(body)
-            : endpoint === 'pull'
-              ? client.pull(body)
-              : client.create(body);
-      iterator = (await this.call(() =>
-        abortable(started as Promise<unknown>, controller.signal),
-      )) as typeof iterator;
-      controller.signal.addEventListener('abort', () => iterator.abort(), { once: true });
-      if (controller.signal.aborted) iterator.abort();
+      iterator = this.injectedFetch
+        ? await this.startWithClient(endpoint, body, controller.signal)
+        : await this.call(() => this.startDirect(endpoint, body, controller.signal));
       let finished = false;
       for await (const chunk of iterator) {
         if (typeof chunk !== 'object' || chunk === null)
@@ -290,6 +284,7 @@ class OllamaBackend implements Backend {
           `the backend at ${this.url} ended the ${endpoint} stream before it was done`,
         );
       }
+      completed = true;
     } catch (error) {
       if (controller.signal.aborted) throw controller.signal.reason;
       if (error instanceof BackendProtocolError || error instanceof BackendResponseError) throw error;
@@ -310,8 +305,42 @@ class OllamaBackend implements Backend {
     } finally {
       signal.removeEventListener('abort', onAbort);
       this.inflight.delete(controller);
-      controller.abort();
+      // A finished stream's connection is reused for the next one; aborting would destroy it.
+      if (!completed) controller.abort();
     }
+  }
+
+  /** A stream through the `ollama` client, on the injected fetch. */
+  private async startWithClient(
+    endpoint: 'chat' | 'generate' | 'pull' | 'create',
+    body: never,
+    signal: AbortSignal,
+  ): Promise<AsyncIterable<OllamaObject>> {
+    const client = this.clientFor(signal);
+    const started =
+      endpoint === 'chat'
+        ? client.chat(body)
+        : endpoint === 'generate'
+          ? client.generate(body)
+          : endpoint === 'pull'
+            ? client.pull(body)
+            : client.create(body);
+    const iterator = (await this.call(() =>
+      abortable(started as Promise<unknown>, signal),
+    )) as AsyncIterable<OllamaObject> & { abort(): void };
+    signal.addEventListener('abort', () => iterator.abort(), { once: true });
+    if (signal.aborted) iterator.abort();
+    return iterator;
+  }
+
+  /** A stream on `node:http`: the path every forwarded token takes (see ndjson-request.ts). */
+  private async startDirect(
+    endpoint: 'chat' | 'generate' | 'pull' | 'create',
+    body: OllamaObject,
+    signal: AbortSignal,
+  ): Promise<AsyncIterable<OllamaObject>> {
+    if (endpoint === 'chat') checkImages(body);
+    return postNdjson(`${this.url}/api/${endpoint}`, JSON.stringify(body), signal);
   }
 
   /** Runs a client call, translating its failures into typed errors and tracking health. */
@@ -327,7 +356,8 @@ class OllamaBackend implements Backend {
 
   /** Only a transport failure marks the backend unreachable; a request the client refused is a 400. */
   private translate(error: unknown): Error {
-    if (isResponseError(error)) return new BackendResponseError(error.error, error.status_code);
+    if (isResponseError(error) || error instanceof NdjsonResponseError)
+      return new BackendResponseError(error.error, error.status_code);
     if (error instanceof BackendResponseError || error instanceof BackendProtocolError) return error;
     if (error instanceof Error && error.name === 'AbortError') return error;
     if (error instanceof SyntaxError)
@@ -383,6 +413,18 @@ class OllamaBackend implements Backend {
     if (next.state === 'up') this.logger.info({ url: next.url, version: next.version }, 'backend is up');
     else this.logger.warn({ url: next.url, error: next.error }, 'backend is unreachable');
     for (const listener of this.listeners) listener(this.health());
+  }
+}
+
+/**
+ * The `ollama` client maps each message's images and so refuses a chat whose `images` is not a
+ * list with a TypeError: the caller's bad request (400), which Ollama would only answer later.
+ */
+function checkImages(body: OllamaObject): void {
+  if (!Array.isArray(body.messages)) return;
+  for (const message of body.messages as Array<{ images?: unknown } | null>) {
+    const images = message?.images;
+    if (images && !Array.isArray(images)) throw new TypeError('message.images must be a list');
   }
 }
 

@@ -1,6 +1,7 @@
 /** GET /health: public, for monitors and for the UI's mesh-key warning. */
 import { type Static, Type } from '@sinclair/typebox';
 import { BackendHealth } from './management.js';
+import { ModelSharing } from './models-transfers.js';
 import { Closed, IsoTime, Nullable } from './schema.js';
 
 /** This node's standing with the home's mesh key. */
@@ -32,5 +33,7 @@ export const Health = Closed({
     since: IsoTime,
   }),
   mesh: Closed({ state: MeshKeyState, epoch: Nullable(Type.Number()) }),
+  /** Whether peers can copy this node's models; absent on a node without model sharing. */
+  models: Type.Optional(ModelSharing),
 });
 export type Health = Static<typeof Health>;

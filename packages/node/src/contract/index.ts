@@ -114,6 +114,24 @@ export {
   SpaceView,
 } from './memory.js';
 export {
+  FitVerdict,
+  HomeDeleted,
+  HomeDeleteRequest,
+  HomeMachine,
+  HomeModel,
+  HomeModelCell,
+  HomeModels,
+  HomeModelsQuery,
+  HomeTransfer,
+} from './models-home.js';
+export {
+  ModelSharing,
+  ModelTransfer,
+  ModelTransferStatus,
+  ModelTransfers,
+  ModelTransfersQuery,
+} from './models-transfers.js';
+export {
   BackupListQuery,
   ConversationListQuery,
   IdParams,
@@ -157,3 +175,4 @@ export {
   SPECIALIZATIONS,
   Specialization,
 } from './vocabulary.js';
+export { PeerWoken, SleepingPeer, SleepingPeerList, SleepingPeersQuery } from './wake.js';

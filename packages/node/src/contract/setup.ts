@@ -87,6 +87,16 @@ export const SettingsPatchBody = Type.Object(
     ollamaUrl: Type.Optional(RequiredText(2048)),
     /** Serve the home network (`http.serveLan`): 0.0.0.0 from the next start, unless --http-host is given. */
     serveLan: Type.Optional(Type.Boolean()),
+    /** Send Wake-on-LAN packets to sleeping peers this node would route to (`wake.enabled`). */
+    wakeEnabled: Type.Optional(Type.Boolean()),
+    /** This machine wakes on a magic packet (`wake.wakeOnLan`); peers see it in the card. */
+    wakeOnLan: Type.Optional(Type.Boolean()),
+    /** The home prefers this machine while it is on (`wake.preferredWhenOn`); peers see it in the card. */
+    preferredWhenOn: Type.Optional(Type.Boolean()),
+    /** How long to wait for a better, sleeping machine, ms (`routing.patienceMs`). */
+    patienceMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
+    /** Load models in demand ahead of need where they serve best (`routing.prewarm`). */
+    prewarm: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );

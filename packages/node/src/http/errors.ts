@@ -4,6 +4,7 @@ import {
   SpaceExistsError,
   UnknownSpaceError,
 } from '@allerac/memory-sync';
+import { MeshError, MeshUnavailableError } from '@allerac/mesh';
 import { BackendProtocolError, BackendResponseError, BackendUnavailableError } from '../backend/errors.js';
 import {
   ConflictError,
@@ -53,7 +54,7 @@ class DomainHttpError extends HttpError {
   override name = 'DomainHttpError';
   constructor(
     status: number,
-    error: DomainError,
+    error: DomainError | MeshError,
     type: string,
     retryAfterSeconds?: number,
     /** The field at fault, rendered as OpenAI's `param`. */
@@ -81,6 +82,17 @@ function fromDomainError(error: DomainError): HttpError {
   return new HttpError(500, `internal error: ${error.message}`, 'server_error');
 }
 
+/** The status and OpenAI type of each kind of mesh failure. */
+function fromMeshError(error: MeshError): HttpError {
+  if (error.kind === 'invalid-input')
+    return new DomainHttpError(400, error, 'invalid_request_error', undefined, error.param);
+  if (error.kind === 'conflict') return new DomainHttpError(409, error, 'invalid_request_error');
+  if (error instanceof MeshUnavailableError)
+    return new DomainHttpError(503, error, 'service_unavailable', error.retryAfterSeconds);
+  if (error.kind === 'unavailable') return new DomainHttpError(503, error, 'service_unavailable');
+  return new DomainHttpError(502, error, 'api_error');
+}
+
 /** Maps any error to the status and message the client should see. 500 is left for real bugs. */
 export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
@@ -96,6 +108,8 @@ export function toHttpError(error: unknown): HttpError {
     error instanceof MalformedSyncMessageError
   )
     return new BadRequestError(error.message);
+  // The mesh's errors come from @allerac/mesh, which knows nothing of the node: each declares its kind.
+  if (error instanceof MeshError) return fromMeshError(error);
   // A peer's Ollama answers through the peer as this node's own Ollama would answer directly.
   if (error instanceof RemoteInferenceError) {
     if (error.status !== undefined) return fromOllamaStatus(error.status, error.message);

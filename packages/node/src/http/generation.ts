@@ -1,7 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { OllamaObject } from '../backend/backend.js';
-import { AnswerAggregate } from '../inference/aggregate.js';
+import { ollamaLine } from '../backend/ndjson-request.js';
+import type { AnswerAggregate } from '../inference/aggregate.js';
 import type { ChatCaller, ChatContextHook } from '../inference/chat-context.js';
 import type { ConversationRecorder, RecordedAnswer } from '../inference/conversation-recorder.js';
 import { detachStream } from '../inference/detached-stream.js';
@@ -101,7 +102,6 @@ export async function serveGeneration(
   reply.header('X-Allerac-Conversation', recording.conversationId);
   const clientAbort = abortOnClientClose(reply.raw);
   const signal = AbortSignal.any([live?.signal ?? clientAbort.signal, ctx.shutdownSignal]);
-  const answer = new AnswerAggregate(generation.kind);
   const started = performance.now();
   let stream: InferenceStream;
   let handedOff = false;
@@ -176,9 +176,9 @@ export async function serveGeneration(
     reply.header(NODE_HEADER, encodeNodeHeader(stream.firstChoice));
     const generated = stream;
     const record = (failure: unknown): Promise<void> => {
-      const answered = recordedAnswer(generation.model, generated, answer, failure);
+      const answered = recordedAnswer(generation.model, generated, failure);
       const written = recording.finish(answered);
-      countTokens(ctx.metrics, generation.model, generated.servedBy().node, answer.last);
+      countTokens(ctx.metrics, generation.model, generated.servedBy().node, generated.answer.last);
       if (answered.status === 'partial' && !(failure instanceof ClientGoneError)) {
         ctx.logger.warn({ err: failure, model: generation.model }, 'generation ended early');
       }
@@ -186,18 +186,19 @@ export async function serveGeneration(
       return written;
     };
     let failure: unknown;
-    // What the client is sent: the answer itself, or (detached) a view of it the client may drop.
-    let sent = answer;
+    // The gateway accumulates the answer once; the recorder, the live view and the JSON read it.
+    const answer = stream.answer;
     if (live === undefined) {
       failure = generation.stream
-        ? await pipeStream(reply, generation.streamFormat, stream, answer, signal)
-        : await collect(stream, answer, signal);
+        ? await pipeStream(reply, generation.streamFormat, stream, signal)
+        : await collect(stream, signal);
       void record(failure);
     } else {
-      const detached = detachStream(stream, (chunk) => {
-        const before = answer.content.length;
-        answer.add(chunk);
-        live.append(answer.content.slice(before));
+      let appended = 0;
+      // Each chunk is in the answer already when it is handed on: the live view gets the new text.
+      const detached = detachStream(stream, () => {
+        live.append(answer.content.slice(appended));
+        appended = answer.content.length;
       });
       handedOff = true;
       ctx.recorder.keep(
@@ -205,14 +206,13 @@ export async function serveGeneration(
           ctx.metrics.inflight.dec();
         }),
       );
-      sent = new AnswerAggregate(generation.kind);
       failure = generation.stream
-        ? await pipeStream(reply, generation.streamFormat, detached.view, sent, clientAbort.signal)
-        : await collect(detached.view, sent, clientAbort.signal);
+        ? await pipeStream(reply, generation.streamFormat, detached.view, clientAbort.signal)
+        : await collect(detached.view, clientAbort.signal);
     }
     const served = stream.servedBy();
     if (!generation.stream) {
-      if (failure === undefined) await reply.send(generation.jsonFormat(sent, served));
+      if (failure === undefined) await reply.send(generation.jsonFormat(answer, served));
       else if (clientAbort.signal.aborted) {
         reply.hijack();
         reply.raw.destroy();
@@ -224,18 +224,13 @@ export async function serveGeneration(
 }
 
 /** What is stored of an answer once its generation ended. */
-function recordedAnswer(
-  model: string,
-  stream: InferenceStream,
-  answer: AnswerAggregate,
-  failure: unknown,
-): RecordedAnswer {
+function recordedAnswer(model: string, stream: InferenceStream, failure: unknown): RecordedAnswer {
   const served = stream.servedBy();
   // Which memories went into the answer stays with the conversation, as the chat page shows it.
   const { memory, memories } = stream.preparedFor();
   const stopped = failure instanceof AnswerStoppedError;
   return {
-    content: answer.content,
+    content: stream.answer.content,
     model,
     node: served.node,
     status: failure === undefined ? 'complete' : stopped ? 'stopped' : 'partial',
@@ -307,6 +302,7 @@ function withExtraMetadata(inner: InferenceStream, extra: Record<string, unknown
     firstChoice: inner.firstChoice,
     first: inner.first,
     rest: inner.rest,
+    answer: inner.answer,
     servedBy: () => Object.assign({}, extra, inner.preparedFor(), inner.servedBy()),
     preparedFor: () => inner.preparedFor(),
   };
@@ -317,7 +313,6 @@ async function pipeStream(
   reply: FastifyReply,
   format: StreamFormat,
   stream: InferenceStream,
-  answer: AnswerAggregate,
   signal: AbortSignal,
 ): Promise<unknown> {
   reply.hijack();
@@ -337,17 +332,19 @@ async function pipeStream(
   let failure: unknown;
   try {
     let chunk: OllamaObject | undefined = stream.first;
+    let finished = false;
     while (chunk !== undefined) {
-      answer.add(chunk);
-      const isFinal = chunk.done === true;
-      if (!(await writeWithBackpressure(res, format.chunk(chunk, isFinal ? stream.servedBy() : undefined)))) {
+      finished = chunk.done === true;
+      if (
+        !(await writeWithBackpressure(res, format.chunk(chunk, finished ? stream.servedBy() : undefined)))
+      ) {
         throw signal.aborted ? signal.reason : new ClientGoneError();
       }
-      if (isFinal) break;
+      if (finished) break;
       const next = await iterator.next();
       chunk = next.done ? undefined : next.value;
     }
-    if (!answer.done) throw new Error('the answer stream ended before it was done');
+    if (!finished) throw new Error('the answer stream ended before it was done');
   } catch (error) {
     failure = error;
     if (!res.destroyed && !(error instanceof ClientGoneError)) {
@@ -361,20 +358,16 @@ async function pipeStream(
 }
 
 /** Reads the whole answer; returns the error that cut it short, if any. */
-async function collect(
-  stream: InferenceStream,
-  answer: AnswerAggregate,
-  signal: AbortSignal,
-): Promise<unknown> {
+async function collect(stream: InferenceStream, signal: AbortSignal): Promise<unknown> {
   try {
-    answer.add(stream.first);
-    if (!answer.done) {
+    let finished = stream.first.done === true;
+    if (!finished) {
       for await (const chunk of stream.rest) {
-        answer.add(chunk);
-        if (answer.done) break;
+        finished = chunk.done === true;
+        if (finished) break;
       }
     }
-    if (!answer.done) return new Error('the answer stream ended before it was done');
+    if (!finished) return new Error('the answer stream ended before it was done');
     return undefined;
   } catch (error) {
     return signal.aborted ? signal.reason : error;
@@ -398,8 +391,11 @@ function countTokens(
 /** Ollama's NDJSON stream, with `allerac: { node, failovers }` on the final object. */
 export const ollamaStreamFormat: StreamFormat = {
   contentType: 'application/x-ndjson',
+  // A chunk as Ollama sent it goes out as its own line: no re-encoding per token.
   chunk: (chunk, servedBy) =>
-    `${JSON.stringify(servedBy === undefined ? chunk : { ...chunk, allerac: servedBy })}\n`,
+    servedBy === undefined
+      ? `${ollamaLine(chunk) ?? JSON.stringify(chunk)}\n`
+      : `${JSON.stringify({ ...chunk, allerac: servedBy })}\n`,
   error: (error) => `${JSON.stringify(errorBody('ollama', error))}\n`,
   trailer: () => '',
 };

@@ -4,6 +4,7 @@ import { BackendResponseError } from '../backend/errors.js';
 import {
   EVERY_NODE,
   type ModelAction,
+  type ModelActionOptions,
   type ModelManagement,
   type ModelTarget,
 } from '../inference/model-management.js';
@@ -42,7 +43,8 @@ export function registerModelApi(app: FastifyInstance, deps: ModelApiDeps): void
     const model = body.model || body.name || '';
     const target = deps.models.resolve(allerac?.node);
     const ollamaBody: OllamaObject = { model, ...(body.insecure === true ? { insecure: true } : {}) };
-    return progressAction(deps, reply, target, 'pull', ollamaBody, body.stream !== false);
+    const options = allerac?.source != null ? { source: allerac.source } : {};
+    return progressAction(deps, reply, target, 'pull', ollamaBody, body.stream !== false, options);
   });
 
   app.post(
@@ -130,10 +132,11 @@ async function progressAction(
   action: ModelAction,
   body: OllamaObject,
   stream: boolean,
+  options: ModelActionOptions = {},
 ): Promise<FastifyReply | undefined> {
   const signal = signalOf(reply, deps);
   reply.header(NODE_HEADER, encodeNodeHeader(target.name));
-  const iterator = deps.models.run(target, action, body, signal)[Symbol.asyncIterator]();
+  const iterator = deps.models.run(target, action, body, signal, options)[Symbol.asyncIterator]();
   if (!stream) {
     // waitForStream: the latest progress object, or the error with its status.
     let latest: OllamaObject = {};

@@ -220,6 +220,12 @@ export const ModelAlleracOptions = Type.Object({
   node: Opt(Type.String({ maxLength: 256 })),
 });
 
+/** A pull's Allerac options: the node whose Ollama pulls, and where it gets the model (default `auto`). */
+export const PullAlleracOptions = Type.Object({
+  node: Opt(Type.String({ maxLength: 256 })),
+  source: Opt(Type.Union([Type.Literal('internet'), Type.Literal('peer'), Type.Literal('auto')])),
+});
+
 /** POST /api/pull: api.PullRequest (`name` is the deprecated spelling of `model`). */
 export const PullRequest = Type.Object({
   model: Opt(Type.String()),
@@ -228,7 +234,7 @@ export const PullRequest = Type.Object({
   username: Opt(Type.String()),
   password: Opt(Type.String()),
   stream: Opt(Type.Boolean()),
-  allerac: Opt(ModelAlleracOptions),
+  allerac: Opt(PullAlleracOptions),
 });
 export type PullRequest = Static<typeof PullRequest>;
 

@@ -23,14 +23,17 @@ interface Turn {
 }
 
 interface Remembered extends Turn {
-  /** The node's request count when the turn ran. */
+  /** The count of requests for the model on the node when the turn ran. */
   seq: number;
 }
+
+/** Each loaded model has its own runner and KV cache: only requests for it take its slots. */
+const runnerOf = (nodeId: string, model: string) => `${nodeId}\0${model}`;
 
 /** The last node of each conversation, bounded. */
 export class ConversationAffinities {
   private readonly turns = new Map<string, Remembered>();
-  /** Requests recorded per node, to tell how many came after a turn (bounded by the mesh's size). */
+  /** Requests recorded per node and model, to tell how many came after a turn (bounded by the mesh's models). */
   private readonly sent = new Map<string, number>();
 
   constructor(private readonly capacity: number = AFFINITY_CAPACITY) {}
@@ -58,14 +61,15 @@ export class ConversationAffinities {
     return {
       nodeId: turn.nodeId,
       cachedTokens: Math.min(turn.tokens, promptTokens),
-      laterRequests: (this.sent.get(turn.nodeId) ?? 0) - turn.seq,
+      laterRequests: (this.sent.get(runnerOf(turn.nodeId, turn.model)) ?? 0) - turn.seq,
     };
   }
 
   /** Remembers where a turn ran and how long the conversation is now; every request counts. */
   record(key: string | undefined, turn: Turn): void {
-    const seq = (this.sent.get(turn.nodeId) ?? 0) + 1;
-    this.sent.set(turn.nodeId, seq);
+    const runner = runnerOf(turn.nodeId, turn.model);
+    const seq = (this.sent.get(runner) ?? 0) + 1;
+    this.sent.set(runner, seq);
     if (key === undefined) return;
     this.turns.delete(key);
     this.turns.set(key, { ...turn, seq });

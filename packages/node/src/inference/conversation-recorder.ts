@@ -19,6 +19,7 @@ export interface RecordingHandle {
   /**
    * Queues the question for storage. Called once the first token is on its way to the client, so
    * the embedded database's work never delays it; `finish` stores it too if this was not called.
+   * A new conversation without a placeholder waits up to QUESTION_DEFER_MS for its answer.
    */
   storeQuestion(): void;
   /** Stores the answer after the question; resolves once written (or failed, logged); never rejects. */
@@ -35,12 +36,21 @@ export interface RecordingOptions {
 }
 
 /**
+ * How long the question of a new API conversation waits for its answer before it is stored
+ * alone. Most API answers end sooner; the question and the answer then go in as one transaction
+ * (one commit of the embedded database instead of two, and half the round trips to its thread).
+ */
+export const QUESTION_DEFER_MS = 1_000;
+
+/**
  * Keeps every chat that passes through the node. Writes happen off the request's critical path
  * (so they add nothing to time-to-first-token) but in order per conversation, and `flush()` waits
  * for all of them, so shutting down never loses a message.
  */
 export class ConversationRecorder {
   private readonly pending = new Set<Promise<unknown>>();
+  /** Questions waiting for their answer (QUESTION_DEFER_MS); `flush` stores them at once. */
+  private readonly deferred = new Set<() => void>();
   /** Answers generated for the web UI that outlive their HTTP request. */
   readonly live = new LiveAnswers();
 
@@ -86,10 +96,22 @@ export class ConversationRecorder {
       );
       return chain;
     };
+    // A new conversation without a placeholder may store its question with its answer.
+    const mayDefer = conversationId === undefined && placeholderModel === undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const storeNow = () => {
+      clearTimeout(timer);
+      this.deferred.delete(storeNow);
+      void start(true);
+    };
     return {
       conversationId: id,
       storeQuestion: () => {
-        void start(true);
+        if (chain !== undefined || this.deferred.has(storeNow)) return;
+        if (!mayDefer) return void start(true);
+        this.deferred.add(storeNow);
+        timer = setTimeout(storeNow, QUESTION_DEFER_MS);
+        timer.unref();
       },
       finish: async (answer) => {
         const stored = {
@@ -98,6 +120,16 @@ export class ConversationRecorder {
           status: answer.status,
           metadata: answer.metadata ?? {},
         };
+        if (mayDefer && chain === undefined) {
+          clearTimeout(timer);
+          this.deferred.delete(storeNow);
+          const reply = { role: 'assistant', model: answer.model, ...stored };
+          chain = this.track(this.conversations.create({ id, title, source }, [...messages, reply])).then(
+            () => undefined,
+          );
+          await chain;
+          return;
+        }
         // Not stored yet: the answer goes in as one row, with no placeholder to finish.
         const written = start(false).then(async (placeholder) => {
           if (placeholder === undefined)
@@ -114,8 +146,9 @@ export class ConversationRecorder {
     void this.track(job);
   }
 
-  /** Resolves once every queued write has been attempted. */
+  /** Resolves once every queued write has been attempted; deferred questions are stored now. */
   async flush(): Promise<void> {
+    for (const storeNow of [...this.deferred]) storeNow();
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }
 

@@ -80,6 +80,7 @@ export function detachStream(
       firstChoice: stream.firstChoice,
       first: stream.first,
       rest: { [Symbol.asyncIterator]: () => iterator },
+      answer: stream.answer,
       servedBy: () => stream.servedBy(),
       preparedFor: () => stream.preparedFor(),
     },

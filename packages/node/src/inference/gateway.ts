@@ -4,6 +4,7 @@
  * node; the mesh router once peers exist) and says who did.
  */
 import type { BackendModel, LoadedModel, OllamaObject } from '../backend/backend.js';
+import type { AnswerAggregate } from './aggregate.js';
 
 /** Who served a request, for the X-Allerac-Node header and the final `allerac` field. */
 export interface ServedBy {
@@ -55,6 +56,11 @@ export interface InferenceStream {
   readonly first: OllamaObject;
   /** The remaining chunks, ending with the `done` chunk. */
   readonly rest: AsyncIterable<OllamaObject>;
+  /**
+   * The answer so far, accumulated once from every chunk handed out (across failovers), for the
+   * continuation elsewhere and for whoever records or renders it.
+   */
+  readonly answer: AnswerAggregate;
   /** Who served in the end (it can change when a peer fails mid-stream). */
   servedBy(): ServedBy;
   /** The `allerac` fields the preparation gave for the node that served in the end. */

@@ -2,6 +2,7 @@ import {
   FramedStream,
   INFER_PROTOCOL,
   type InferErrorCode,
+  type InferErrorMessage,
   type InferRequestMessage,
   type InferStats,
 } from '@allerac/protocol';
@@ -26,11 +27,92 @@ export interface InferServiceComponents {
   logger: Logger;
 }
 
+/** Sends one chunk of an answer; resolves once the next one may be sent. */
+export type ChunkSink = (chunk: OllamaObject) => Promise<void>;
+
 /**
- * Serves INFER_PROTOCOL: runs a peer's inference on this node's backend and streams the chunks
- * back. It holds a local slot while generating, answers `busy` when the queue is full or the peer
- * already holds its share of the slots and the queue (so the caller tries its next candidate),
- * and stops generating when the caller cancels or goes away.
+ * Runs one peer's request on this node's backend, handing each chunk to `send`, and returns
+ * Ollama's final chunk. `show` and `ps` are answered at once without a slot; anything else holds
+ * a local slot while it runs (at most the peer's share, LocalLoad's, or NodeBusyError). Throws
+ * what the backend threw, or the signal's reason.
+ */
+export async function runInference(
+  components: InferServiceComponents,
+  request: InferRequestMessage,
+  peerId: string,
+  signal: AbortSignal,
+  send: ChunkSink,
+): Promise<OllamaObject | undefined> {
+  if (request.api === 'show' || request.api === 'ps') {
+    // Metadata, not inference: answered at once, without taking a slot.
+    const chunk =
+      request.api === 'show'
+        ? await components.backend.show({ ...request.body, model: request.model })
+        : { models: await components.backend.ps() };
+    await send(chunk);
+    return undefined;
+  }
+  // The peer holds at most its share of the slots and the queue (LocalLoad's peer share).
+  const release = await components.load.acquire(signal, peerId);
+  try {
+    if (request.api === 'embed') {
+      await send(await components.backend.embed(request.body, signal));
+      return undefined;
+    }
+    const body = { ...request.body, model: request.model };
+    const source =
+      request.api === 'chat'
+        ? components.backend.chat(body, signal)
+        : components.backend.generate(body, signal);
+    let last: OllamaObject | undefined;
+    const started = performance.now();
+    let ttftMs: number | undefined;
+    for await (const chunk of source) {
+      ttftMs ??= performance.now() - started;
+      last = chunk;
+      await send(chunk);
+    }
+    components.load.record(request.model, tokensPerSecondOf(last), ttftMs);
+    return last;
+  } finally {
+    release();
+  }
+}
+
+/** Aborts `controller` with a DeadlineError once the request's deadline (capped) has passed. */
+export function startDeadline(request: InferRequestMessage, controller: AbortController): NodeJS.Timeout {
+  return setTimeout(
+    () => controller.abort(new DeadlineError(`deadline of ${request.deadlineMs} ms passed`)),
+    Math.min(Math.max(request.deadlineMs, 1), MAX_REMOTE_DEADLINE_MS),
+  );
+}
+
+/** True when the generation stopped because the caller cancelled or went away, not a deadline. */
+export function wasCancelled(signal: AbortSignal): boolean {
+  return signal.aborted && !(signal.reason instanceof DeadlineError);
+}
+
+/** The `infer-error` that tells the caller why its request failed. */
+export function inferErrorOf(id: string, error: unknown, signal: AbortSignal): InferErrorMessage {
+  const cause = signal.aborted ? signal.reason : error;
+  const [code, retryable] = classify(cause);
+  // Ollama's own refusal travels with its status, so the caller's client sees what it said.
+  const status = cause instanceof BackendResponseError ? ollamaStatus(cause.status) : undefined;
+  return {
+    type: 'infer-error',
+    id,
+    code,
+    message: (error as Error).message,
+    retryable,
+    ...(status !== undefined ? { status } : {}),
+  };
+}
+
+/**
+ * Serves INFER_PROTOCOL (version 1, one stream per request), kept for one release so that older
+ * peers can still ask this node: runs a peer's inference on this node's backend and streams the
+ * chunks back. It answers `busy` when the queue is full or the peer already holds its share of
+ * the slots and the queue, and stops generating when the caller cancels or goes away.
  */
 export function createInferHandler(components: InferServiceComponents) {
   return async (stream: Stream, peerId: string): Promise<void> => {
@@ -47,10 +129,7 @@ export function createInferHandler(components: InferServiceComponents) {
       return;
     }
     const controller = new AbortController();
-    const deadline = setTimeout(
-      () => controller.abort(new DeadlineError(`deadline of ${request.deadlineMs} ms passed`)),
-      Math.min(Math.max(request.deadlineMs, 1), MAX_REMOTE_DEADLINE_MS),
-    );
+    const deadline = startDeadline(request, controller);
     // Watch the rest of the stream: infer-cancel, or the caller vanishing, stops the generation.
     void (async () => {
       try {
@@ -66,66 +145,23 @@ export function createInferHandler(components: InferServiceComponents) {
         controller.abort(new Error('the caller went away'));
       }
     })();
-    let release: (() => void) | undefined;
     try {
-      if (request.api === 'show' || request.api === 'ps') {
-        // Metadata, not inference: answered at once, without taking a slot.
-        const chunk =
-          request.api === 'show'
-            ? await components.backend.show({ ...request.body, model: request.model })
-            : { models: await components.backend.ps() };
-        await framed.write({ type: 'infer-chunk', id: request.id, chunk });
-        await framed.write({ type: 'infer-done', id: request.id, stats: {} });
-        await framed.close();
-        return;
-      }
-      // The peer holds at most its share of the slots and the queue (LocalLoad's peer share).
-      release = await components.load.acquire(controller.signal, peerId);
-      if (request.api === 'embed') {
-        const response = await components.backend.embed(request.body, controller.signal);
-        await framed.write({ type: 'infer-chunk', id: request.id, chunk: response });
-        await framed.write({ type: 'infer-done', id: request.id, stats: {} });
-      } else {
-        const body = { ...request.body, model: request.model };
-        const source =
-          request.api === 'chat'
-            ? components.backend.chat(body, controller.signal)
-            : components.backend.generate(body, controller.signal);
-        let last: OllamaObject | undefined;
-        const started = performance.now();
-        let ttftMs: number | undefined;
-        for await (const chunk of source) {
-          ttftMs ??= performance.now() - started;
-          last = chunk;
-          await framed.write({ type: 'infer-chunk', id: request.id, chunk }, { signal: controller.signal });
-        }
-        components.load.record(request.model, tokensPerSecondOf(last), ttftMs);
-        await framed.write({ type: 'infer-done', id: request.id, stats: statsOf(last) });
-      }
+      const final = await runInference(components, request, peerId, controller.signal, (chunk) =>
+        framed.write({ type: 'infer-chunk', id: request.id, chunk }, { signal: controller.signal }),
+      );
+      await framed.write({ type: 'infer-done', id: request.id, stats: statsOf(final) });
       await framed.close();
     } catch (error) {
-      if (controller.signal.aborted && !(controller.signal.reason instanceof DeadlineError)) {
+      if (wasCancelled(controller.signal)) {
         framed.abort(new Error('cancelled'));
         return;
       }
-      const cause = controller.signal.aborted ? controller.signal.reason : error;
-      const [code, retryable] = classify(cause);
-      // Ollama's own refusal travels with its status, so the caller's client sees what it said.
-      const status = cause instanceof BackendResponseError ? ollamaStatus(cause.status) : undefined;
       await framed
-        .write({
-          type: 'infer-error',
-          id: request.id,
-          code,
-          message: (error as Error).message,
-          retryable,
-          ...(status !== undefined ? { status } : {}),
-        })
+        .write(inferErrorOf(request.id, error, controller.signal))
         .then(() => framed.close())
         .catch(() => framed.abort(error as Error));
     } finally {
       clearTimeout(deadline);
-      release?.();
       controller.abort();
     }
   };
@@ -156,7 +192,8 @@ export function tokensPerSecondOf(final: OllamaObject | undefined): number | und
   return count / (duration / 1e9);
 }
 
-function statsOf(final: OllamaObject | undefined): InferStats {
+/** Version 1's `infer-done.stats`, from Ollama's final chunk. */
+export function statsOf(final: OllamaObject | undefined): InferStats {
   const pick = (key: string) => (typeof final?.[key] === 'number' ? (final[key] as number) : undefined);
   const stats: InferStats = {};
   const entries: Array<[keyof InferStats, string]> = [

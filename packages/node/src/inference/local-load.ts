@@ -10,8 +10,12 @@ export class NodeBusyError extends Error {
 
 /** Default parallel generations; Ollama's OLLAMA_NUM_PARALLEL is commonly 1 to 4. */
 export const DEFAULT_SLOTS = 4;
-/** Requests that may wait for a slot before the node answers "busy". */
-export const DEFAULT_QUEUE_LIMIT = 16;
+/**
+ * Requests that may wait for a slot before the node answers "busy": Ollama's own OLLAMA_MAX_QUEUE
+ * default (envconfig/config.go), so that a burst one Ollama would queue is queued here too. The
+ * router still sends a request to an idle peer first: it ranks by the expected wait.
+ */
+export const DEFAULT_QUEUE_LIMIT = 512;
 /**
  * The share of the slots, and of the queue, that one peer may hold. A paired peer may ask for
  * inference but must never take every local slot (design.md, threat model): with half each, a

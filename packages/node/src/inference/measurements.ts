@@ -17,6 +17,12 @@ interface PeerRecord {
 /** Failures older than this are forgotten entirely (the router also fades them). */
 const FAILURE_MEMORY_MS = 5 * 60_000;
 const NS_PER_MS = 1e6;
+/**
+ * A prompt phase this much faster than the fitted line is a KV-cache hit, not the hardware: Ollama
+ * counts cached tokens in prompt_eval_count (llm/llama_server.go, cache_n + prompt_n) but the
+ * duration covers only those it evaluated. Real variation stays well within a factor of two.
+ */
+const CACHE_HIT_FRACTION = 0.5;
 
 /** One finished generation, as the gateway saw it and as Ollama's final chunk reports it. */
 export interface GenerationSample {
@@ -28,6 +34,12 @@ export interface GenerationSample {
   metrics?: OllamaMetrics | undefined;
   /** Size of the model in bytes, to turn a load_duration into a load rate. */
   modelBytes?: number | undefined;
+  /**
+   * Prompt tokens the sender expected the node's KV cache to hold (the conversation's previous
+   * turn ran there). Ollama counts them in prompt_eval_count without evaluating them, so such a
+   * sample says nothing about the prompt rate.
+   */
+  cachedTokens?: number | undefined;
 }
 
 /** The timing fields of Ollama's final chunk (api/types.go, Metrics). */
@@ -59,7 +71,12 @@ export class PeerMeasurements {
     if (metrics === undefined) return;
     const promptCount = finite(metrics.prompt_eval_count);
     const promptNs = finite(metrics.prompt_eval_duration);
-    if (promptCount !== undefined && promptNs !== undefined)
+    if (
+      promptCount !== undefined &&
+      promptNs !== undefined &&
+      !(sample.cachedTokens !== undefined && sample.cachedTokens > 0) &&
+      !looksCached(entry.prompt, promptCount, promptNs / NS_PER_MS)
+    )
       entry.prompt.update(promptCount, promptNs / NS_PER_MS);
     const loadMs = (finite(metrics.load_duration) ?? 0) / NS_PER_MS;
     // A warm model reports a few ms of bookkeeping as its load; only a real load gives a rate.
@@ -116,6 +133,16 @@ export class PeerMeasurements {
     }
     return record;
   }
+}
+
+/** Whether a prompt phase was much faster than the line fitted so far: its prefix was cached. */
+function looksCached(fit: PromptEvalFit, tokens: number, durationMs: number): boolean {
+  const line = fit.value;
+  // Until prompts of two lengths separate the overhead from the rate, the fit counts the overhead
+  // as slowness and expects a long prompt to take far longer than it does: no verdict yet.
+  if (line === undefined || line.overheadMs <= 0) return false;
+  const predictedMs = line.overheadMs + (tokens / line.tokensPerSecond) * 1000;
+  return durationMs < predictedMs * CACHE_HIT_FRACTION;
 }
 
 function finite(value: unknown): number | undefined {

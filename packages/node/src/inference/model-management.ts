@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { Backend, OllamaObject } from '../backend/backend.js';
 import { BackendResponseError } from '../backend/errors.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
+import type { ModelPuller, ModelSource } from '../models/model-source.js';
 import { PeerLostError } from './errors.js';
 
 export type { ModelAction };
@@ -50,6 +51,14 @@ export interface ModelManagementComponents {
   /** Called after every local action, successful or not: the model list may have changed. */
   modelsChanged(): void;
   logger: Logger;
+  /** Pulls from a peer that holds the model (`allerac.source`); absent, every pull downloads. */
+  puller?: ModelPuller;
+}
+
+/** Options of an action beside Ollama's body. */
+export interface ModelActionOptions {
+  /** Where a pull gets the model; `auto` when absent. */
+  source?: ModelSource;
 }
 
 /** The outcome of a delete on every node: who deleted it, who failed and why. */
@@ -64,13 +73,17 @@ export async function* runLocalAction(
   action: ModelAction,
   body: OllamaObject,
   signal: AbortSignal,
+  pull?: { puller: ModelPuller | undefined; source: ModelSource | undefined },
 ): AsyncGenerator<OllamaObject> {
   switch (action) {
-    case 'pull':
-      yield* backend.pull(String(body.model ?? body.name ?? ''), signal, {
-        insecure: body.insecure === true,
-      });
+    case 'pull': {
+      const model = String(body.model ?? body.name ?? '');
+      const insecure = body.insecure === true;
+      if (pull?.puller !== undefined)
+        yield* pull.puller.pull(model, pull.source ?? 'auto', signal, { insecure });
+      else yield* backend.pull(model, signal, { insecure });
       return;
+    }
     case 'create':
       yield* backend.create(body, signal);
       return;
@@ -129,10 +142,11 @@ export class ModelManagement {
     action: ModelAction,
     body: OllamaObject,
     signal: AbortSignal,
+    options: ModelActionOptions = {},
   ): AsyncIterable<OllamaObject> {
     return target.kind === 'local'
-      ? this.runLocal(action, body, signal)
-      : this.runRemote(target, action, body, signal);
+      ? this.runLocal(action, body, signal, options)
+      : this.runRemote(target, action, body, signal, options);
   }
 
   /** Runs `action` to its end and drops the progress. */
@@ -168,9 +182,11 @@ export class ModelManagement {
     action: ModelAction,
     body: OllamaObject,
     signal: AbortSignal,
+    options: ModelActionOptions,
   ): AsyncGenerator<OllamaObject> {
     try {
-      yield* runLocalAction(this.components.backend, action, body, signal);
+      const pull = { puller: this.components.puller, source: options.source };
+      yield* runLocalAction(this.components.backend, action, body, signal, pull);
     } finally {
       this.components.modelsChanged();
     }
@@ -181,8 +197,15 @@ export class ModelManagement {
     action: ModelAction,
     body: OllamaObject,
     signal: AbortSignal,
+    options: ModelActionOptions,
   ): AsyncGenerator<OllamaObject> {
-    const request: ModelRequestMessage = { type: 'model-request', id: `m${++this.seq}`, action, body };
+    const request: ModelRequestMessage = {
+      type: 'model-request',
+      id: `m${++this.seq}`,
+      action,
+      body,
+      ...(options.source !== undefined ? { source: options.source } : {}),
+    };
     let framed: FramedStream;
     try {
       const stream = await this.components.mesh.openStream(target.id, MODEL_PROTOCOL, signal);

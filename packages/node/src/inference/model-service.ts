@@ -3,6 +3,8 @@ import type { Stream } from '@libp2p/interface';
 import type { Logger } from 'pino';
 import type { Backend } from '../backend/backend.js';
 import { BackendResponseError, BackendUnavailableError } from '../backend/errors.js';
+import { InvalidInputError, NotFoundError } from '../errors.js';
+import type { ModelPuller } from '../models/model-source.js';
 import { runLocalAction } from './model-management.js';
 
 /** What the model service needs. */
@@ -13,6 +15,8 @@ export interface ModelServiceComponents {
   /** Called after every action: the model list may have changed, so the card must go out now. */
   modelsChanged(): void;
   logger: Logger;
+  /** Pulls from a peer that holds the model when the request's `source` allows it. */
+  puller?: ModelPuller;
 }
 
 /**
@@ -68,6 +72,7 @@ export function createModelHandler(components: ModelServiceComponents) {
         request.action,
         request.body,
         controller.signal,
+        { puller: components.puller, source: request.source },
       )) {
         await framed.write(
           { type: 'model-progress', id: request.id, progress },
@@ -88,7 +93,11 @@ export function createModelHandler(components: ModelServiceComponents) {
           ? error.status
           : error instanceof BackendUnavailableError
             ? 503
-            : 502;
+            : error instanceof NotFoundError
+              ? 404
+              : error instanceof InvalidInputError
+                ? 400
+                : 502;
       await refuse(status, (error as Error).message.slice(0, 4096));
     } finally {
       running.delete(peerId);

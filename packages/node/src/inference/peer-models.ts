@@ -3,9 +3,9 @@
  * real /api/show record and /api/ps entries of the peer's Ollama, so that cards stay small.
  */
 import { randomUUID } from 'node:crypto';
+import type { Mesh } from '@allerac/mesh';
 import semver from 'semver';
 import type { LoadedModel, OllamaObject } from '../backend/backend.js';
-import type { Mesh } from '../mesh/index.js';
 import { PeerLostError } from './errors.js';
 import { remoteInference } from './remote-inference.js';
 

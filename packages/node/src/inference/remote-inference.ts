@@ -1,90 +1,68 @@
-import {
-  FramedStream,
-  FrameTooLargeError,
-  INFER_PROTOCOL,
-  type InferRequestMessage,
-  type InferStats,
-} from '@allerac/protocol';
+import type { Mesh } from '@allerac/mesh';
+import type { InferRequestMessage, InferStats } from '@allerac/protocol';
 import type { OllamaObject } from '../backend/backend.js';
-import type { Mesh } from '../mesh/index.js';
-import { PeerLostError, RemoteInferenceError, RequestTooLargeError } from './errors.js';
+import { type ChannelCall, DONE, type RemoteDeadlines } from './infer-channel.js';
+import { channelPoolOf, type InferChannelPool } from './infer-channel-pool.js';
+import { statsOf } from './infer-service.js';
 
-/** Deadlines of a remote inference. */
-export interface RemoteDeadlines {
-  /** Until the first chunk: covers queueing and model loading on the peer. */
-  firstChunkMs: number;
-  /** Longest silence between chunks before the peer counts as stalled. */
-  idleMs: number;
-}
+export type { RemoteDeadlines } from './infer-channel.js';
+
+/** Runs one inference on a peer: what the gateway's remote-inference port is. */
+export type RemoteInferenceFn = (
+  peerId: string,
+  request: InferRequestMessage,
+  signal: AbortSignal,
+  deadlines: RemoteDeadlines,
+) => AsyncGenerator<OllamaObject, InferStats | undefined>;
 
 /**
- * Runs an inference on a peer over INFER_PROTOCOL and yields its Ollama chunks. Throws
- * RemoteInferenceError for a typed refusal and PeerLostError when the peer goes away; aborting
- * `signal` sends `infer-cancel` so the peer stops generating.
+ * Runs an inference on a peer over its inference channel (INFER_CHANNEL_PROTOCOL) and yields its
+ * Ollama chunks; returns the stats of Ollama's final chunk. Throws RemoteInferenceError for a
+ * typed refusal, PeerLostError when the peer goes away, PeerStreamLimitError when this node
+ * already has MAX_INFER_IN_FLIGHT requests on the peer, RequestTooLargeError for a request no
+ * frame holds; aborting `signal` (or returning early) sends `infer-cancel` so the peer stops.
  */
-export async function* remoteInference(
+export function remoteInference(
   mesh: Mesh,
   peerId: string,
   request: InferRequestMessage,
   signal: AbortSignal,
   deadlines: RemoteDeadlines,
 ): AsyncGenerator<OllamaObject, InferStats | undefined> {
-  let framed: FramedStream | undefined;
-  try {
-    const stream = await mesh.openStream(peerId, INFER_PROTOCOL, signal);
-    framed = new FramedStream(stream, {
-      protocol: INFER_PROTOCOL,
-      firstFrameTimeoutMs: deadlines.firstChunkMs,
-      idleTimeoutMs: deadlines.idleMs,
-    });
-    await framed.write(request, { signal });
-  } catch (error) {
-    framed?.abort(error as Error);
-    if (signal.aborted) throw signal.reason;
-    if (error instanceof FrameTooLargeError) {
-      throw new RequestTooLargeError(`request is too large to forward to a peer: ${error.message}`, {
-        cause: error,
-      });
-    }
-    throw new PeerLostError(`could not reach peer ${peerId}: ${(error as Error).message}`, { cause: error });
-  }
-  const opened = framed;
-  let finished = false;
-  const onAbort = () => {
-    opened
-      .write({ type: 'infer-cancel', id: request.id })
-      .catch(() => {})
-      .finally(() => opened.abort(new Error('cancelled by the caller')));
-  };
-  signal.addEventListener('abort', onAbort, { once: true });
+  return run(channelPoolOf(mesh), peerId, request, signal, deadlines);
+}
+
+/**
+ * The remote-inference port of a mesh: `remoteInference` bound to it. Made when the mesh is, it
+ * opens every peer's channel as the peer joins, so that not even the first request waits for a
+ * stream to open.
+ */
+export function createRemoteInference(mesh: Mesh): RemoteInferenceFn {
+  const pool = channelPoolOf(mesh);
+  return (peerId, request, signal, deadlines) => run(pool, peerId, request, signal, deadlines);
+}
+
+async function* run(
+  pool: InferChannelPool,
+  peerId: string,
+  request: InferRequestMessage,
+  signal: AbortSignal,
+  deadlines: RemoteDeadlines,
+): AsyncGenerator<OllamaObject, InferStats | undefined> {
+  const channel = pool.current(peerId) ?? (await pool.channel(peerId, signal));
+  const call: ChannelCall = await channel.start(request, signal, deadlines);
+  let last: OllamaObject | undefined;
   try {
     for (;;) {
-      let message: Awaited<ReturnType<FramedStream['read']>>;
-      try {
-        message = await opened.read({ signal });
-      } catch (error) {
-        if (signal.aborted) throw signal.reason;
-        throw new PeerLostError(`peer ${peerId} broke off the answer: ${(error as Error).message}`, {
-          cause: error,
-        });
-      }
-      if (message === undefined)
-        throw new PeerLostError(`peer ${peerId} closed the stream before the answer was done`);
-      if (message.type === 'infer-chunk' && message.id === request.id) {
-        yield message.chunk;
-      } else if (message.type === 'infer-done' && message.id === request.id) {
-        finished = true;
-        return message.stats;
-      } else if (message.type === 'infer-error' && message.id === request.id) {
-        finished = true;
-        throw new RemoteInferenceError(message.code, message.message, message.retryable, message.status);
-      } else {
-        throw new PeerLostError(`peer ${peerId} sent an unexpected ${message.type} message`);
+      const next = call.take();
+      if (next === undefined) await call.wait();
+      else if (next === DONE) return statsOf(last);
+      else {
+        last = next;
+        yield next;
       }
     }
   } finally {
-    signal.removeEventListener('abort', onAbort);
-    if (finished) await opened.close().catch(() => opened.abort(new Error('close failed')));
-    else if (!signal.aborted) onAbort();
+    call.release();
   }
 }

@@ -24,7 +24,10 @@ import { SOFTWARE_VERSION } from '../version.js';
 export interface ManagementDeps {
   config: NodeConfig;
   backend: Backend;
-  gateway: MeshGateway;
+  /** Whatever explains the ranking: the mesh gateway, or the waking gateway around it. */
+  gateway: Pick<MeshGateway, 'explain'>;
+  /** Called once a peer is removed, so what this node remembers of it goes too. */
+  peerRemoved?: (peerId: string) => Promise<void>;
   store: Store;
   mesh: MeshRuntime;
   /** The agent's current name and specialisations (node-identity.ts). */
@@ -71,6 +74,7 @@ export function registerManagementApi(app: FastifyInstance, deps: ManagementDeps
       const peer = deps.mesh.peers().find((p) => p.id === request.params.id || p.name === request.params.id);
       if (peer === undefined) throw new HttpError(404, `no peer ${request.params.id}`);
       await deps.mesh.removePeer(peer.id);
+      await deps.peerRemoved?.(peer.id);
       return { removed: peer.id, name: peer.name, keyRotated: true };
     },
   );

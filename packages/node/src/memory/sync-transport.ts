@@ -5,9 +5,9 @@
  */
 
 import { type SpaceSync, type SpaceSyncWireMessage, UnknownSpaceError } from '@allerac/memory-sync';
+import type { Mesh, PeerView } from '@allerac/mesh';
 import { encodeFrame, FramedStream, MAX_SYNC_FRAME_BYTES, SYNC_PROTOCOL } from '@allerac/protocol';
 import type { Logger } from 'pino';
-import type { Mesh, PeerView } from '../mesh/index.js';
 
 /** Options of the binding. */
 export interface SpaceSyncTransportOptions {

@@ -10,6 +10,7 @@ import { Nullable } from '../contract/schema.js';
 import { UpdateCheck, UpdateSource } from '../contract/update.js';
 import { Language, Specialization } from '../contract/vocabulary.js';
 import { DEFAULT_CHAT_SETTINGS } from '../memory/constants.js';
+import { DEFAULT_PATIENCE_MS } from '../wake/constants.js';
 import type { SettingsRepository } from './settings-repository.js';
 
 /** Each setting's key and the schema of its value. */
@@ -57,6 +58,16 @@ export const SETTING_SCHEMAS = {
   'backup.schedule': Nullable(BackupSchedule),
   /** The last completed backup. */
   'backup.last': LastBackup,
+  /** Whether this node sends Wake-on-LAN packets to sleeping peers it would route to. */
+  'wake.enabled': Type.Boolean(),
+  /** Whether this machine can be woken by a magic packet (published in its card). */
+  'wake.wakeOnLan': Type.Boolean(),
+  /** Whether the home prefers this machine while it is on (published in its card). */
+  'wake.preferredWhenOn': Type.Boolean(),
+  /** How long a user will wait for a better (sleeping) machine before an awake one serves, ms. */
+  'routing.patienceMs': Type.Integer({ minimum: 0, maximum: 600_000 }),
+  /** Whether models in demand are loaded ahead of need where they serve best (inference/prewarm.ts). */
+  'routing.prewarm': Type.Boolean(),
 } as const;
 
 /** A setting's key. */
@@ -71,6 +82,13 @@ export const SETTING_DEFAULTS = {
   'memory.chat.threshold': DEFAULT_CHAT_SETTINGS.threshold,
   'update.enabled': false,
   'update.source': { kind: 'npm', package: '@allerac/node' },
+  'wake.enabled': true,
+  // Off until the owner says the firmware wakes on LAN: a packet to a machine that cannot wake is a wait for nothing.
+  'wake.wakeOnLan': false,
+  'wake.preferredWhenOn': false,
+  'routing.patienceMs': DEFAULT_PATIENCE_MS,
+  // Off by default: a load ahead of need spends memory and disk on a guess.
+  'routing.prewarm': false,
 } as const satisfies { [K in SettingKey]?: SettingValue<K> };
 
 type Defaulted = keyof typeof SETTING_DEFAULTS;

@@ -30,6 +30,8 @@ export interface SettingsRoutesDeps {
   backend: { setUrl(url: string): Promise<void> };
   /** The address HTTP listens on now, and whether --http-host fixed it (Settings then cannot). */
   http: { host: string; hostExplicit: boolean };
+  /** This machine's wake flags in its card (wake/local-wake-card.ts); absent, they are only stored. */
+  wake?: { set(next: { wakeOnLan?: boolean; preferredWhenOn?: boolean }): Promise<void> } | undefined;
 }
 
 /** Where HTTP listens at start: --http-host when given, else what Settings' `http.serveLan` says. */
@@ -73,6 +75,23 @@ export function registerSettingsRoutes(app: FastifyInstance, deps: SettingsRoute
       if (ollamaUrl !== undefined) {
         await writeSetting(deps.settings, 'backend.ollamaUrl', ollamaUrl);
         await deps.backend.setUrl(ollamaUrl);
+      }
+      if (body.wakeEnabled !== undefined) await writeSetting(deps.settings, 'wake.enabled', body.wakeEnabled);
+      if (body.patienceMs !== undefined)
+        await writeSetting(deps.settings, 'routing.patienceMs', body.patienceMs);
+      if (body.prewarm !== undefined) await writeSetting(deps.settings, 'routing.prewarm', body.prewarm);
+      if (body.wakeOnLan !== undefined || body.preferredWhenOn !== undefined) {
+        const flags = {
+          ...(body.wakeOnLan === undefined ? {} : { wakeOnLan: body.wakeOnLan }),
+          ...(body.preferredWhenOn === undefined ? {} : { preferredWhenOn: body.preferredWhenOn }),
+        };
+        if (deps.wake !== undefined) await deps.wake.set(flags);
+        else {
+          if (flags.wakeOnLan !== undefined)
+            await writeSetting(deps.settings, 'wake.wakeOnLan', flags.wakeOnLan);
+          if (flags.preferredWhenOn !== undefined)
+            await writeSetting(deps.settings, 'wake.preferredWhenOn', flags.preferredWhenOn);
+        }
       }
       let restartRequired = false;
       if (body.serveLan !== undefined) {

@@ -43,6 +43,8 @@ export interface UiComponents {
   hardware: HardwareProbe;
   /** The peers and their events, for the live event stream. */
   mesh: LiveMesh;
+  /** This machine's wake flags, which Settings change (wake/local-wake-card.ts). */
+  wake?: { set(next: { wakeOnLan?: boolean; preferredWhenOn?: boolean }): Promise<void> } | undefined;
   /** This node as GET /allerac/v1/node describes it, for the live event stream. */
   nodeInfo: () => Promise<unknown>;
   /** Answers being generated for the UI (the recorder's), for /conversations/:id/live and /stop. */
@@ -102,6 +104,7 @@ export function createWebUi(components: UiComponents): WebUi {
         memory: components.memory,
         backend,
         http: { host: config.httpHost, hostExplicit: config.httpHostExplicit },
+        wake: components.wake,
       });
       registerConversationRoutes(app, { store, logger, live: components.liveAnswers });
       registerSystemRoutes(app, {

@@ -12,6 +12,7 @@ export const SPA_ROUTES = [
   '/login',
   '/chat',
   '/agents',
+  '/models',
   '/memories',
   '/dashboard',
   '/settings',

@@ -6,9 +6,10 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Mesh, MeshStreamHandler } from '@allerac/mesh';
 import type { ModelInfo } from '@allerac/protocol';
 import { pino } from 'pino';
-import { createMesh, type Mesh, type MeshStreamHandler } from '../../src/mesh/index.js';
+import { createNodeMesh as createMesh } from '../../src/mesh-runtime.js';
 import { waitFor } from './test-node.js';
 
 /** A running bare peer. */

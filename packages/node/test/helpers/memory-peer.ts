@@ -5,11 +5,11 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Mesh } from '@allerac/mesh';
 import { pino } from 'pino';
 import { resolveStartConfig } from '../../src/config.js';
 import { createNode } from '../../src/daemon.js';
 import type { MemoryService } from '../../src/memory/memory-service.js';
-import type { Mesh } from '../../src/mesh/index.js';
 import type { Store } from '../../src/store/store.js';
 
 /** One frame a peer sent. */

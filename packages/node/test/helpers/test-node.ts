@@ -5,6 +5,7 @@ import { type OllamaSim, type OllamaSimOptions, startOllamaSim } from '@allerac/
 import { pino } from 'pino';
 import { resolveStartConfig } from '../../src/config.js';
 import { type AlleracNode, createNode } from '../../src/daemon.js';
+import type { SystemProbe } from '../../src/system/hardware.js';
 
 /** A node on loopback backed by an ollama-sim, in a temporary data dir. */
 export interface TestNode {
@@ -25,6 +26,12 @@ export async function startTestNode(
     meshKeyFile?: string;
     /** Directories the node may write backups into (--backup-dirs). */
     backupDirs?: string[];
+    /** The machine's hardware as the node probes it; the real one by default. */
+    system?: SystemProbe;
+    /** The Ollama models directory the node shares (--ollama-models-dir). */
+    ollamaModelsDir?: string;
+    /** Requests that may wait for a slot before the node answers busy (ALLERAC_MAX_QUEUE). */
+    maxQueue?: number;
   } = {},
 ): Promise<TestNode> {
   const sim = options.sim === false ? undefined : await startOllamaSim(options.sim ?? {});
@@ -44,10 +51,14 @@ export async function startTestNode(
       bootstrap: (options.bootstrap ?? []).join(','),
       ...(options.meshKeyFile !== undefined ? { meshKeyFile: options.meshKeyFile } : {}),
       ...(options.backupDirs !== undefined ? { backupDirs: options.backupDirs.join(',') } : {}),
+      ...(options.ollamaModelsDir !== undefined ? { ollamaModelsDir: options.ollamaModelsDir } : {}),
     },
-    {},
+    options.maxQueue !== undefined ? { ALLERAC_MAX_QUEUE: String(options.maxQueue) } : {},
   );
-  const node = await createNode(config, { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
+  const node = await createNode(config, {
+    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    ...(options.system !== undefined ? { system: options.system } : {}),
+  });
   try {
     await node.start();
   } catch (error) {

@@ -44,6 +44,13 @@ const invalid = [
   { name: 'bad-enum', hex: frame('{"type":"infer-error","id":"x","code":"nope","message":"","retryable":false}'), error: 'ValidationError' },
   { name: 'status-not-an-error', hex: frame('{"type":"infer-error","id":"x","code":"internal","message":"","retryable":true,"status":200}'), error: 'ValidationError' },
   { name: 'unknown-infer-api', hex: frame('{"type":"infer-request","id":"x","api":"pull","model":"m","body":{},"deadlineMs":1}'), error: 'ValidationError' },
+  { name: 'credit-past-window', hex: frame('{"type":"infer-credit","id":"x","chunks":33}'), error: 'ValidationError' },
+  { name: 'credit-of-nothing', hex: frame('{"type":"infer-credit","id":"x","chunks":0}'), error: 'ValidationError' },
+  // Names that would leave the models directory never validate (protocol.md, "Models protocol").
+  { name: 'models-dotdot-namespace', hex: frame('{"type":"models-get","kind":"manifest","namespace":"..","model":"m","tag":"t"}'), error: 'ValidationError' },
+  { name: 'models-slash-in-model', hex: frame('{"type":"models-get","kind":"manifest","namespace":"n","model":"a/b","tag":"t"}'), error: 'ValidationError' },
+  { name: 'models-path-digest', hex: frame('{"type":"models-get","kind":"blob","digest":"sha256:../../etc/passwd"}'), error: 'ValidationError' },
+  { name: 'models-range-too-long', hex: frame('{"type":"models-get","kind":"blob","length":1000000001}'), error: 'ValidationError' },
   { name: 'non-minimal-varint', hex: `8000${frame('{}').slice(2)}`, error: 'MalformedFrameError' },
 ];
 writeFileSync(join(import.meta.dirname, 'invalid.json'), `${JSON.stringify({ vectors: invalid }, null, 2)}\n`);

@@ -6,6 +6,7 @@ import { toast } from '../components/toast.js';
 import { type MessageKey, t } from '../i18n.js';
 import { useLiveEvents } from '../live.js';
 import { InviteMachine, JoinHome } from './agents-pairing.js';
+import { SleepingMachines } from './agents-sleeping.js';
 
 /** One card: a peer as GET /allerac/v1/peers lists it, or this node as GET /allerac/v1/node describes it. */
 type AgentView = Pick<
@@ -94,6 +95,7 @@ export function AgentsPage() {
           <AgentCard key={peer.id} agent={peerView(peer)} onRemove={() => setRemoving(peer)} />
         ))}
       </div>
+      <SleepingMachines peers={peers} />
       {peers !== undefined && peers.length === 0 && <p class="muted empty">{t('agents.noPeers')}</p>}
       <div class="pairing-grid">
         <InviteMachine />

@@ -13,6 +13,7 @@ import { ModelSettings } from './settings-models.js';
 import { NetworkSettings } from './settings-network.js';
 import { PasswordSettings } from './settings-password.js';
 import { DevicesAndTokens } from './settings-tokens.js';
+import { WakeSettings } from './settings-wake.js';
 
 /**
  * Settings: everyone's account, language and password; for an admin also the agent, its models,
@@ -46,6 +47,7 @@ export function SettingsPage() {
           <AgentSettings />
           <ModelSettings />
           <NetworkSettings />
+          <WakeSettings />
           <BackupPanel />
           <UpdatePanel />
           <div id="devices">

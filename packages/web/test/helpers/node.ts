@@ -8,7 +8,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ALLERAC_BIN, type AlleracNode, createNode, resolveStartConfig } from '@allerac/node';
+import {
+  ALLERAC_BIN,
+  type AlleracNode,
+  createNode,
+  resolveStartConfig,
+  type SystemProbe,
+} from '@allerac/node';
 import { type OllamaSim, type OllamaSimOptions, startOllamaSim } from '@allerac/ollama-sim';
 
 /** A node on loopback backed by an ollama-sim, in a temporary data dir. */
@@ -27,6 +33,10 @@ export async function startTestNode(options: {
   meshKeyFile?: string;
   /** Multiaddrs to dial at start (another node's `mesh.mesh.addresses()`). */
   bootstrap?: string[];
+  /** The machine's hardware as the node probes it; the real one by default. */
+  system?: SystemProbe;
+  /** The Ollama models directory the node shares with its peers (--ollama-models-dir). */
+  ollamaModelsDir?: string;
 }): Promise<TestNode> {
   const sim = await startOllamaSim(options.sim ?? {});
   const dataDir = mkdtempSync(join(tmpdir(), 'allerac-web-'));
@@ -40,12 +50,13 @@ export async function startTestNode(options: {
       mdns: 'off',
       bootstrap: (options.bootstrap ?? []).join(','),
       ...(options.meshKeyFile !== undefined ? { meshKeyFile: options.meshKeyFile } : {}),
+      ...(options.ollamaModelsDir !== undefined ? { ollamaModelsDir: options.ollamaModelsDir } : {}),
       ollamaUrl: sim.url,
       logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
     },
     {},
   );
-  const node = await createNode(config);
+  const node = await createNode(config, options.system !== undefined ? { system: options.system } : {});
   const teardown = async () => {
     await node.close(1_000);
     await sim.close();

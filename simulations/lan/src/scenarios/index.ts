@@ -6,6 +6,7 @@ import { leaveRejoin } from './leave-rejoin.js';
 import { lossyWifi } from './lossy-wifi.js';
 import { partitionHeal } from './partition.js';
 import { routing } from './routing.js';
+import { wake } from './wake.js';
 
 /** The scenarios by name. */
 export const SCENARIOS: readonly Scenario[] = [
@@ -15,6 +16,7 @@ export const SCENARIOS: readonly Scenario[] = [
   partitionHeal,
   lossyWifi,
   hostKilled,
+  wake,
   bigHome,
 ];
 

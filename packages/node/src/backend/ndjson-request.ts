@@ -1,0 +1,191 @@
+/**
+ * A streamed POST to Ollama on `node:http`, read as NDJSON. The `ollama` client reads streams
+ * through fetch and WebStreams and splits lines on a growing string; per forwarded token that cost
+ * more CPU than the rest of the node's proxy path (docs/benchmarks.md, #15). This keeps the
+ * client's observable behaviour (see ollama-backend.ts): the same errors for an HTTP error, an
+ * `{"error"}` line, a stream without its final object, and unparseable lines skipped.
+ */
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { OllamaObject } from './backend.js';
+
+const NEWLINE = 0x0a;
+
+/**
+ * Each object's line as Ollama sent it, so an Ollama API client gets those bytes again instead of a
+ * re-encoding. Keyed by the object itself: a copy (`{ ...chunk, more }`) is not in it and is
+ * encoded afresh. Nothing changes a chunk in place on its way out (the gateway only reads them).
+ */
+const lines = new WeakMap<object, string>();
+
+/** The line `object` was parsed from, when it came from Ollama unchanged. */
+export function ollamaLine(object: object): string | undefined {
+  return lines.get(object);
+}
+
+/** Ollama's HTTP error, as the `ollama` client's ResponseError carries it. */
+export class NdjsonResponseError extends Error {
+  override name = 'ResponseError';
+  constructor(
+    readonly error: string,
+    readonly status_code: number,
+  ) {
+    super(error);
+  }
+}
+
+/**
+ * Sends `body` to `url` and resolves once the response headers arrived with a 2xx, with the
+ * stream's objects. A failure to connect rejects with an Error whose `cause` is the socket error.
+ */
+export async function postNdjson(
+  url: string,
+  body: string,
+  signal: AbortSignal,
+): Promise<AsyncIterable<OllamaObject>> {
+  const response = await send(url, body, signal);
+  const status = response.statusCode ?? 0;
+  if (status < 200 || status > 299) throw await responseError(response);
+  return objects(response);
+}
+
+function send(url: string, body: string, signal: AbortSignal): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const request = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        Accept: 'application/x-ndjson',
+        'Content-Length': Buffer.byteLength(body),
+      },
+      signal,
+    });
+    request.once('response', resolve);
+    request.once('error', (error) => {
+      // An abort rejects with the signal's reason, as fetch does; the caller checks its signal.
+      if (signal.aborted) reject(signal.reason);
+      else reject(new Error(`request to ${url} failed`, { cause: error }));
+    });
+    request.end(body);
+  });
+}
+
+async function responseError(response: IncomingMessage): Promise<NdjsonResponseError> {
+  const status = response.statusCode ?? 0;
+  const parts: Buffer[] = [];
+  for await (const part of response) parts.push(part as Buffer);
+  const text = Buffer.concat(parts).toString('utf8');
+  let message = text === '' ? `Error ${status}: ${response.statusMessage ?? ''}` : text;
+  if (String(response.headers['content-type'] ?? '').includes('application/json')) {
+    try {
+      const parsed = JSON.parse(text) as { error?: unknown };
+      if (typeof parsed.error === 'string' && parsed.error !== '') message = parsed.error;
+    } catch {
+      // Not JSON after all: the text is the message.
+    }
+  }
+  return new NdjsonResponseError(message, status);
+}
+
+/**
+ * The objects of an NDJSON body, ending after the first `done` or `status: success` object. An
+ * `{"error"}` line throws a plain Error with its text, and a body that ends before its final object
+ * throws too: both as the `ollama` client does.
+ */
+async function* objects(response: IncomingMessage): AsyncGenerator<OllamaObject> {
+  const splitter = new LineSplitter();
+  let final = false;
+  try {
+    // One generator over the socket's reads, not one per layer (lines, then objects): each async
+    // layer costs promises and microtask turns per token.
+    // Leaving the loop at the final object must not destroy the response (see finally).
+    for await (const piece of response.iterator({ destroyOnReturn: false })) {
+      for (const line of splitter.push(piece as Buffer)) {
+        const object = parseLine(line);
+        if (object === undefined) continue;
+        yield object;
+        if (isFinal(object)) {
+          final = true;
+          return;
+        }
+      }
+    }
+    for (const line of splitter.end()) {
+      const object = parseLine(line);
+      if (object === undefined) continue;
+      yield object;
+      if (isFinal(object)) {
+        final = true;
+        return;
+      }
+    }
+    throw new Error('Did not receive done or success response in stream.');
+  } finally {
+    // After the final object only the body's end is left: read it, so the connection goes back to
+    // the agent's pool for the next chat (a new TCP connection per chat cost ~0.5 ms of its
+    // time to first token). Anything else (a consumer that left early, an error) cuts the
+    // connection, which is what stops Ollama generating.
+    if (final) response.resume();
+    else response.destroy();
+  }
+}
+
+/** One line's object; undefined for a line that is not JSON; throws the text of an error line. */
+function parseLine(line: string): OllamaObject | undefined {
+  let message: unknown;
+  try {
+    message = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof message === 'object' && message !== null) {
+    if ('error' in message) throw new Error(String((message as OllamaObject).error));
+    lines.set(message, line);
+  }
+  return message as OllamaObject;
+}
+
+function isFinal(object: OllamaObject): boolean {
+  return (
+    typeof object === 'object' && object !== null && (object.done === true || object.status === 'success')
+  );
+}
+
+/**
+ * Cuts a byte stream into its non-empty lines. Lines are cut on bytes, so a character split across
+ * two reads is decoded whole; one read that holds several lines gives them all at once.
+ */
+export class LineSplitter {
+  private pending: Buffer | undefined;
+
+  /** The lines that `piece` completes. */
+  push(piece: Uint8Array): string[] {
+    let data = Buffer.isBuffer(piece) ? piece : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+    const found: string[] = [];
+    let start = 0;
+    let end = data.indexOf(NEWLINE);
+    if (end !== -1 && this.pending !== undefined) {
+      end += this.pending.length;
+      data = Buffer.concat([this.pending, data]);
+      this.pending = undefined;
+    }
+    while (end !== -1) {
+      if (end > start) found.push(data.toString('utf8', start, end));
+      start = end + 1;
+      end = data.indexOf(NEWLINE, start);
+    }
+    if (start < data.length) {
+      // A copy: the read's buffer is not held on to for a partial line.
+      const rest = Buffer.from(data.subarray(start));
+      this.pending = this.pending === undefined ? rest : Buffer.concat([this.pending, rest]);
+    }
+    return found;
+  }
+
+  /** The last line, when the stream ended without a newline after it. */
+  end(): string[] {
+    const rest = this.pending;
+    this.pending = undefined;
+    return rest === undefined || rest.length === 0 ? [] : [rest.toString('utf8')];
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * A registry on loopback that this node's Ollama pulls from, each request forwarded to the peer
+ * that holds the model over MODELS_PROTOCOL. It answers as download.go demands: the manifest with
+ * the Docker v2 media type, a HEAD with the blob's size, a plain GET answered 200 with a Location
+ * naming itself (resp.Location() is the direct URL; a same-host 307 would end on a 200 without
+ * one), and the Range parts as 206. It listens only while a copy runs, and only on 127.0.0.1.
+ *
+ * Any local process can reach a loopback port, so the registry answers for the one model being
+ * copied and nothing else: its URL namespace is a random token (a process that does not know it
+ * gets 404s), its manifest is the only one forwarded, and only blobs that manifest names are.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ModelsGetMessage } from '@allerac/protocol';
+import type { Logger } from 'pino';
+import { type OpenStream, readAll, requestFromPeer } from './models-client.js';
+
+/** The media type Ollama asks a manifest for and stores it as. */
+export const MANIFEST_MEDIA_TYPE = 'application/vnd.docker.distribution.manifest.v2+json';
+
+const ROUTE = /^\/v2\/([^/]+)\/([^/]+)\/(manifests|blobs)\/([^/?]+)$/;
+
+/** Options of a peer registry. */
+export interface PeerRegistryOptions {
+  /** The holder's peer id. */
+  peerId: string;
+  /** Registry host of the holder's manifest, e.g. `registry.ollama.ai`. */
+  sourceHost: string;
+  /** The one model this registry serves, as the holder names it. */
+  model: { namespace: string; model: string; tag: string };
+  open: OpenStream;
+  logger: Logger;
+  /** Called with every blob byte forwarded, for progress and measurement. */
+  onBytes?(n: number): void;
+}
+
+function registryError(res: ServerResponse, status: number, message: string): void {
+  const code = status === 404 ? 'NOT_FOUND' : status === 416 ? 'RANGE_INVALID' : 'UNAVAILABLE';
+  const body = JSON.stringify({ errors: [{ code, message }] });
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** `bytes=a-b` or `bytes=a-`; undefined when absent, null when malformed. */
+function parseRange(header: string | undefined): { offset: number; length?: number } | undefined | null {
+  if (header === undefined) return undefined;
+  const match = /^bytes=(\d+)-(\d*)$/.exec(header);
+  if (match === null) return null;
+  const offset = Number(match[1]);
+  if (match[2] === '') return { offset };
+  const end = Number(match[2]);
+  return end >= offset ? { offset, length: end - offset + 1 } : null;
+}
+
+/** A running loopback registry. */
+export class PeerRegistry {
+  private readonly server: Server;
+  private readonly controller = new AbortController();
+  /** The URL namespace that stands for the model's: unguessable by other local processes. */
+  private readonly token = `copy-${randomBytes(16).toString('hex')}`;
+  /** Digests the served manifest names: the only blobs forwarded. */
+  private readonly blobs = new Set<string>();
+
+  private constructor(private readonly options: PeerRegistryOptions) {
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((error: unknown) => {
+        options.logger.debug({ err: (error as Error).message, url: req.url }, 'peer registry request failed');
+        if (!res.headersSent) registryError(res, 502, `the peer broke off: ${(error as Error).message}`);
+        else res.destroy(error as Error);
+      });
+    });
+  }
+
+  /** Starts one on 127.0.0.1 and an ephemeral port. */
+  static async start(options: PeerRegistryOptions): Promise<PeerRegistry> {
+    const registry = new PeerRegistry(options);
+    await new Promise<void>((resolve, reject) => {
+      registry.server.once('error', reject);
+      registry.server.listen(0, '127.0.0.1', () => resolve());
+    });
+    return registry;
+  }
+
+  /** `127.0.0.1:<port>`, the registry host of the temporary model name. */
+  get host(): string {
+    return `127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** The name this node's Ollama pulls: `127.0.0.1:<port>/<token>/<model>:<tag>`. */
+  get modelName(): string {
+    return `${this.host}/${this.token}/${this.options.model.model}:${this.options.model.tag}`;
+  }
+
+  /** Stops listening and breaks off every forwarded request. */
+  async close(): Promise<void> {
+    this.controller.abort(new Error('copy ended'));
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = req.method ?? 'GET';
+    const match = ROUTE.exec(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
+    if (match === null || (method !== 'GET' && method !== 'HEAD')) {
+      registryError(res, 404, 'not a registry route');
+      return;
+    }
+    const [, namespace, model, kind, ref] = match as unknown as [string, string, string, string, string];
+    const signal = this.controller.signal;
+    const { open, peerId, sourceHost } = this.options;
+    const wanted = this.options.model;
+    if (
+      namespace !== this.token ||
+      model !== wanted.model ||
+      (kind === 'manifests' ? ref !== wanted.tag : !this.blobs.has(ref))
+    ) {
+      registryError(res, 404, 'not the model being copied');
+      return;
+    }
+    if (kind === 'manifests') {
+      const get: ModelsGetMessage = {
+        type: 'models-get',
+        kind: 'manifest',
+        host: sourceHost,
+        namespace: wanted.namespace,
+        model,
+        tag: ref,
+      };
+      const response = await requestFromPeer(open, peerId, get, signal);
+      const bytes = await readAll(response.body);
+      if (response.reply.status >= 400) {
+        registryError(res, response.reply.status, response.reply.error ?? 'manifest unknown');
+        return;
+      }
+      for (const digest of manifestDigests(bytes)) this.blobs.add(digest);
+      res.writeHead(200, { 'Content-Type': MANIFEST_MEDIA_TYPE, 'Content-Length': bytes.length });
+      res.end(method === 'HEAD' ? undefined : bytes);
+      return;
+    }
+    const range = parseRange(req.headers.range);
+    if (range === null) {
+      registryError(res, 416, 'malformed range');
+      return;
+    }
+    // A HEAD, and the plain GET whose Location Ollama takes as the direct URL, need no bytes.
+    const head = method === 'HEAD' || range === undefined;
+    const get: ModelsGetMessage = {
+      type: 'models-get',
+      kind: 'blob',
+      digest: ref,
+      ...(range !== undefined ? { offset: range.offset } : {}),
+      ...(range?.length !== undefined ? { length: range.length } : {}),
+      ...(head ? { head: true } : {}),
+    };
+    const response = await requestFromPeer(open, peerId, get, signal);
+    const { reply } = response;
+    if (reply.status >= 400) {
+      await readAll(response.body);
+      registryError(res, reply.status, reply.error ?? 'blob unknown');
+      return;
+    }
+    if (head) {
+      await readAll(response.body);
+      const headers: Record<string, string | number> = {
+        'Content-Type': 'application/octet-stream',
+        'Content-Length': method === 'HEAD' ? reply.size : 0,
+        'Docker-Content-Digest': ref,
+      };
+      if (method === 'GET') headers.Location = `http://${this.host}${req.url ?? ''}`;
+      res.writeHead(200, headers);
+      res.end();
+      return;
+    }
+    const start = range?.offset ?? 0;
+    res.writeHead(206, {
+      'Content-Type': 'application/octet-stream',
+      'Content-Length': reply.length,
+      'Content-Range': `bytes ${start}-${start + reply.length - 1}/${reply.size}`,
+    });
+    const onBytes = this.options.onBytes;
+    const counted = onBytes === undefined ? response.body : counting(response.body, onBytes);
+    try {
+      await pipeline(Readable.from(counted, { objectMode: false }), res);
+    } catch (error) {
+      response.abort();
+      throw error;
+    }
+  }
+}
+
+/** The config's and layers' digests a manifest names; none when it is not one. */
+function manifestDigests(bytes: Uint8Array): string[] {
+  try {
+    const manifest = JSON.parse(Buffer.from(bytes).toString('utf8')) as {
+      config?: { digest?: unknown };
+      layers?: Array<{ digest?: unknown }>;
+    };
+    return [manifest.config, ...(Array.isArray(manifest.layers) ? manifest.layers : [])]
+      .map((entry) => entry?.digest)
+      .filter((digest): digest is string => typeof digest === 'string');
+  } catch {
+    return [];
+  }
+}
+
+async function* counting(
+  body: AsyncIterable<Uint8Array>,
+  onBytes: (n: number) => void,
+): AsyncGenerator<Uint8Array> {
+  for await (const chunk of body) {
+    onBytes(chunk.length);
+    yield chunk;
+  }
+}
