@@ -101,7 +101,9 @@ describe('docker-compose.local.yml', () => {
           expect(existsSync(join(DEPLOY_DIR, mount.split(':')[0] ?? '')), mount).toBe(true);
       }
     }
-    expect(namedVolumes(services.node as Service)).toEqual(['node-data']);
+    // Its data, and Ollama's models read-only, so that peers can copy models from it (#16).
+    expect(namedVolumes(services.node as Service)).toEqual(['node-data', 'ollama-models']);
+    expect((services.node as Service).volumes).toContain('ollama-models:/ollama:ro');
   });
 
   it('should run the node on the host network so mDNS reaches the home LAN', () => {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../src/store/migrate.js';
 import { openPgliteDatabase } from '../src/store/pglite-database.js';
+import { SettingsRepository } from '../src/store/settings-repository.js';
 import { createStore } from '../src/store/store.js';
 import { startTestNode, type TestNode } from './helpers/test-node.js';
 
@@ -99,10 +100,13 @@ describe('setup wizard: choices stored before the fix', () => {
       await store.settings.set('models.chat', CHAT_MODEL);
 
       expect(await migrate(db)).toContain(7);
-      expect(await store.settings.get('memory.embeddingModel')).toBe(CHOSEN_EMBEDDING);
-      expect(await store.settings.get('ui.chatModel')).toBe(CHAT_MODEL);
-      expect(await store.settings.get('models.embedding')).toBeUndefined();
-      expect(await store.settings.get('models.chat')).toBeUndefined();
+      // Read as the node reads after its start-up migration: a repository made after it (the
+      // store's caches what it wrote, and migrations run before any repository exists).
+      const settings = new SettingsRepository(db);
+      expect(await settings.get('memory.embeddingModel')).toBe(CHOSEN_EMBEDDING);
+      expect(await settings.get('ui.chatModel')).toBe(CHAT_MODEL);
+      expect(await settings.get('models.embedding')).toBeUndefined();
+      expect(await settings.get('models.chat')).toBeUndefined();
     } finally {
       await store.close();
       rmSync(dir, { recursive: true, force: true });
