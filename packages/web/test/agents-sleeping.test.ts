@@ -116,6 +116,19 @@ describe.skipIf(skipBrowser)(suiteName, () => {
     await section.locator('[role=status]').waitFor();
     const settings = await (await page.request.get(`${kitchen.node.url}/allerac/v1/settings`)).json();
     expect(settings).toMatchObject({ 'wake.preferredWhenOn': true, 'routing.patienceMs': 5_000 });
-    expect((await kitchen.node.mesh.mesh.localCard()).preferredWhenOn).toBe(true);
+    // The card follows within the mesh's update throttle (one a second): wait for it to be sent.
+    const mesh = kitchen.node.mesh.mesh;
+    const published = async () => (await mesh.localCard()).preferredWhenOn === true;
+    await new Promise<void>((resolve) => {
+      const check = () =>
+        void published().then((yes) => {
+          if (!yes) return;
+          mesh.removeEventListener('self:update', check);
+          resolve();
+        });
+      mesh.addEventListener('self:update', check);
+      check();
+    });
+    expect(await published()).toBe(true);
   });
 });
