@@ -15,19 +15,15 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
+import { cpuMs } from './_load.js';
 import { NODE_CLI, startNodeProcess, startSimProcess, stop } from './_processes.js';
 import { report } from './_report.js';
 
 const { values } = parseArgs({ options: { mib: { type: 'string', default: '1024' } } });
 const bytes = Number(values.mib) * 1024 * 1024;
 const MODEL = 'llama3.2:3b';
-const TICK_SECONDS = 0.01;
-
-/** CPU seconds (user + system) of a process, from /proc (clock ticks of 10 ms). */
-function cpuOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * TICK_SECONDS;
-}
+/** CPU seconds (user + system) of a process. */
+const cpuOf = (pid: number) => cpuMs(pid) / 1000;
 const selfCpu = () => {
   const usage = process.cpuUsage();
   return (usage.user + usage.system) / 1e6;
