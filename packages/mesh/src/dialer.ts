@@ -33,8 +33,30 @@ export class Dialer {
   /** Peers with a dial of ours in flight, so the tick does not stack dials. */
   private readonly dialing = new Set<string>();
   private readonly failures = new Map<string, { at: number; count: number }>();
+  /** Whether the mesh is running: until then discoveries are only remembered. */
+  private active = false;
 
   constructor(private readonly components: DialerComponents) {}
+
+  /**
+   * The mesh runs: dials every peer known so far. mDNS answers arrive as soon as the host
+   * starts, before the mesh has finished starting, and libp2p reports a peer only once (when it
+   * is new to the peer store): a discovery of that window must wait here, not be dropped.
+   */
+  start(): void {
+    this.active = true;
+    for (const peer of this.known) void this.dial(peer, 'start');
+  }
+
+  stop(): void {
+    this.active = false;
+  }
+
+  /** Discovery found `peer`: it is known from now on, and dialled while the mesh runs. */
+  discovered(peer: string, addresses: string[]): void {
+    this.known.add(peer);
+    if (this.active) void this.dial(peer, 'discovery', addresses);
+  }
 
   /** A connection to `peer` opened. */
   connected(peer: string): void {

@@ -139,11 +139,10 @@ class Libp2pMesh extends TypedEventEmitter<MeshEvents> implements Mesh {
         this.liveness.markGone(peer, 'disconnected');
       },
       discovered: (peer, addresses) => {
-        if (!this.running || isDenied(peer)) return;
+        if (isDenied(peer)) return;
         const state = this.liveness.get(peer);
         if (state !== undefined) state.left = false;
-        this.dialer.known.add(peer);
-        void this.dialer.dial(peer, 'discovery', addresses);
+        this.dialer.discovered(peer, addresses);
       },
     });
     this.handlers.set(CARD_PROTOCOL, (stream, peer) => this.cards.handle(stream, peer));
@@ -181,6 +180,7 @@ class Libp2pMesh extends TypedEventEmitter<MeshEvents> implements Mesh {
       for (const peer of await this.memory.recall(this.state.blocked)) this.dialer.known.add(peer);
       this.running = true;
       this.cards.start();
+      this.dialer.start();
       this.liveness.reset();
       this.timers.push(setInterval(() => this.onTick(), this.heartbeatMs));
       this.timers.push(setInterval(() => this.cards.changed(), CARD_REFRESH_MS));
@@ -197,6 +197,7 @@ class Libp2pMesh extends TypedEventEmitter<MeshEvents> implements Mesh {
     this.lifecycle = this.lifecycle.then(async () => {
       if (!this.running) return;
       this.running = false;
+      this.dialer.stop();
       for (const t of this.timers) clearInterval(t);
       this.timers = [];
       await this.cards.stop('shutdown');
