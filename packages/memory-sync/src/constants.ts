@@ -8,3 +8,12 @@ export const MAX_MEMORY_TAGS = 32;
 export const MAX_TAG_LENGTH = 64;
 /** Root-map key prefix of a memory in a space document; other root keys form the space header. */
 export const MEMORY_KEY_PREFIX = 'm/';
+/**
+ * Names of reserved documents start with this: a user's space name cannot (SPACE_NAME_PATTERN),
+ * so a reserved document (the home's agents) never shows as a space, an invitation or a target.
+ */
+export const RESERVED_DOC_PREFIX = '.';
+/** Root-map key prefix of an entry of a reserved document. */
+export const ENTRY_KEY_PREFIX = 'e/';
+/** Largest entry of a reserved document in UTF-8 bytes: a record (an agent at its limits is about 66 KB), not a blob; larger ones a peer wrote are skipped. */
+export const MAX_ENTRY_BYTES = 128 * 1024;

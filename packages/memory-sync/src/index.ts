@@ -14,7 +14,15 @@
  *   createdAt: Date.now(), updatedAt: Date.now() });
  * ```
  */
-export { MAX_MEMORY_TAGS, MAX_MEMORY_TEXT_BYTES, MAX_TAG_LENGTH, MEMORY_KEY_PREFIX } from './constants.js';
+export {
+  ENTRY_KEY_PREFIX,
+  MAX_ENTRY_BYTES,
+  MAX_MEMORY_TAGS,
+  MAX_MEMORY_TEXT_BYTES,
+  MAX_TAG_LENGTH,
+  MEMORY_KEY_PREFIX,
+  RESERVED_DOC_PREFIX,
+} from './constants.js';
 export {
   InvalidSpaceInputError,
   MalformedSyncMessageError,
@@ -31,6 +39,7 @@ export {
   validatePolicy,
   validateSpaceName,
 } from './policy.js';
+export { isReservedName, listEntries, putEntry, removeEntry, validateReservedName } from './reserved-doc.js';
 export {
   createSpaceDoc,
   epochOf,
@@ -51,6 +60,7 @@ export {
 } from './space-doc.js';
 export {
   type CountedSyncHelloMessage,
+  type EntriesChangeEvent,
   type EpochSyncMessage,
   type OffersChangedEvent,
   type SpaceChangeEvent,

@@ -8,8 +8,8 @@ import * as Automerge from '@automerge/automerge';
 import { MAX_MEMORY_TAGS, MAX_MEMORY_TEXT_BYTES, MAX_TAG_LENGTH, MEMORY_KEY_PREFIX } from './constants.js';
 import { InvalidSpaceInputError } from './errors.js';
 
-/** Where a memory came from. */
-export type MemorySource = 'user' | 'chat' | 'import';
+/** Where a memory came from; `document` is one part of an imported document (tags say which). */
+export type MemorySource = 'user' | 'chat' | 'import' | 'document';
 
 /** A memory as held in a shared space. */
 export interface SharedMemory {
@@ -50,7 +50,7 @@ export type SpaceDocument = {
 /** An Automerge document of a space. */
 export type SpaceDoc = Automerge.Doc<SpaceDocument>;
 
-const SOURCES: readonly string[] = ['user', 'chat', 'import'];
+const SOURCES: readonly string[] = ['user', 'chat', 'import', 'document'];
 const utf8 = new TextEncoder();
 
 /** Checks a memory's fields against the documented limits; throws InvalidSpaceInputError. */

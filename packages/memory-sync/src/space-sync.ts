@@ -28,6 +28,7 @@ import {
   UnknownSpaceError,
 } from './errors.js';
 import { mayShareWith, type SpacePolicy, validateSpaceName } from './policy.js';
+import { isReservedName, listEntries, putEntry, removeEntry, validateReservedName } from './reserved-doc.js';
 import {
   createSpaceDoc,
   epochOf,
@@ -72,6 +73,14 @@ export interface SpaceChangeEvent {
   upserted: SharedMemory[];
   /** Ids of memories gone from the space. */
   removed: string[];
+  /** Where the change came from: this node or the peer id. */
+  origin: 'local' | string;
+}
+
+/** A reserved document changed (an entry added, replaced or removed). */
+export interface EntriesChangeEvent {
+  /** The reserved document's name. */
+  doc: string;
   /** Where the change came from: this node or the peer id. */
   origin: 'local' | string;
 }
@@ -141,6 +150,7 @@ interface SpaceState {
 
 type ChangeListener = (event: SpaceChangeEvent) => void;
 type OffersListener = (event: OffersChangedEvent) => void;
+type EntriesListener = (event: EntriesChangeEvent) => void;
 
 /** Holds this node's spaces and keeps them in sync with connected peers. */
 export class SpaceSync {
@@ -148,6 +158,7 @@ export class SpaceSync {
   private readonly connected = new Map<string, SyncSend>();
   private readonly listeners = new Set<ChangeListener>();
   private readonly offersListeners = new Set<OffersListener>();
+  private readonly entriesListeners = new Set<EntriesListener>();
   /**
    * What each connected peer's latest hello offered, with memory counts where given. Spaces offered
    * and not held here are invitations; nothing of their content is taken before one is joined
@@ -206,12 +217,74 @@ export class SpaceSync {
     return () => this.offersListeners.delete(listener);
   }
 
+  /** Subscribes to changes of reserved documents; returns the unsubscribe function. */
+  onEntriesChanged(listener: EntriesListener): () => void {
+    this.entriesListeners.add(listener);
+    return () => this.entriesListeners.delete(listener);
+  }
+
+  /**
+   * Opens a reserved document (a name starting with RESERVED_DOC_PREFIX), creating it when this
+   * node holds none: it syncs with every paired peer that opened it too, and is never listed,
+   * offered or written as a space.
+   */
+  async openReserved(name: string): Promise<void> {
+    validateReservedName(name);
+    await this.start();
+    if (this.spacesByName.has(name)) return;
+    const state: SpaceState = {
+      name,
+      epoch: 0,
+      policy: { peers: 'all' },
+      doc: createSpaceDoc(),
+      peers: new Map(),
+      saving: Promise.resolve(),
+    };
+    this.spacesByName.set(name, state);
+    await this.persist(state);
+    for (const peer of this.connected.keys()) {
+      this.sendHello(peer);
+      this.syncPeer(state, peer);
+    }
+  }
+
+  /** The well-formed entries of a reserved document, by key. */
+  entries(name: string): Map<string, string> {
+    return listEntries(this.reservedState(name).doc);
+  }
+
+  /** Writes one entry of a reserved document; resolves once stored. */
+  async putEntry(name: string, key: string, value: string): Promise<void> {
+    const state = this.reservedState(name);
+    const before = state.doc;
+    state.doc = putEntry(state.doc, key, value);
+    if (state.doc === before) return;
+    await this.commitEntries(state);
+  }
+
+  /** Removes one entry of a reserved document; resolves once stored. False when absent. */
+  async removeEntry(name: string, key: string): Promise<boolean> {
+    const state = this.reservedState(name);
+    const before = state.doc;
+    state.doc = removeEntry(state.doc, key);
+    if (state.doc === before) return false;
+    await this.commitEntries(state);
+    return true;
+  }
+
+  private async commitEntries(state: SpaceState): Promise<void> {
+    const saved = this.persist(state);
+    this.emitEntries(state.name, 'local');
+    this.broadcast(state);
+    await saved;
+  }
+
   /** Spaces that connected peers offer and this node does not hold, by name. */
   offers(): SpaceOffer[] {
     const byName = new Map<string, SpaceOffer>();
     for (const [peer, offered] of this.offersByPeer) {
       for (const [name, count] of offered) {
-        if (this.spacesByName.has(name)) continue;
+        if (this.spacesByName.has(name) || isReservedName(name)) continue;
         const offer = byName.get(name) ?? { name, peers: [], memories: undefined };
         offer.peers.push(peer);
         if (count !== undefined) offer.memories = Math.max(offer.memories ?? 0, count);
@@ -226,13 +299,14 @@ export class SpaceSync {
   /** Every space this node holds. */
   spaces(): SpaceInfo[] {
     return [...this.spacesByName.values()]
+      .filter((s) => !isReservedName(s.name))
       .map((s) => ({ name: s.name, epoch: s.epoch, policy: s.policy, memories: listMemories(s.doc).length }))
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /** True when this node holds the space. */
   has(space: string): boolean {
-    return this.spacesByName.has(space);
+    return !isReservedName(space) && this.spacesByName.has(space);
   }
 
   /** The memories of a space. */
@@ -399,6 +473,9 @@ export class SpaceSync {
     const epoch = message.epoch ?? 0;
     if (!Number.isSafeInteger(epoch) || epoch < 0)
       throw new MalformedSyncMessageError('epoch must be a non-negative integer');
+    // A reserved document is never purged: a peer claiming a newer epoch would replace it whole.
+    if (epoch !== 0 && isReservedName(message.space))
+      throw new MalformedSyncMessageError(`reserved document "${message.space}" has no epochs`);
     const state = this.spacesByName.get(message.space);
     const send = this.connected.get(peer);
     if (state === undefined) {
@@ -458,7 +535,8 @@ export class SpaceSync {
       state.doc = after;
     }
     if (target === 'doc' && Automerge.getHeads(after).join() !== headsBefore) {
-      this.emitDiff(state.name, memoriesBefore, after, peer);
+      if (isReservedName(state.name)) this.emitEntries(state.name, peer);
+      else this.emitDiff(state.name, memoriesBefore, after, peer);
       void this.persist(state);
       for (const other of this.connected.keys()) if (other !== peer) this.syncPeer(state, other);
     }
@@ -609,9 +687,26 @@ export class SpaceSync {
     }
   }
 
+  private emitEntries(doc: string, origin: string): void {
+    for (const listener of this.entriesListeners) {
+      try {
+        listener({ doc, origin });
+      } catch (error) {
+        this.warn('an entries listener failed', { doc, error: String(error) });
+      }
+    }
+  }
+
+  /** A user's space; a reserved document is not one. */
   private state(space: string): SpaceState {
-    const state = this.spacesByName.get(space);
+    const state = isReservedName(space) ? undefined : this.spacesByName.get(space);
     if (state === undefined) throw new UnknownSpaceError(space);
+    return state;
+  }
+
+  private reservedState(name: string): SpaceState {
+    const state = isReservedName(name) ? this.spacesByName.get(name) : undefined;
+    if (state === undefined) throw new UnknownSpaceError(name);
     return state;
   }
 

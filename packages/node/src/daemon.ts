@@ -9,6 +9,10 @@ import { MODEL_PROTOCOL, MODELS_PROTOCOL } from '@allerac/protocol';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { agentChatContext } from './agents/agent-context.js';
+import { withAgents } from './agents/agent-gateway.js';
+import { AgentStore } from './agents/agent-store.js';
+import { registerAgentsApi } from './agents/agents-api.js';
 import { TokenVerifier } from './auth/api-tokens.js';
 import type { Backend } from './backend/backend.js';
 import { createOllamaBackend, parseOllamaUrl } from './backend/ollama-backend.js';
@@ -18,7 +22,12 @@ import { preMigrateBackup } from './backup/pre-migrate.js';
 import { removeRuntimeFile, writeRuntimeFile } from './backup/runtime-file.js';
 import type { NodeConfig } from './config.js';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
+import { registerDocumentApi } from './documents/document-api.js';
+import { DocumentLibrary } from './documents/document-library.js';
+import { createDocumentTools } from './documents/document-tools.js';
 import { UnavailableError } from './errors.js';
+import { createHomeAssistantService, createHomeAssistantTools } from './home-assistant/index.js';
+import { registerHomeAssistantSettingsApi } from './home-assistant/settings-api.js';
 import { NodeMetrics } from './http/metrics.js';
 import { registerModelApi } from './http/ollama-models-api.js';
 import { buildServer } from './http/server.js';
@@ -34,7 +43,9 @@ import { createLogger } from './logger.js';
 import { describeNode, registerManagementApi } from './management/management-api.js';
 import { chatMemoryHook } from './memory/chat-memory.js';
 import { registerMemoryApi } from './memory/memory-api.js';
+import { MemoryProposals } from './memory/memory-proposals.js';
 import { createMemoryService, type MemoryService } from './memory/memory-service.js';
+import { registerProposalsApi } from './memory/proposals-api.js';
 import { bindSpaceSyncToMesh, type SpaceSyncTransport } from './memory/sync-transport.js';
 import { MeshRuntime } from './mesh-runtime.js';
 import { createHomeModels } from './models/home-models.js';
@@ -46,10 +57,12 @@ import { TransferTable } from './models/transfers.js';
 import { registerTransfersApi } from './models/transfers-api.js';
 import { NodeIdentity } from './node-identity.js';
 import { PRIVATE_UMASK, restrictDataDir } from './store/file-modes.js';
+import { ProposalRepository } from './store/proposal-repository.js';
 import { readSetting } from './store/settings-keys.js';
 import { openStore, type Store } from './store/store.js';
 import { createSystemProbe, type SystemProbe } from './system/hardware.js';
 import { SystemSampler } from './system/system-sampler.js';
+import { createToolChatRunner, ToolRegistry } from './tools/index.js';
 import { httpHostAtStart } from './ui/settings-routes.js';
 import { createWebUi } from './ui/ui.js';
 import { detectOwnInstallLayout } from './update/install-layout.js';
@@ -114,6 +127,8 @@ export interface AlleracNode {
   readonly backups: BackupService;
   /** Private and shared memories (memory/memory-service.ts). */
   readonly memory: MemoryService;
+  /** Imported documents, stored as memories of source `document` (documents/document-library.ts). */
+  readonly documents: DocumentLibrary;
   /** This machine's usage samples, for the dashboard (system/system-sampler.ts). */
   readonly sampler: SystemSampler;
   /** Starts the backend, HTTP, mesh and backup schedule; idempotent. Rejects NodeStoppedError after stop. */
@@ -343,6 +358,13 @@ async function wire(
     { store, gateway, logger: logger.child({ component: 'memory' }) },
     { legacyNames: [flags.name, config.name] },
   );
+  const documents = new DocumentLibrary({ memory, logger: logger.child({ component: 'documents' }) });
+  // What agents propose to remember, pending until its person keeps or discards it.
+  const proposals = new MemoryProposals({
+    repository: new ProposalRepository(store.db),
+    memory,
+    logger: logger.child({ component: 'memory-proposals' }),
+  });
   // Shared spaces sync with peers over whichever mesh instance is current (it restarts on key rotation).
   let spaceSync: SpaceSyncTransport | undefined;
   onMeshStart('space-sync', (started) => {
@@ -355,20 +377,36 @@ async function wire(
     );
   });
 
+  // The home's agents, in a reserved document synced with the spaces; each one a model to clients.
+  const agents = new AgentStore(memory.spaces, logger.child({ component: 'agents' }));
+  // The tools agents may use, run here (the server-side tool loop): Home Assistant and documents.
+  const homeAssistant = createHomeAssistantService({ dataDir: flags.dataDir });
+  const tools = new ToolRegistry([
+    ...createHomeAssistantTools({
+      client: () => homeAssistant.client(),
+      actionDomains: () => homeAssistant.actionDomains(),
+    }),
+    ...createDocumentTools(memory),
+  ]);
+
   // Off unless Settings turn `routing.prewarm` on; read at every request.
   const prewarmer = new Prewarmer(
     { enabled: () => readSetting(store.settings, 'routing.prewarm') },
     { gateway, logger: logger.child({ component: 'prewarm' }) },
   );
   const server = await buildServer({
-    gateway: withPrewarm(servingGateway, prewarmer),
+    gateway: withAgents(withPrewarm(servingGateway, prewarmer), {
+      agents,
+      logger: logger.child({ component: 'agents' }),
+      run: createToolChatRunner(tools),
+    }),
     recorder,
     metrics,
     logger,
     tokens,
     softwareVersion: SOFTWARE_VERSION,
     shutdownSignal: shutdown.signal,
-    chatContext: chatMemoryHook(memory),
+    chatContext: agentChatContext(chatMemoryHook(memory, proposals), agents),
     authenticators: [ui.authenticator],
     browser: { origins: config.origins, hosts: config.hosts },
     health: async () => {
@@ -399,12 +437,16 @@ async function wire(
           peerRemoved: (id) => wake.known.forget(id),
         }),
       (instance) => registerWakeApi(instance, wake.sleeping),
+      (instance) => registerHomeAssistantSettingsApi(instance, homeAssistant),
       (instance) =>
         registerMemoryApi(instance, memory, {
           peerName: (id) => meshRuntime.peers().find((p) => p.id === id)?.name,
           selfName: () => identity.name,
         }),
+      (instance) => registerProposalsApi(instance, proposals),
+      (instance) => registerDocumentApi(instance, documents),
       (instance) => registerModelApi(instance, { models, shutdownSignal: shutdown.signal }),
+      (instance) => registerAgentsApi(instance, agents),
       (instance) => registerTransfersApi(instance, { transfers }),
       (instance) =>
         registerHomeModelsApi(instance, {
@@ -447,6 +489,7 @@ async function wire(
     await backend.start();
     if (config.join !== undefined) await meshRuntime.joinAtStart(config.join);
     await memory.start();
+    await agents.start();
     await server.listen({ port: config.httpPort, host: config.httpHost });
     wake.start();
     await meshRuntime.start();
@@ -503,6 +546,7 @@ async function wire(
     await step('mesh', () => meshRuntime.stop());
     await step('wake', () => wake.stop());
     await step('recorder', () => recorder.flush());
+    await step('memory-proposals', () => proposals.flush());
     await step('memory', () => memory.stop());
     // Only our own: a node that failed to start beside a running one must not unlist that one.
     if (wroteRuntimeFile) removeRuntimeFile(config.dataDir);
@@ -533,6 +577,7 @@ async function wire(
     http: server,
     backups,
     memory,
+    documents,
     sampler,
     start() {
       if (closing !== undefined) return Promise.reject(new NodeStoppedError());

@@ -82,6 +82,13 @@ export interface NodeClient {
   readonly url: string;
   /** Sends one JSON request (`path` from the root, e.g. `/allerac/v1/peers`) and returns the JSON answer. */
   call<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T>;
+  /** Sends bytes as the body (a document import), of the given media type, and returns the JSON answer. */
+  send<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    data: Uint8Array,
+    contentType: string,
+  ): Promise<T>;
 }
 
 /** Creates a client; throws NodeTokenMissingError when it has no way to authenticate. */
@@ -94,37 +101,49 @@ export function createNodeClient(init: NodeClientInit, components: NodeClientCom
   // Looked up once per client, when the first request needs it: a command is one client.
   let bearer: string | undefined;
 
+  const request = async <T>(
+    method: string,
+    path: string,
+    body: { data: string | Uint8Array; contentType: string } | undefined,
+  ): Promise<T> => {
+    bearer ??= token ?? cliToken(dataDir as string);
+    let response: Response;
+    try {
+      response = await fetchFn(`${url}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${bearer}`,
+          ...(body === undefined ? {} : { 'content-type': body.contentType }),
+        },
+        body: body?.data,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      throw new NodeUnreachableError(
+        `cannot reach the node at ${url}: ${(error as Error).message}; is it running?`,
+        { cause: error },
+      );
+    }
+    const parsed = parseBody(await response.text());
+    if (response.ok) return parsed as T;
+    // The token file vouches for the data dir's token, so a 401 means the URL is another node's.
+    if (response.status === 401 && token === undefined)
+      throw new NodeRequestError(
+        401,
+        `the node at ${url} refused the CLI token of ${dataDir}: is it the node of that data dir? (drop --url to find it from the data dir)`,
+      );
+    throw new NodeRequestError(response.status, errorMessage(parsed, response.status));
+  };
   return {
     url,
-    async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-      bearer ??= token ?? cliToken(dataDir as string);
-      let response: Response;
-      try {
-        response = await fetchFn(`${url}${path}`, {
-          method,
-          headers: {
-            authorization: `Bearer ${bearer}`,
-            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          },
-          body: body === undefined ? undefined : JSON.stringify(body),
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-      } catch (error) {
-        throw new NodeUnreachableError(
-          `cannot reach the node at ${url}: ${(error as Error).message}; is it running?`,
-          { cause: error },
-        );
-      }
-      const parsed = parseBody(await response.text());
-      if (response.ok) return parsed as T;
-      // The token file vouches for the data dir's token, so a 401 means the URL is another node's.
-      if (response.status === 401 && token === undefined)
-        throw new NodeRequestError(
-          401,
-          `the node at ${url} refused the CLI token of ${dataDir}: is it the node of that data dir? (drop --url to find it from the data dir)`,
-        );
-      throw new NodeRequestError(response.status, errorMessage(parsed, response.status));
-    },
+    call: <T>(method: string, path: string, body?: unknown) =>
+      request<T>(
+        method,
+        path,
+        body === undefined ? undefined : { data: JSON.stringify(body), contentType: 'application/json' },
+      ),
+    send: <T>(method: string, path: string, data: Uint8Array, contentType: string) =>
+      request<T>(method, path, { data, contentType }),
   };
 }
 

@@ -76,6 +76,22 @@ export async function api<T = unknown>(
   return (type.includes('json') ? await response.json() : await response.text()) as T;
 }
 
+/** Sends a file as the body (a document import), of its own type; JSON out. Throws ApiError. */
+export async function upload<T = unknown>(path: string, file: Blob): Promise<T> {
+  const response = await fetch(path, {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: writeHeaders({ 'Content-Type': file.type === '' ? 'application/octet-stream' : file.type }),
+    body: file,
+  });
+  if (!response.ok) {
+    const error = await errorOf(response);
+    if (response.status === 401) onUnauthorized();
+    throw error;
+  }
+  return (await response.json()) as T;
+}
+
 /** A request whose answer is optional: 404 (the feature has not landed on this node) gives undefined. */
 export async function optionalApi<T>(path: string): Promise<T | undefined> {
   try {

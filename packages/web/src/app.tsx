@@ -4,6 +4,7 @@ import { api, setUnauthorizedHandler } from './api.js';
 import { Toasts } from './components/toast.js';
 import { language, type MessageKey, t } from './i18n.js';
 import { AgentsPage } from './pages/agents.js';
+import { AssistantsPage } from './pages/assistants.js';
 import { ChatPage } from './pages/chat.js';
 import { DashboardPage } from './pages/dashboard.js';
 import { LoginPage } from './pages/login.js';
@@ -23,6 +24,12 @@ const PAGES: Array<{ path: string; key: MessageKey; icon: string; admin: boolean
     key: 'nav.models',
     icon: 'M12 3l8 4.5v9L12 21l-8-4.5v-9zM4 7.5l8 4.5 8-4.5M12 12v9',
     admin: true,
+  },
+  {
+    path: '/assistants',
+    key: 'nav.assistants',
+    icon: 'M12 3a4 4 0 1 1 0 8 4 4 0 0 1 0-8zM4 21c0-4 4-6 8-6s8 2 8 6',
+    admin: false,
   },
   { path: '/memories', key: 'nav.memories', icon: 'M6 3h12v18l-6-4-6 4z', admin: false },
   { path: '/dashboard', key: 'nav.dashboard', icon: 'M3 20h18M6 16l4-6 4 3 5-8', admin: true },
@@ -105,6 +112,7 @@ export function App() {
       {path === '/chat' && <ChatPage />}
       {path === '/agents' && <AgentsPage />}
       {path === '/models' && <ModelsPage />}
+      {path === '/assistants' && <AssistantsPage />}
       {path === '/memories' && <MemoriesPage />}
       {path === '/dashboard' && <DashboardPage />}
       {path === '/settings' && <SettingsPage />}

@@ -1,5 +1,12 @@
 /** The chat page's model of a message, and how stored rows, stream chunks and live events fill it. */
-import type { ChatChunk, ChatMemoryUse, LiveAnswerEvent, StoredMessage, UsedMemory } from '@allerac/node';
+import type {
+  ChatChunk,
+  ChatMemoryUse,
+  LiveAnswerEvent,
+  StoredMessage,
+  ToolCallInfo,
+  UsedMemory,
+} from '@allerac/node';
 
 /** Where an answer stands, as the store records it (`generating` while tokens still come). */
 export type AnswerStatus = 'generating' | 'complete' | 'stopped' | 'partial' | 'failed';
@@ -13,6 +20,12 @@ export interface ChatMessage {
   memories?: UsedMemory[] | undefined;
   /** Which memories the serving node could be given (absent when memories were off). */
   memory?: ChatMemoryUse | undefined;
+  /** How many memories the agent proposed from the question (reviewed on the Memories page). */
+  proposals?: number | undefined;
+  /** A "remember …" the agent may not save. */
+  notRemembered?: boolean | undefined;
+  /** The tools an assistant's answer called (a light turned off), in order. */
+  toolCalls?: ToolCallInfo[] | undefined;
   status?: AnswerStatus | undefined;
   /** Why the answer failed, shown in the bubble with Retry. */
   error?: string | undefined;
@@ -36,6 +49,7 @@ export function fromStored(m: StoredMessage): ChatMessage {
     failovers: m.metadata.failovers,
     memories: m.metadata.memories,
     memory: m.metadata.memory,
+    toolCalls: m.metadata.toolCalls,
     status: m.role === 'assistant' ? answerStatus(m.status) : undefined,
     error: m.metadata.error,
   };
@@ -55,6 +69,9 @@ export function applyChunk(answer: ChatMessage, chunk: ChatChunk): void {
     answer.failovers = chunk.allerac.failovers;
     answer.memories = chunk.allerac.memories;
     answer.memory = chunk.allerac.memory;
+    answer.proposals = chunk.allerac.proposals?.texts.length;
+    answer.notRemembered = chunk.allerac.notRemembered !== undefined;
+    answer.toolCalls = chunk.allerac.toolCalls;
   }
 }
 

@@ -16,7 +16,7 @@ const ADMIN = { username: 'ana', password: 'correct horse battery' };
 const PHONE = { width: 390, height: 844 };
 /** The narrowest and widest phones the UI must fit without sideways scrolling. */
 const OTHER_WIDTHS = [360, 430];
-const NAV = ['Chat', 'Agents', 'Models', 'Memories', 'Dashboard', 'Settings'];
+const NAV = ['Chat', 'Agents', 'Models', 'Assistants', 'Memories', 'Dashboard', 'Settings'];
 
 /** The page's widths: what it lays out against what the window shows. */
 const widths = (page: Page) =>
@@ -173,6 +173,7 @@ describe.skipIf(skipBrowser)(suiteName, () => {
     const waitFor: Record<string, string> = {
       Agents: '.agents-grid',
       Models: '[data-testid=model-row]',
+      Assistants: '[data-testid=agent-code-assistant]',
       Memories: '.memories-layout',
       Dashboard: '.chart',
       Settings: 'table',

@@ -284,6 +284,27 @@ export class Lan {
     return host;
   }
 
+  /**
+   * The last warnings and errors each node logged (pino level 40 and up), `perHost` at most per
+   * host: what a failed scenario's report shows, since CI keeps only the test output.
+   */
+  recentWarnings(perHost = 4): string[] {
+    return this.hosts.flatMap((host) => {
+      const lines = tail(join(host.dataDir, 'node.log'), 64_000).split('\n');
+      const warnings: string[] = [];
+      for (const line of lines) {
+        if (!line.startsWith('{')) continue;
+        try {
+          const entry = JSON.parse(line) as { level?: number };
+          if ((entry.level ?? 0) >= 40) warnings.push(`${host.spec.name}: ${line.slice(0, 300)}`);
+        } catch {
+          // A line cut by the tail's start.
+        }
+      }
+      return warnings.slice(-perHost);
+    });
+  }
+
   /** Names of the peers `name` sees online. */
   async onlinePeers(name: string): Promise<string[]> {
     const peers: PeerInfo[] = await this.host(name).client.peers();

@@ -76,6 +76,7 @@ export async function runScenarios(
         result.status = 'failed';
         result.reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
         log(`  FAILED: ${result.reason}`);
+        for (const warning of lan?.recentWarnings() ?? []) result.notes.push(`node log: ${warning}`);
         // A failed scenario may leave the LAN in any state: the next one gets a new LAN.
         await lan?.stop();
         lan = undefined;

@@ -13,7 +13,14 @@ import { installedModel, notFoundQuoted, validModelRef } from './model-lookup.js
 import { fullModelName, parseModelName } from './model-name.js';
 import type { InstalledModel } from './models.js';
 import type { PromptSegment } from './prompt-cache.js';
-import { planReply, type ReplyPiece, scriptedPlan, type ThinkSetting, type ToolSpec } from './reply.js';
+import {
+  planReply,
+  type ReplyPiece,
+  scriptedPlan,
+  scriptedToolCalls,
+  type ThinkSetting,
+  type ToolSpec,
+} from './reply.js';
 import { type InferenceRequest, parseChatRequest, parseFormat, parseGenerateRequest } from './requests.js';
 import type { SimState } from './state.js';
 import {
@@ -172,6 +179,7 @@ export async function handleChat(
       think,
       format,
       numPredict: numPredictFor(entry, request),
+      toolCalls: scriptedToolCalls(state.toolCalls, entry.weights, messages, request.tools),
     });
   const modelJson = JSON.stringify(model);
   await runGeneration(state, res, client, {

@@ -34,6 +34,7 @@ export type {
   OllamaSim,
   OllamaSimOptions,
   RecordedRequest,
+  ScriptedToolCall,
   SimModel,
   SimStats,
 } from './types.js';

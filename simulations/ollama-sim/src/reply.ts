@@ -17,6 +17,7 @@ import {
   vocabularyWord,
   XorShift32,
 } from './text.js';
+import type { ScriptedToolCall } from './types.js';
 
 /** `think` as ThinkValue holds it: a bool or a level. */
 export type ThinkSetting = boolean | 'low' | 'medium' | 'high' | 'max';
@@ -53,6 +54,8 @@ export interface ReplyRequest {
   think: ThinkSetting | undefined;
   format: OutputFormat | undefined;
   numPredict: number | undefined;
+  /** Scripted tool calls (see `scriptedToolCalls`) made in place of the generated one. */
+  toolCalls?: ToolCall[] | undefined;
 }
 
 /** Natural thinking length per level; `true` means medium, as ThinkValue.String() has it. */
@@ -148,6 +151,31 @@ export function scriptedPlan(
   return { pieces: textTokens(rest).map(content), doneReason: 'stop' };
 }
 
+/**
+ * The scripted calls for a chat offered `tools` whose last message is a user message with a key
+ * of `scripts`: each becomes a tool call with an id like Ollama's. Ollama's tool parser
+ * (tools/tools.go findTool) only recognises the names of the tools offered, so a script naming
+ * any other tool does not apply and the model answers as unscripted.
+ */
+export function scriptedToolCalls(
+  scripts: ReadonlyMap<string, readonly ScriptedToolCall[]>,
+  weights: string,
+  messages: readonly ChatMessage[],
+  tools: readonly ToolSpec[],
+): ToolCall[] | undefined {
+  if (scripts.size === 0 || tools.length === 0) return undefined;
+  const last = messages.at(-1);
+  const script = last?.role === 'user' ? scripts.get(last.content) : undefined;
+  if (script === undefined || script.length === 0) return undefined;
+  const offered = new Set(tools.map((tool) => tool.function.name));
+  if (!script.every((call) => offered.has(call.name))) return undefined;
+  const generated = toolCallFor(weights, messages, tools);
+  return script.map((call, index) => ({
+    id: index === 0 ? generated.id : `${generated.id!.slice(0, -1)}${index % 10}`,
+    function: { index, name: call.name, arguments: structuredClone(call.arguments) },
+  }));
+}
+
 /** Plans the reply to `request`. */
 export function planReply(request: ReplyRequest): ReplyPlan {
   const { weights, messages, tools, think, format, numPredict } = request;
@@ -173,9 +201,14 @@ export function planReply(request: ReplyRequest): ReplyPlan {
     if (budget !== undefined) budget -= thought.length;
   }
   if (tools.length > 0 && conversation.at(-1)?.role === 'user') {
-    const call = toolCallFor(weights, conversation, tools);
-    const cost =
-      countTokens(JSON.stringify({ name: call.function.name, arguments: call.function.arguments })) + 2;
+    const calls = request.toolCalls ?? [toolCallFor(weights, conversation, tools)];
+    const cost = calls.reduce(
+      (sum, call) =>
+        sum +
+        countTokens(JSON.stringify({ name: call.function.name, arguments: call.function.arguments })) +
+        2,
+      0,
+    );
     if (budget !== undefined && budget < cost) {
       // Cut off mid-call: the tool parser never sees a whole call and nothing is shown.
       pieces.push(...Array.from({ length: budget }, () => content('')));
@@ -184,7 +217,7 @@ export function planReply(request: ReplyRequest): ReplyPlan {
     pieces.push(...Array.from({ length: cost - 1 }, () => content('')), {
       content: '',
       thinking: '',
-      toolCalls: [call],
+      toolCalls: calls,
     });
     return { pieces, doneReason: 'stop' };
   }

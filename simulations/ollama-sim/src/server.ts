@@ -16,7 +16,7 @@ import { resolveProfile } from './profiles.js';
 import { handleRegistry } from './registry-serve.js';
 import { RequestLog } from './request-log.js';
 import { SimState } from './state.js';
-import type { FaultPlan, OllamaSim, OllamaSimOptions } from './types.js';
+import type { FaultPlan, OllamaSim, OllamaSimOptions, ScriptedToolCall } from './types.js';
 
 /** Version reported by /api/version unless the options say otherwise. */
 export const DEFAULT_VERSION = '0.12.0';
@@ -226,6 +226,7 @@ export async function createOllamaSim(
   );
   if (options.faults !== undefined) state.faults.set(options.faults);
   if (options.replies !== undefined) state.replies = new Map(Object.entries(options.replies));
+  if (options.toolCalls !== undefined) state.toolCalls = new Map(Object.entries(options.toolCalls));
   const log = new RequestLog(options.recordRequests === true);
 
   server.on('connection', (socket: Socket) => {
@@ -261,6 +262,9 @@ export async function createOllamaSim(
     setFaults: (faults: FaultPlan) => state.faults.set(faults),
     setReplies: (replies: Record<string, string>) => {
       state.replies = new Map(Object.entries(replies));
+    },
+    setToolCalls: (toolCalls: Record<string, ScriptedToolCall[]>) => {
+      state.toolCalls = new Map(Object.entries(toolCalls));
     },
     stats: () => state.stats(),
     requests: () => log.list(),

@@ -5,7 +5,7 @@ import { installFromDisk } from './model-from-manifest.js';
 import type { DiskModelStore } from './model-store-disk.js';
 import { ModelStore } from './models.js';
 import { SlotScheduler } from './scheduler.js';
-import type { HardwareProfile, SimModel, SimStats } from './types.js';
+import type { HardwareProfile, ScriptedToolCall, SimModel, SimStats } from './types.js';
 
 /** Counters behind SimStats (active and queued come from the scheduler). */
 export interface Counters {
@@ -28,6 +28,8 @@ export class SimState {
   readonly faults = new FaultState();
   /** Scripted answers: the last user message's text to the reply (see `scriptedPlan`). */
   replies = new Map<string, string>();
+  /** Scripted tool calls: the last user message's text to the calls made (see `scriptedToolCalls`). */
+  toolCalls = new Map<string, ScriptedToolCall[]>();
   counters: Counters = { requests: 0, completed: 0, cancelled: 0, rejected: 0, tokens: 0 };
   /** Open streams and waits, stopped on close. */
   readonly running = new Set<Stoppable>();

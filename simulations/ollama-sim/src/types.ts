@@ -73,6 +73,12 @@ export interface FaultPlan {
   failNextRequests?: number;
 }
 
+/** A tool call a test scripts: the tool's name and the arguments the model passes. */
+export interface ScriptedToolCall {
+  name: string;
+  arguments: Record<string, unknown>;
+}
+
 /** Options of {@link startOllamaSim}. */
 export interface OllamaSimOptions {
   /** Interface to bind; default 127.0.0.1. */
@@ -93,6 +99,11 @@ export interface OllamaSimOptions {
   recordRequests?: boolean;
   /** Scripted chat answers: a last user message's exact text to the answer given to it. */
   replies?: Record<string, string>;
+  /**
+   * Scripted tool calls: a last user message's exact text to the calls the model makes when the
+   * chat offers every tool they name (else it answers as unscripted).
+   */
+  toolCalls?: Record<string, ScriptedToolCall[]>;
   /**
    * Keep the models on disk here in Ollama's layout (`manifests/…`, `blobs/sha256-…`) with real
    * sha256 digests, and pull names on other hosts from their registries; default in memory only.
@@ -144,6 +155,8 @@ export interface OllamaSim {
   setFaults(faults: FaultPlan): void;
   /** Replaces the scripted chat answers (see `OllamaSimOptions.replies`). */
   setReplies(replies: Record<string, string>): void;
+  /** Replaces the scripted tool calls (see `OllamaSimOptions.toolCalls`). */
+  setToolCalls(toolCalls: Record<string, ScriptedToolCall[]>): void;
   /** Current counters. */
   stats(): SimStats;
   /** The API requests received so far, oldest first; empty unless `recordRequests` is on. */

@@ -45,7 +45,7 @@ export type AgentModels = Static<typeof AgentModels>;
 
 /** What the agent may read and write of the home's memories. */
 export const AgentMemory = Closed({
-  /** Shared spaces it may read, and `private` for this node's private memories. */
+  /** Shared spaces it may read, `private` for this node's private memories, `*` for every shared space. */
   spaces: Type.Array(RequiredText(64), { maxItems: 32 }),
   /** Whether it may propose memories from a conversation (the user keeps or discards them). */
   write: Type.Boolean(),
@@ -87,6 +87,59 @@ export const AgentView = Closed({
   sampling: AgentSampling,
   /** One of the four agents every home starts with (editable; deleting restores the original). */
   builtIn: Type.Boolean(),
+  /** A built-in that carries an edit (deleting it restores the original); absent otherwise. */
+  edited: Type.Optional(Type.Boolean()),
   updatedAt: IsoTime,
 });
 export type AgentView = Static<typeof AgentView>;
+
+/** `{ agents }`: every agent of the home, built-ins first, then by name. */
+export const AgentList = Closed({ agents: Type.Array(AgentView) });
+export type AgentList = Static<typeof AgentList>;
+
+/** `:slug` of /allerac/v1/agents/:slug. */
+export const AgentParams = Type.Object({
+  slug: Type.String({
+    pattern: AGENT_SLUG_PATTERN,
+    description: 'an agent slug: 1 to 48 lowercase letters, digits and "-", starting with a letter or digit',
+  }),
+});
+export type AgentParams = Static<typeof AgentParams>;
+
+/** The fields of an agent a client may set; what it omits keeps its value (or the default on create). */
+const agentFields = {
+  name: Type.Optional(RequiredText(80)),
+  description: Type.Optional(Type.String({ maxLength: 500, pattern: '^[^\\u0000]*$' })),
+  icon: Type.Optional(Type.String({ maxLength: 16, pattern: '^[^\\u0000]*$' })),
+  systemPrompt: Type.Optional(
+    Type.String({
+      maxLength: MAX_AGENT_PROMPT_BYTES,
+      pattern: '^[^\\u0000]*$',
+      description: `a system prompt of at most ${MAX_AGENT_PROMPT_BYTES} bytes without NUL`,
+    }),
+  ),
+  models: Type.Optional(AgentModels),
+  memory: Type.Optional(AgentMemory),
+  tools: Type.Optional(AgentTools),
+  sampling: Type.Optional(AgentSampling),
+};
+
+/** POST /allerac/v1/agents: a new agent; `slug` and `name` are required. */
+export const NewAgentBody = Type.Object({
+  ...agentFields,
+  slug: AgentParams.properties.slug,
+  name: RequiredText(80),
+});
+export type NewAgentBody = Static<typeof NewAgentBody>;
+
+/** PUT /allerac/v1/agents/:slug: the fields to change (the slug stays). */
+export const AgentUpdateBody = Type.Object(agentFields);
+export type AgentUpdateBody = Static<typeof AgentUpdateBody>;
+
+/** DELETE /allerac/v1/agents/:slug: a custom agent is gone; a built-in is back to its original. */
+export const AgentDeleted = Closed({
+  deleted: Type.Literal(true),
+  /** The built-in as restored; absent for a custom agent. */
+  restored: Type.Optional(AgentView),
+});
+export type AgentDeleted = Static<typeof AgentDeleted>;

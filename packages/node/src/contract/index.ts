@@ -27,6 +27,23 @@ export {
   UserView,
 } from './account.js';
 export {
+  AGENT_MODEL_PREFIX,
+  AGENT_SLUG_PATTERN,
+  AgentDeleted,
+  AgentList,
+  AgentMemory,
+  AgentModels,
+  AgentParams,
+  AgentSampling,
+  AgentTools,
+  AgentUpdateBody,
+  AgentView,
+  BUILT_IN_AGENT_SLUGS,
+  MAX_AGENT_PROMPT_BYTES,
+  ModelCapability,
+  NewAgentBody,
+} from './agents.js';
+export {
   AuthSetupBody,
   AuthState,
   LoginBody,
@@ -55,6 +72,9 @@ export {
   ChatChunk,
   ChatMemoryUse,
   ModelTags,
+  ToolCallError,
+  ToolCallInfo,
+  ToolLoopStopped,
   UsedMemory,
 } from './chat.js';
 export {
@@ -71,9 +91,26 @@ export {
   StoredMessage,
 } from './conversation.js';
 export {
+  DocumentHitView,
+  DocumentImportQuery,
+  DocumentList,
+  DocumentListQuery,
+  DocumentParams,
+  DocumentSearchBody,
+  DocumentSearchResults,
+  DocumentView,
+} from './documents.js';
+export {
   Health,
   MeshKeyState,
 } from './health.js';
+export {
+  HomeAssistantProblem,
+  HomeAssistantSettingsBody,
+  HomeAssistantSettingsView,
+  HomeAssistantTestBody,
+  HomeAssistantTestResult,
+} from './home-assistant.js';
 export {
   BackendHealth,
   JoinBody,
@@ -113,6 +150,17 @@ export {
   SpacePeers,
   SpaceView,
 } from './memory.js';
+export {
+  AnswerProposals,
+  KeepProposalBody,
+  MAX_PENDING_PROPOSALS,
+  MemoryProposalList,
+  MemoryProposalView,
+  NotRemembered,
+  PROPOSAL_ID_PATTERN,
+  ProposalDiscarded,
+  ProposalParams,
+} from './memory-proposals.js';
 export {
   FitVerdict,
   HomeDeleted,

@@ -193,6 +193,16 @@ function answerPreflight(reply: FastifyReply, origin: string): FastifyReply {
     .send();
 }
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * The body is a file (a document import), so it is not JSON. The Origin rule still applies,
+     * and a session must still echo its CSRF token; a bearer token no page can attach.
+     */
+    fileBody?: boolean;
+  }
+}
+
 /** Registers the Host, Origin, CORS and content-type rules; runs before authentication. */
 export function registerBrowserGuard(app: FastifyInstance, policy: BrowserPolicy): void {
   app.addHook('onRequest', async (request, reply) => {
@@ -215,7 +225,8 @@ export function registerBrowserGuard(app: FastifyInstance, policy: BrowserPolicy
         return answerPreflight(reply, origin);
       }
     }
-    if (!clientApi && !SAFE_METHODS.has(request.method) && hasBody(request)) {
+    const fileBody = request.routeOptions.config?.fileBody === true;
+    if (!clientApi && !fileBody && !SAFE_METHODS.has(request.method) && hasBody(request)) {
       if (!isJson(request.headers['content-type'])) {
         throw new HttpError(415, 'send the request body as application/json', 'invalid_request_error');
       }

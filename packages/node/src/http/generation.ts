@@ -128,7 +128,10 @@ export async function serveGeneration(
       let ollamaRequest = generation.ollamaRequest;
       let prepare: PrepareRequest | undefined;
       if (generation.kind === 'chat' && ctx.chatContext !== undefined) {
-        const added = await ctx.chatContext(ollamaRequest, chatCaller(request, signal));
+        const added = await ctx.chatContext(ollamaRequest, {
+          ...chatCaller(request, signal),
+          conversationId: recording.conversationId,
+        });
         ollamaRequest = added.request;
         extra = added.allerac;
         prepare = added.prepare;
@@ -227,7 +230,7 @@ export async function serveGeneration(
 function recordedAnswer(model: string, stream: InferenceStream, failure: unknown): RecordedAnswer {
   const served = stream.servedBy();
   // Which memories went into the answer stays with the conversation, as the chat page shows it.
-  const { memory, memories } = stream.preparedFor();
+  const { memory, memories, toolCalls, toolLoopStopped } = stream.preparedFor();
   const stopped = failure instanceof AnswerStoppedError;
   return {
     content: stream.answer.content,
@@ -238,6 +241,9 @@ function recordedAnswer(model: string, stream: InferenceStream, failure: unknown
       failovers: served.failovers,
       ...(memory === undefined ? {} : { memory }),
       ...(memories === undefined ? {} : { memories }),
+      // So does what the agent's tools did (a light turned off), and why its loop stopped early.
+      ...(toolCalls === undefined ? {} : { toolCalls }),
+      ...(toolLoopStopped === undefined ? {} : { toolLoopStopped }),
       ...(failure === undefined || stopped ? {} : { error: String(failure) }),
     },
   };

@@ -39,18 +39,26 @@ export function registerOpenAiApi(app: FastifyInstance, ctx: GenerationContext):
     data: (await ctx.gateway.models()).map((m) => toOpenAiModel(m.model || m.name, m.modified_at)),
   }));
 
+  const retrieveModel = async (name: string) => {
+    // As Ollama: `llama3.2` is `llama3.2:latest`, names compare case-insensitively, and the id
+    // is the name as asked.
+    const wanted = normalizeModelName(name);
+    const model = (await ctx.gateway.models()).find((m) => normalizeModelName(m.name) === wanted);
+    if (model === undefined) throw new ModelNotFoundError(name, `model '${withTag(name)}' not found`);
+    return toOpenAiModel(name, model.modified_at);
+  };
+
+  // An agent's id holds a slash (`agent/research`): clients that do not encode it reach this one.
+  app.get(
+    '/v1/models/agent/:model',
+    { config: { access: 'local-or-token' }, ...validatedBy({ params: ModelParams }) },
+    async (request) => retrieveModel(`agent/${(request.params as ModelParams).model}`),
+  );
+
   app.get(
     '/v1/models/:model',
     { config: { access: 'local-or-token' }, ...validatedBy({ params: ModelParams }) },
-    async (request) => {
-      const { model: name } = request.params as ModelParams;
-      // As Ollama: `llama3.2` is `llama3.2:latest`, names compare case-insensitively, and the id
-      // is the name as asked.
-      const wanted = normalizeModelName(name);
-      const model = (await ctx.gateway.models()).find((m) => normalizeModelName(m.name) === wanted);
-      if (model === undefined) throw new ModelNotFoundError(name, `model '${withTag(name)}' not found`);
-      return toOpenAiModel(name, model.modified_at);
-    },
+    async (request) => retrieveModel((request.params as ModelParams).model),
   );
 
   app.post(

@@ -14,6 +14,18 @@ export interface ChatCaller {
   /** The caller turned memories off for this one request. */
   memoriesOff: boolean;
   /**
+   * The memories the chat may draw on, when something (an agent) restricts them: shared space
+   * names, `private` for this node's private memories, `*` for every shared space. Absent: all.
+   */
+  memorySpaces?: readonly string[] | undefined;
+  /**
+   * The agent the chat is with, when it is with one: its slug, and whether it may write memories
+   * (a "remember …" message, proposals from the conversation).
+   */
+  agent?: { slug: string; memoryWrite: boolean } | undefined;
+  /** The conversation the chat is recorded in (new or continued). */
+  conversationId?: string | undefined;
+  /**
    * Aborted when the client goes away or the node shuts down: whatever the hook does for the
    * chat (a memory lookup) stops with it.
    */

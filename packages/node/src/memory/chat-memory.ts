@@ -7,16 +7,22 @@
  *   (`scope: 'shared'`); none when there is no such space (`scope: 'none'`).
  * Private memories never leave this node. The final `allerac` says what was given:
  * `memory: { scope, used }`, and `memories: [...]` when some were used.
- * "remember ..." messages add a memory. Opt out per request with `allerac: { memories: false }`
+ * "remember ..." messages add a memory, unless the chat is with an agent that may not write
+ * memories (`allerac.notRemembered` says so). A chat with an agent that may write proposes the
+ * user's statements about themselves as memories to keep or discard (memory-proposals.ts;
+ * `allerac.proposals`). Opt out per request with `allerac: { memories: false }`
  * in the body or `X-Allerac-Memories: off`. The lookup stops when the client goes away, and
  * within a short budget in any case (MemoryService.forChat).
  */
 import { mayShareWith } from '@allerac/memory-sync';
 import type { OllamaObject } from '../backend/backend.js';
+import { documentHit } from '../documents/document-search.js';
 import type { ChatContextHook } from '../inference/chat-context.js';
 import type { PreparedRequest, ServingNode } from '../inference/gateway.js';
 import type { MemoryHit } from '../store/memory-repository.js';
+import type { MemoryProposals } from './memory-proposals.js';
 import { accessFor, type MemoryService, memberKeyOf } from './memory-service.js';
+import { proposeFromMessage } from './proposal-extractor.js';
 
 /**
  * Memories searched once per chat, from which each serving node's k are picked: enough that the
@@ -45,8 +51,8 @@ export function rememberRequest(content: string): string | undefined {
   return text === undefined || text === '' ? undefined : text;
 }
 
-/** Builds the chat hook over a memory service. */
-export function chatMemoryHook(memory: MemoryService): ChatContextHook {
+/** Builds the chat hook over a memory service; with `proposals`, agents that may write propose memories. */
+export function chatMemoryHook(memory: MemoryService, proposals?: MemoryProposals): ChatContextHook {
   return async (ollamaRequest, caller) => {
     const { allerac: options } = ollamaRequest as OllamaObject & { allerac?: unknown };
     // The `allerac` field stays: the gateway reads its routing options (policy, node) and strips it.
@@ -57,19 +63,41 @@ export function chatMemoryHook(memory: MemoryService): ChatContextHook {
     const question = typeof lastUser?.content === 'string' ? lastUser.content : '';
     const extra: Record<string, unknown> = {};
     const toRemember = rememberRequest(question);
-    if (toRemember !== undefined) {
+    const mayWrite = caller.agent === undefined || caller.agent.memoryWrite;
+    if (toRemember !== undefined && !mayWrite) {
+      extra.notRemembered = { text: toRemember, reason: 'agent-write-off' };
+    } else if (toRemember !== undefined) {
       const added = await memory.add({
         text: toRemember,
         source: 'chat',
         owner: memberKeyOf(caller.principal) ?? null,
       });
       extra.remembered = { id: added.id, text: added.text };
+    } else if (!optOut && proposals !== undefined && caller.agent?.memoryWrite === true) {
+      const texts = proposeFromMessage(question);
+      if (texts.length > 0) {
+        proposals.propose({
+          texts,
+          member: memberKeyOf(caller.principal),
+          conversationId: caller.conversationId,
+          agent: caller.agent.slug,
+        });
+        extra.proposals = { texts };
+      }
     }
     // Off, or a "remember" message: the answer keeps its usual shape, with no `memory` field.
     if (optOut || toRemember !== undefined || !memory.chatSettings().enabled) {
       return { request: clean, allerac: extra };
     }
     const access = accessFor(caller.principal);
+    const allowed = caller.memorySpaces;
+    // An agent that may read no memories gets none: no lookup at all.
+    if (allowed !== undefined && allowed.length === 0) return { request: clean, allerac: extra };
+    const permitted = (hit: MemoryHit) =>
+      allowed === undefined ||
+      (hit.space === null
+        ? allowed.includes('private')
+        : allowed.includes('*') || allowed.includes(hit.space));
     let pool: Promise<MemoryHit[]> | undefined;
     // Searched at most once, and only when some node may be given memories at all.
     const closest = () => {
@@ -84,6 +112,7 @@ export function chatMemoryHook(memory: MemoryService): ChatContextHook {
         if (visible !== undefined && visible.size === 0) return withMemories(prepared, 'none', []);
         const hits = (await closest())
           .filter((hit) => visible === undefined || (hit.space !== null && visible.has(hit.space)))
+          .filter(permitted)
           .slice(0, memory.chatSettings().k);
         return withMemories(prepared, node.isLocal ? 'private+shared' : 'shared', hits, (next) =>
           mayBeGiven(memory, hits, next),
@@ -124,7 +153,15 @@ function withMemories(
     role: 'system',
     content:
       'Things you remember that may help with this conversation (use them only if relevant):\n' +
-      hits.map((hit) => `- ${hit.text}`).join('\n'),
+      hits
+        .map((hit) => {
+          const citation = citationOf(hit);
+          return citation === undefined ? `- ${hit.text}` : `- ${citation} ${hit.text}`;
+        })
+        .join('\n') +
+      (hits.some((hit) => citationOf(hit) !== undefined)
+        ? '\nWhen you use a part of a document, cite it as written before it, e.g. [name, part N].'
+        : ''),
   };
   const firstNonSystem = messages.findIndex((m) => m.role !== 'system');
   const at = firstNonSystem === -1 ? messages.length : firstNonSystem;
@@ -137,8 +174,12 @@ function withMemories(
         text: hit.text,
         score: Math.round(hit.score * 10_000) / 10_000,
         space: hit.space,
+        ...(citationOf(hit) === undefined ? {} : { citation: citationOf(hit) }),
       })),
     },
     mayContinueOn,
   };
 }
+
+/** `[document name, part N]` for a part of an imported document; undefined for any other memory. */
+const citationOf = (hit: MemoryHit): string | undefined => documentHit(hit)?.citation;

@@ -198,4 +198,23 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX IF NOT EXISTS conversations_source_idx ON conversations (source, updated_at DESC);
     `,
   },
+  {
+    version: 10,
+    name: 'memory-proposals',
+    sql: `
+      -- Memories an agent proposed from a chat, pending until their person keeps or discards them;
+      -- never searched or synced. owner: the member key, '' for the node's admins (a unique index
+      -- over a nullable column would let the same admin statement be pending twice).
+      CREATE TABLE IF NOT EXISTS memory_proposals (
+        id text PRIMARY KEY,
+        owner text NOT NULL,
+        text text NOT NULL,
+        conversation_id text,
+        agent text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE UNIQUE INDEX IF NOT EXISTS memory_proposals_owner_text_idx ON memory_proposals (owner, lower(text));
+      CREATE INDEX IF NOT EXISTS memory_proposals_owner_created_idx ON memory_proposals (owner, created_at DESC);
+    `,
+  },
 ];

@@ -14,6 +14,7 @@ export const SPA_ROUTES = [
   '/agents',
   '/models',
   '/memories',
+  '/assistants',
   '/dashboard',
   '/settings',
 ] as const;

@@ -1,6 +1,8 @@
 import type { ChatMessage } from '../chat-answer.js';
 import { t } from '../i18n.js';
 import { Markdown } from './markdown.js';
+import { ProposalNote } from './proposal-note.js';
+import { ToolCalls } from './tool-calls.js';
 
 /** What to show before the first token: the model is loading, or the node is thinking. */
 function pendingText(message: ChatMessage): string {
@@ -46,6 +48,9 @@ export function ChatBubble(props: {
           {pendingText(message)}
         </p>
       )}
+      {message.toolCalls !== undefined && message.toolCalls.length > 0 && (
+        <ToolCalls calls={message.toolCalls} />
+      )}
       {message.role === 'user' ? (
         <div class="bubble-text">{message.content}</div>
       ) : (
@@ -71,12 +76,21 @@ export function ChatBubble(props: {
             })}
           </p>
         )}
+      {message.proposals !== undefined && message.proposals > 0 && <ProposalNote count={message.proposals} />}
+      {message.notRemembered === true && (
+        <p class="memory-note muted small" data-testid="not-remembered">
+          {t('chat.notRemembered')}
+        </p>
+      )}
       {message.memories !== undefined && message.memories.length > 0 && (
         <details class="memories-used">
           <summary>{t('chat.memoriesUsed', { n: message.memories.length })}</summary>
           <ul>
             {message.memories.map((memory, i) => (
-              <li key={memory.id ?? i}>{memory.text}</li>
+              <li key={memory.id ?? i}>
+                {memory.citation !== undefined && <cite class="citation">{memory.citation} </cite>}
+                {memory.text}
+              </li>
             ))}
           </ul>
         </details>

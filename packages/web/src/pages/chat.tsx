@@ -2,6 +2,7 @@ import type { ConversationHeader, ConversationMessages, Me, ModelTags } from '@a
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, api, streamChat } from '../api.js';
 import { applyChunk, applyLiveEvent, type ChatMessage, forModel, fromStored } from '../chat-answer.js';
+import { AGENT_PREFIX, AgentPicker, chatModelOf, useAgents } from '../components/agent-picker.js';
 import { ChatBubble } from '../components/chat-message.js';
 import { ConversationList } from '../components/conversation-list.js';
 import { toast } from '../components/toast.js';
@@ -32,6 +33,8 @@ const isAbort = (error: unknown) => error instanceof Error && error.name === 'Ab
 export function ChatPage() {
   const [models, setModels] = useState<string[]>([]);
   const [model, setModel] = useState(localStorage.getItem('allerac.model') ?? '');
+  const agents = useAgents();
+  const [agent, setAgent] = useState(localStorage.getItem('allerac.agent') ?? '');
   const [conversations, setConversations] = useState<ConversationHeader[]>([]);
   const [query, setQuery] = useState('');
   const [fromOtherApps, setFromOtherApps] = useState(false);
@@ -139,7 +142,7 @@ export function ChatPage() {
     update();
     try {
       const result = await streamChat(
-        { model, messages: forModel(history) },
+        { model: chatModelOf(model, agent), messages: forModel(history) },
         startedIn,
         (chunk) => {
           applyChunk(answer, chunk);
@@ -157,6 +160,7 @@ export function ChatPage() {
       answer.node ??= result.node ?? undefined;
       answer.status = stopRequested.current ? 'stopped' : 'complete';
       localStorage.setItem('allerac.model', model);
+      localStorage.setItem('allerac.agent', agent);
     } catch (error) {
       if (isAbort(error) && !stopRequested.current) return;
       if (stopRequested.current) answer.status = 'stopped';
@@ -175,7 +179,10 @@ export function ChatPage() {
     // This browser's last model, else the one chosen in the setup wizard, else the first.
     void Promise.all([api<ModelTags>('/api/tags'), api<Me>('/allerac/v1/me').catch(() => undefined)]).then(
       ([tags, me]) => {
-        const names = tags.models.map((m) => m.name).filter((name) => !EMBEDDING_NAME.test(name));
+        // Assistants have a picker of their own.
+        const names = tags.models
+          .map((m) => m.name)
+          .filter((name) => !EMBEDDING_NAME.test(name) && !name.startsWith(AGENT_PREFIX));
         setModels(names);
         if (names.includes(model)) return;
         const preferred = me?.chatModel;
@@ -280,7 +287,8 @@ export function ChatPage() {
           <h1 class="page-title">{t('chat.title')}</h1>
           <label class="field inline">
             <span>{t('chat.model')}</span>
-            <select value={model} onChange={(e) => setModel(e.currentTarget.value)}>
+            {/* An assistant brings its own model. */}
+            <select value={model} disabled={agent !== ''} onChange={(e) => setModel(e.currentTarget.value)}>
               {models.length === 0 && <option value="">{t('chat.noModels')}</option>}
               {models.map((name) => (
                 <option key={name} value={name}>
@@ -289,6 +297,7 @@ export function ChatPage() {
               ))}
             </select>
           </label>
+          <AgentPicker agents={agents} value={agent} onChange={setAgent} />
         </div>
         <div class="chat-log" ref={logRef} aria-live="polite">
           {messages.length === 0 && <p class="chat-empty muted">{t('chat.empty')}</p>}

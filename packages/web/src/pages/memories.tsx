@@ -11,6 +11,8 @@ import type {
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api } from '../api.js';
 import { ConfirmDialog } from '../components/confirm.js';
+import { DocumentPanel } from '../components/document-panel.js';
+import { ProposalList } from '../components/proposal-list.js';
 import { toast } from '../components/toast.js';
 import { t } from '../i18n.js';
 
@@ -230,6 +232,7 @@ export function MemoriesPage() {
               </button>
             </form>
           </search>
+          <ProposalList spaces={spaces} onKept={() => void load()} />
           <form class="card stack" onSubmit={(event) => void add(event)}>
             <label class="field">
               <span>{t('memories.add')}</span>
@@ -394,6 +397,7 @@ export function MemoriesPage() {
               </ul>
             </section>
           )}
+          <DocumentPanel spaces={spaces} onChange={() => void load()} />
           <h2>{t('memories.spaces')}</h2>
           <ul class="space-list">
             {spaces.map((s) => (

@@ -9,6 +9,7 @@ import { t } from '../i18n.js';
 import { authState } from '../session.js';
 import { useSignal } from '../signal.js';
 import { AgentSettings } from './settings-agent.js';
+import { HomeAssistantSettings } from './settings-home-assistant.js';
 import { ModelSettings } from './settings-models.js';
 import { NetworkSettings } from './settings-network.js';
 import { PasswordSettings } from './settings-password.js';
@@ -48,6 +49,7 @@ export function SettingsPage() {
           <ModelSettings />
           <NetworkSettings />
           <WakeSettings />
+          <HomeAssistantSettings />
           <BackupPanel />
           <UpdatePanel />
           <div id="devices">
