@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { DEFAULT_SLOTS, type PeerSummary } from '@allerac/node';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumMissing, ensureWebBuilt, launchBrowser, skipBrowser } from './helpers/browser.js';
+import { chromiumMissing, claimNode, ensureWebBuilt, launchBrowser, skipBrowser } from './helpers/browser.js';
 import { startTestNode, type TestNode, waitFor } from './helpers/node.js';
 
 /** A model only the office has, so its chats stay there and queue for its slots. */
@@ -76,22 +76,7 @@ describe.skipIf(skipBrowser)(suiteName, () => {
   it('should show a peer with its queue depth, its CPU model and a load meter scaled to its slots', async () => {
     await page.goto(`${kitchen.node.url}/`);
     // The first admin may be created from loopback; the setup is then finished through the API.
-    await page.evaluate(async () => {
-      const json = { 'Content-Type': 'application/json' };
-      const setup = await fetch('/auth/setup', {
-        method: 'POST',
-        headers: json,
-        body: JSON.stringify({ username: 'ana', password: 'correct horse battery' }),
-      });
-      if (!setup.ok) throw new Error(`setup: ${setup.status}`);
-      const csrf = decodeURIComponent(/allerac_csrf=([^;]*)/.exec(document.cookie)?.[1] ?? '');
-      const done = await fetch('/allerac/v1/setup/complete', {
-        method: 'POST',
-        headers: { ...json, 'X-CSRF-Token': csrf },
-        body: JSON.stringify({ agentName: 'kitchen', specializations: [] }),
-      });
-      if (!done.ok) throw new Error(`setup complete: ${done.status}`);
-    });
+    await claimNode(page, 'kitchen');
     await page.goto(`${kitchen.node.url}/agents`);
     const peer = officeSeenByKitchen()!;
     expect(peer.load).toMatchObject({ activeTasks: DEFAULT_SLOTS, queueDepth: QUEUED, slots: DEFAULT_SLOTS });

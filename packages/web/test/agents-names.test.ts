@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumMissing, ensureWebBuilt, launchBrowser, skipBrowser } from './helpers/browser.js';
+import { chromiumMissing, claimNode, ensureWebBuilt, launchBrowser, skipBrowser } from './helpers/browser.js';
 import { type NodeProcess, startNodeProcess, startTestNode, type TestNode, waitFor } from './helpers/node.js';
 
 const suiteName = skipBrowser
@@ -53,22 +53,7 @@ describe.skipIf(skipBrowser)(suiteName, () => {
   it('should show two agents called alike under distinct names, each asking for a rename', async () => {
     await page.goto(`${kitchen.node.url}/`);
     // The first admin may be created from loopback; the setup is then finished through the API.
-    await page.evaluate(async () => {
-      const json = { 'Content-Type': 'application/json' };
-      const setup = await fetch('/auth/setup', {
-        method: 'POST',
-        headers: json,
-        body: JSON.stringify({ username: 'ana', password: 'correct horse battery' }),
-      });
-      if (!setup.ok) throw new Error(`setup: ${setup.status}`);
-      const csrf = decodeURIComponent(/allerac_csrf=([^;]*)/.exec(document.cookie)?.[1] ?? '');
-      const done = await fetch('/allerac/v1/setup/complete', {
-        method: 'POST',
-        headers: { ...json, 'X-CSRF-Token': csrf },
-        body: JSON.stringify({ agentName: 'kitchen', specializations: [] }),
-      });
-      if (!done.ok) throw new Error(`setup complete: ${done.status}`);
-    });
+    await claimNode(page, 'kitchen');
     await page.goto(`${kitchen.node.url}/agents`);
     const cards = page.locator('[data-testid=agent-card][data-name^="office (…"]');
     await cards.nth(1).waitFor();

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumMissing, ensureWebBuilt, launchBrowser, skipBrowser } from './helpers/browser.js';
+import { chromiumMissing, claimNode, ensureWebBuilt, launchBrowser, skipBrowser } from './helpers/browser.js';
 import { startTestNode, type TestNode, waitFor } from './helpers/node.js';
 
 const suiteName = skipBrowser
@@ -76,22 +76,7 @@ describe.skipIf(skipBrowser)(suiteName, () => {
 
   it('should show the sleeping machine with its models and a Wake button', async () => {
     await page.goto(`${kitchen.node.url}/`);
-    await page.evaluate(async () => {
-      const json = { 'Content-Type': 'application/json' };
-      const setup = await fetch('/auth/setup', {
-        method: 'POST',
-        headers: json,
-        body: JSON.stringify({ username: 'ana', password: 'correct horse battery' }),
-      });
-      if (!setup.ok) throw new Error(`setup: ${setup.status}`);
-      const csrf = decodeURIComponent(/allerac_csrf=([^;]*)/.exec(document.cookie)?.[1] ?? '');
-      const done = await fetch('/allerac/v1/setup/complete', {
-        method: 'POST',
-        headers: { ...json, 'X-CSRF-Token': csrf },
-        body: JSON.stringify({ agentName: 'kitchen', specializations: [] }),
-      });
-      if (!done.ok) throw new Error(`setup complete: ${done.status}`);
-    });
+    await claimNode(page, 'kitchen');
     await page.goto(`${kitchen.node.url}/agents`);
     const card = page.locator('[data-testid=sleeping-card][data-name=office]');
     await card.waitFor();

@@ -8,6 +8,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   chromiumMissing,
+  claimNode,
   ensureWebBuilt,
   launchBrowser,
   SCREENSHOTS,
@@ -93,22 +94,7 @@ describe.skipIf(skipBrowser)(suiteName, () => {
     page = await context.newPage();
     await page.goto(`${t.node.url}/`);
     // The first admin may be created from loopback; the setup is then finished through the API.
-    await page.evaluate(async () => {
-      const json = { 'Content-Type': 'application/json' };
-      const setup = await fetch('/auth/setup', {
-        method: 'POST',
-        headers: json,
-        body: JSON.stringify({ username: 'ana', password: 'correct horse battery' }),
-      });
-      if (!setup.ok) throw new Error(`setup: ${setup.status}`);
-      const csrf = decodeURIComponent(/allerac_csrf=([^;]*)/.exec(document.cookie)?.[1] ?? '');
-      const done = await fetch('/allerac/v1/setup/complete', {
-        method: 'POST',
-        headers: { ...json, 'X-CSRF-Token': csrf },
-        body: JSON.stringify({ agentName: 'kitchen', specializations: [] }),
-      });
-      if (!done.ok) throw new Error(`setup complete: ${done.status}`);
-    });
+    await claimNode(page, 'kitchen');
     await page.goto(`${t.node.url}/chat`);
     await page.getByRole('button', { name: 'Send' }).waitFor();
   }, 120_000);

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 
 /** Debian's chromium package, which .ci/run installs. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -60,4 +60,27 @@ export async function launchBrowser(
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Claims a fresh node from `page`, already on it (loopback may claim): the first admin `ana`, then
+ * the wizard's end with `agentName`. The page is signed in afterwards.
+ */
+export async function claimNode(page: Page, agentName: string): Promise<void> {
+  await page.evaluate(async (name) => {
+    const json = { 'Content-Type': 'application/json' };
+    const setup = await fetch('/auth/setup', {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ username: 'ana', password: 'correct horse battery' }),
+    });
+    if (!setup.ok) throw new Error(`setup: ${setup.status}`);
+    const csrf = decodeURIComponent(/allerac_csrf=([^;]*)/.exec(document.cookie)?.[1] ?? '');
+    const done = await fetch('/allerac/v1/setup/complete', {
+      method: 'POST',
+      headers: { ...json, 'X-CSRF-Token': csrf },
+      body: JSON.stringify({ agentName: name, specializations: [] }),
+    });
+    if (!done.ok) throw new Error(`setup complete: ${done.status}`);
+  }, agentName);
 }
