@@ -28,6 +28,11 @@ export class AgentStore {
   /** Entries already warned about, so a bad peer entry is reported once, not at every read. */
   private readonly warned = new Set<string>();
   private opened: Promise<void> | undefined;
+  /**
+   * The document's valid agents, parsed and checked once per change of the document: every chat
+   * with an agent and every model list reads them, and the document changes rarely.
+   */
+  private parsed: Map<string, AgentView> | undefined;
 
   constructor(
     private readonly sync: SpaceSync,
@@ -40,6 +45,7 @@ export class AgentStore {
       await this.sync.openReserved(AGENTS_DOC);
       this.sync.onEntriesChanged((event) => {
         if (event.doc !== AGENTS_DOC) return;
+        this.parsed = undefined;
         for (const listener of this.listeners) listener();
       });
     })();
@@ -103,12 +109,14 @@ export class AgentStore {
 
   /** The document's valid agents by slug; anything else a peer wrote is skipped. */
   private stored(): Map<string, AgentView> {
+    if (this.parsed !== undefined) return this.parsed;
     const out = new Map<string, AgentView>();
     if (this.opened === undefined) return out;
     let entries: Map<string, string>;
     try {
       entries = this.sync.entries(AGENTS_DOC);
     } catch {
+      // Not open yet (start() is under way): nothing to keep.
       return out;
     }
     for (const [key, json] of entries) {
@@ -128,6 +136,7 @@ export class AgentStore {
         );
       }
     }
+    this.parsed = out;
     return out;
   }
 }
