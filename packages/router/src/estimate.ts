@@ -14,6 +14,14 @@ export interface CompletionEstimate {
   totalMs: number;
   /** Waiting for a free slot behind the node's active and queued requests. */
   waitMs: number;
+  /**
+   * Waiting for the requests running on a runner that must unload before this model loads (the
+   * same model with another num_ctx, or another model making room): Ollama unloads a runner only
+   * once it is idle, and places nothing else meanwhile (sched.go processPending).
+   */
+  drainMs: number;
+  /** Requests running on the node when it must unload a runner first, which the drain waits for. */
+  drainRequests: number;
   /** Loading the model into memory when it is cold (not loaded, expired, or another num_ctx). */
   loadMs: number;
   /** Why the model counts as warm or cold. */
@@ -136,9 +144,16 @@ export function loadStateOf(model: CandidateModel, numCtx: number | undefined, n
   return numCtx === model.contextLength ? 'loaded' : 'num_ctx differs';
 }
 
+/** What the caller knows of the node beyond its card: whether loading means unloading others. */
+export interface EstimateContext {
+  /** The model fits only once other loaded models unload (memory-fit.ts evictsBytes > 0). */
+  unloadsOthers?: boolean;
+}
+
 /**
  * Expected completion time of `task` on `node` running `model` (one of its installed models):
- * queueing + cold load + prompt overhead + prompt evaluation + generation + network.
+ * queueing (or the drain of a runner that must unload first) + cold load + prompt overhead +
+ * prompt evaluation + generation + network.
  * Queueing: with `slots` parallel slots and `active + queued` requests ahead, a new request
  * waits for `(ahead - slots + 1) / slots` service times of its own size when every slot is busy.
  */
@@ -148,6 +163,7 @@ export function estimateCompletionMs(
   model: CandidateModel,
   defaults: Partial<RouterDefaults> = {},
   disabledTerms: readonly CostTerm[] = [],
+  context: EstimateContext = {},
 ): CompletionEstimate {
   const d: RouterDefaults = { ...DEFAULT_ROUTER_DEFAULTS, ...defaults };
   const gpu = node.memory.gpuCount > 0;
@@ -201,9 +217,19 @@ export function estimateCompletionMs(
   const waitMs = ahead >= slots ? ((ahead - slots + 1) / slots) * serviceMs : 0;
   const rttMs = node.isLocal ? 0 : (nonNegative(node.measured.rttMs) ?? d.rttMs);
 
+  // The running requests are of unknown size: each is taken to need this one's service without
+  // its prompt, and the last of `n` to finish in n/(n+1) of it (the maximum of n uniform remainders).
+  const running = Math.max(0, node.load.activeTasks);
+  const unloadsBusy =
+    cold && running > 0 && (loadState === 'num_ctx differs' || context.unloadsOthers === true);
+  const evaluatedMs = measuredTtft === undefined ? promptEvalMs : 0;
+  const drainMs = unloadsBusy ? ((serviceMs - evaluatedMs) * running) / (running + 1) : 0;
+
   return {
-    totalMs: waitMs + loadMs + serviceMs + rttMs,
+    totalMs: Math.max(waitMs, drainMs) + loadMs + serviceMs + rttMs,
     waitMs,
+    drainMs,
+    drainRequests: unloadsBusy ? running : 0,
     loadMs,
     loadState,
     modelBytes: model.sizeBytes,

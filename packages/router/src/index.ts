@@ -39,7 +39,7 @@ export {
   SPECIALIZATION_BONUS,
 } from './constants.js';
 export { AmbiguousModelError, ModelNotFoundError, UnknownNodeError } from './errors.js';
-export type { CompletionEstimate, LoadState, TokensPerSecondSource } from './estimate.js';
+export type { CompletionEstimate, EstimateContext, LoadState, TokensPerSecondSource } from './estimate.js';
 export { estimateCompletionMs, estimateTokens, guessTokensPerSecond, loadStateOf } from './estimate.js';
 export { Ewma, updateEwma } from './ewma.js';
 export type { MemoryFit } from './memory-fit.js';

@@ -113,15 +113,15 @@ export function evaluateCandidate(
   const installed = findModel(node, model);
   if (installed === undefined) return excluded(`${model} not installed`);
 
-  const estimate = estimateCompletionMs(task, node, installed, defaults, options.disabledTerms);
   let evicts = 0;
-  if (estimate.loadState === 'not loaded') {
+  if (!installed.loaded) {
     // Only a model larger than the free memory plus what other loaded models hold is excluded.
     const fit = memoryFit(node, installed.sizeBytes, {
       margin: options.memorySafetyMargin,
       except: installed.name,
     });
     if (!fit.fitsAfterUnload) {
+      const estimate = estimateCompletionMs(task, node, installed, defaults, options.disabledTerms);
       return excluded(
         `needs ~${formatGB(fit.neededBytes)}, ${formatGB(fit.freeBytes)} free${fit.memory === 'vram' ? ' (VRAM)' : ''}${fit.reclaimableBytes > 0 ? ` and ${formatGB(fit.reclaimableBytes)} in other models` : ''}`,
         estimate.totalMs,
@@ -129,6 +129,9 @@ export function evaluateCandidate(
     }
     evicts = fit.evictsBytes;
   }
+  const estimate = estimateCompletionMs(task, node, installed, defaults, options.disabledTerms, {
+    unloadsOthers: evicts > 0,
+  });
 
   const parts = explainTerms(estimate, node);
   if (evicts > 0) parts.splice(1, 0, `unloads ~${formatGB(evicts)} of other models to fit`);
@@ -166,6 +169,11 @@ export function explainTerms(e: CompletionEstimate, node: Candidate): string[] {
       ? 'loaded'
       : `${e.loadState} (+${formatSeconds(e.loadMs)} to load at ${formatGB(e.loadBytesPerSecond)}/s ${e.loadSource})`,
   );
+  if (e.drainMs > 0) {
+    parts.push(
+      `waits ~${formatSeconds(e.drainMs)} for ${e.drainRequests} running request(s) before the runner unloads`,
+    );
+  }
   const ahead = node.load.activeTasks + node.load.queueDepth;
   parts.push(
     `queue ${ahead}/${Math.max(1, node.load.slots)}${e.waitMs > 0 ? ` (+${formatSeconds(e.waitMs)} wait)` : ''}`,

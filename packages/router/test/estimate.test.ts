@@ -99,6 +99,36 @@ describe('estimateCompletionMs: cost terms', () => {
     expect(estimateCompletionMs({ now: 500 }, cpu(), { ...llama, expiresAt: 1000 }).loadMs).toBe(0);
   });
 
+  it('should wait for the requests on a runner that must unload first: another num_ctx, or room', () => {
+    // Ollama unloads a runner only once its requests finish, and places nothing else meanwhile
+    // (sched.go processPending). Two requests run; 100 tokens at ~12.5 tok/s plus 1.5 s overhead
+    // each, so the later of the two is expected to finish in 2/3 of that.
+    const busy = node('mini', { load: { activeTasks: 2, queueDepth: 0, slots: 4 } });
+    const loaded = { ...llama, contextLength: 4096 };
+    const wider = estimateCompletionMs({ numCtx: 8192, maxTokens: 100 }, busy, loaded);
+    const service = wider.ttftMs - wider.promptEvalMs + wider.generateMs;
+    expect(wider.drainMs).toBeCloseTo((service * 2) / 3, 6);
+    expect(wider.totalMs).toBeCloseTo(
+      wider.drainMs + wider.loadMs + wider.ttftMs + wider.generateMs + wider.rttMs,
+      6,
+    );
+    expect(explainTerms(wider, busy)[1]).toBe(
+      `waits ~${(wider.drainMs / 1000).toFixed(1)} s for 2 running request(s) before the runner unloads`,
+    );
+    // Loading beside what is loaded waits for nothing; an idle node waits for nothing.
+    expect(estimateCompletionMs({ maxTokens: 100 }, busy, { ...llama, loaded: false }).drainMs).toBe(0);
+    expect(estimateCompletionMs({ numCtx: 8192 }, cpu(), loaded).drainMs).toBe(0);
+    // Room made by unloading another model, while requests run.
+    const room = estimateCompletionMs({ maxTokens: 100 }, busy, { ...llama, loaded: false }, {}, [], {
+      unloadsOthers: true,
+    });
+    expect(room.drainMs).toBeCloseTo(wider.drainMs, 6);
+    // The ablation without the load term ignores it, as it ignores the load.
+    expect(estimateCompletionMs({ numCtx: 8192, maxTokens: 100 }, busy, loaded, {}, ['load']).drainMs).toBe(
+      0,
+    );
+  });
+
   it('should leave the load out when the load term is disabled (benchmark ablation)', () => {
     const e = estimateCompletionMs({}, cpu(), { ...llama, loaded: false }, {}, ['load']);
     expect(e.loadMs).toBe(0);

@@ -49,6 +49,10 @@ export interface LoadedModel {
   numCtx: number;
   /** What its slots' KV caches hold. */
   cache: PromptCache;
+  /** Marked to unload once idle, for another model or another num_ctx; nothing new may use it. */
+  expiring: boolean;
+  /** Requests waiting for it to unload. */
+  unloaded: Array<() => void>;
 }
 
 /** Context length of a model loaded without `num_ctx` (Ollama's default). */
@@ -65,11 +69,13 @@ export interface ModelLease {
   release(keepAliveMs: number | undefined): void;
 }
 
-/** Installed and loaded models with LRU eviction when memory runs out. */
+/** Installed models, and loaded ones placed and unloaded as Ollama's scheduler does (server/sched.go). */
 export class ModelStore {
   readonly installed = new Map<string, InstalledModel>();
   readonly loaded = new Map<string, LoadedModel>();
   readonly blobs = new BlobStore();
+  /** The pending loop: each acquire is placed after the one before it. */
+  private pendingTail: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly profile: () => HardwareProfile,
@@ -202,7 +208,7 @@ export class ModelStore {
     const stillUsed = [...this.installed.values()].some((other) => other.weights === entry.weights);
     const loaded = this.loaded.get(entry.weights);
     if (!stillUsed && loaded !== undefined && loaded.refs === 0 && loaded.loading === undefined) {
-      this.loaded.delete(entry.weights);
+      this.drop(loaded);
     }
     return true;
   }
@@ -222,43 +228,21 @@ export class ModelStore {
   unload(entry: InstalledModel): void {
     const loaded = this.loaded.get(entry.weights);
     if (loaded === undefined) return;
-    if (loaded.refs === 0 && loaded.loading === undefined) this.loaded.delete(entry.weights);
+    if (loaded.refs === 0 && loaded.loading === undefined) this.drop(loaded);
     else loaded.expiresAt = Date.now();
   }
 
-  /** Holds the model in memory, loading it first (taking loadMsPerGB per GB) when needed. */
+  /**
+   * Holds the model in memory, loading it first (taking loadMsPerGB per GB) when needed. Requests
+   * are placed one at a time in arrival order, as Ollama's pending loop places them (sched.go
+   * processPending): one that needs a runner unloaded waits, and holds the ones behind it, until
+   * that runner's requests have finished.
+   */
   async acquire(entry: InstalledModel, numCtx?: number): Promise<ModelLease> {
     const started = performance.now();
-    this.sweep();
-    let loaded = this.loaded.get(entry.weights);
-    // Another context length means another runner (sched.go, needsReload); requests on the old
-    // one finish there, the simulator overcommitting rather than waiting for them. A request that
-    // leaves num_ctx out asks for the default (routes.go, usesAutomaticNumCtx: a runner loaded with
-    // an explicit num_ctx is not "auto", so needsReload compares the default with it).
-    if (loaded !== undefined && (numCtx ?? DEFAULT_NUM_CTX) !== loaded.numCtx) {
-      this.loaded.delete(entry.weights);
-      loaded = undefined;
-    }
-    if (loaded === undefined) {
-      const profile = this.profile();
-      if (entry.model.sizeBytes > profile.memoryBytes) {
-        const need = (entry.model.sizeBytes / GIB).toFixed(1);
-        const have = (profile.memoryBytes / GIB).toFixed(1);
-        throw new OllamaApiError(
-          500,
-          `model requires more system memory (${need} GiB) than is available (${have} GiB)`,
-        );
-      }
-      this.makeRoom(entry.model.sizeBytes);
-      loaded = this.newLoaded(entry, Number.POSITIVE_INFINITY, numCtx);
-      const current = loaded;
-      current.loading = this.sleep((entry.model.sizeBytes / GB) * profile.loadMsPerGB).then(() => {
-        current.loading = undefined;
-      });
-      this.loaded.set(entry.weights, current);
-    }
-    loaded.refs++;
-    loaded.lastUsed = Date.now();
+    const placed = this.pendingTail.then(() => this.place(entry, numCtx));
+    this.pendingTail = placed.catch(() => undefined);
+    const loaded = await placed;
     if (loaded.loading !== undefined) await loaded.loading;
     const held = loaded;
     let released = false;
@@ -270,46 +254,96 @@ export class ModelStore {
         released = true;
         held.refs--;
         held.lastUsed = Date.now();
-        const keepAlive = keepAliveMs ?? this.profile().keepAliveMs;
-        held.sessionMs = keepAlive;
-        held.expiresAt = held.lastUsed + keepAlive;
-        if (keepAlive <= 0 && held.refs === 0 && this.loaded.get(held.weights) === held) {
-          this.loaded.delete(held.weights);
+        // A runner marked to unload keeps its zero session: no request may extend it.
+        if (!held.expiring) {
+          const keepAlive = keepAliveMs ?? this.profile().keepAliveMs;
+          held.sessionMs = keepAlive;
+          held.expiresAt = held.lastUsed + keepAlive;
         }
+        if (held.refs === 0 && held.sessionMs <= 0) this.drop(held);
       },
     };
   }
 
-  /**
-   * Evicts idle models until `bytes` more fit and one more runner is allowed, in Ollama's order:
-   * the shortest keep_alive first, then by model path (sched.go, findRunnerToUnload sorting
-   * ByDurationAndName), not by recent use.
-   */
-  private makeRoom(bytes: number): void {
+  /** Finds or loads the runner for one request and takes a reference on it (the pending loop's body). */
+  private async place(entry: InstalledModel, numCtx: number | undefined): Promise<LoadedModel> {
     const profile = this.profile();
-    const limit = profile.memoryBytes;
-    const maxLoaded = Math.max(1, profile.maxLoadedModels ?? DEFAULT_MAX_LOADED_MODELS);
-    let used = [...this.loaded.values()].reduce((sum, m) => sum + m.model.sizeBytes, 0);
-    let count = this.loaded.size;
-    const idle = [...this.loaded.values()]
-      .filter((m) => m.refs === 0 && m.loading === undefined)
-      .sort(
-        (a, b) => a.sessionMs - b.sessionMs || (a.weights < b.weights ? -1 : a.weights > b.weights ? 1 : 0),
+    if (entry.model.sizeBytes > profile.memoryBytes) {
+      const need = (entry.model.sizeBytes / GIB).toFixed(1);
+      const have = (profile.memoryBytes / GIB).toFixed(1);
+      throw new OllamaApiError(
+        500,
+        `model requires more system memory (${need} GiB) than is available (${have} GiB)`,
       );
-    for (const victim of idle) {
-      if (used + bytes <= limit && count < maxLoaded) break;
-      this.loaded.delete(victim.weights);
-      used -= victim.model.sizeBytes;
-      count--;
     }
-    // Models in use cannot be evicted; Ollama then waits for one to finish, the simulator
-    // overcommits instead.
+    for (;;) {
+      this.sweep();
+      const loaded = this.loaded.get(entry.weights);
+      // Another context length means another runner (sched.go, needsReload). A request that leaves
+      // num_ctx out asks for the default (routes.go, usesAutomaticNumCtx: a runner loaded with an
+      // explicit num_ctx is not "auto", so needsReload compares the default with it).
+      if (loaded !== undefined && (numCtx ?? DEFAULT_NUM_CTX) !== loaded.numCtx) {
+        await this.expireWhenIdle(loaded);
+        continue;
+      }
+      if (loaded !== undefined) {
+        loaded.refs++;
+        loaded.lastUsed = Date.now();
+        return loaded;
+      }
+      const victim = this.runnerToUnload(entry.model.sizeBytes);
+      if (victim !== undefined) {
+        await this.expireWhenIdle(victim);
+        continue;
+      }
+      const current = this.newLoaded(entry, Number.POSITIVE_INFINITY, numCtx);
+      current.loading = this.sleep((entry.model.sizeBytes / GB) * profile.loadMsPerGB).then(() => {
+        current.loading = undefined;
+      });
+      current.refs++;
+      this.loaded.set(entry.weights, current);
+      return current;
+    }
+  }
+
+  /**
+   * The runner to unload so that `bytes` more fit and one more runner is allowed, or undefined when
+   * they fit. Ollama's order (sched.go findRunnerToUnload, sorted ByDurationAndName): the shortest
+   * keep_alive first, then the model path, an idle runner before one in use; not by recent use.
+   */
+  private runnerToUnload(bytes: number): LoadedModel | undefined {
+    const profile = this.profile();
+    const maxLoaded = Math.max(1, profile.maxLoadedModels ?? DEFAULT_MAX_LOADED_MODELS);
+    const runners = [...this.loaded.values()];
+    const used = runners.reduce((sum, m) => sum + m.model.sizeBytes, 0);
+    if (used + bytes <= profile.memoryBytes && runners.length < maxLoaded) return undefined;
+    const order = runners.sort(
+      (a, b) => a.sessionMs - b.sessionMs || (a.weights < b.weights ? -1 : a.weights > b.weights ? 1 : 0),
+    );
+    return order.find((m) => m.refs === 0 && m.loading === undefined) ?? order[0];
+  }
+
+  /** Marks a runner to unload as soon as it is idle (sessionDuration 0), and waits until it has. */
+  private expireWhenIdle(runner: LoadedModel): Promise<void> {
+    runner.sessionMs = 0;
+    runner.expiring = true;
+    if (runner.refs === 0 && runner.loading === undefined) {
+      this.drop(runner);
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => runner.unloaded.push(resolve));
+  }
+
+  /** Removes a runner from memory and wakes whoever waits for it to go. */
+  private drop(runner: LoadedModel): void {
+    if (this.loaded.get(runner.weights) === runner) this.loaded.delete(runner.weights);
+    for (const wake of runner.unloaded.splice(0)) wake();
   }
 
   private sweep(): void {
     const now = Date.now();
-    for (const [key, m] of this.loaded) {
-      if (m.refs === 0 && m.loading === undefined && m.expiresAt <= now) this.loaded.delete(key);
+    for (const m of [...this.loaded.values()]) {
+      if (m.refs === 0 && m.loading === undefined && m.expiresAt <= now) this.drop(m);
     }
   }
 
@@ -327,6 +361,8 @@ export class ModelStore {
       loading: undefined,
       numCtx,
       cache: new PromptCache(() => this.profile().parallelSlots),
+      expiring: false,
+      unloaded: [],
     };
   }
 }

@@ -45,7 +45,7 @@ export interface HardwareProfile {
   parallelSlots: number;
   /** Requests that may wait; past this the server answers 503 as Ollama does. */
   queueLimit: number;
-  /** Memory for loaded models; models that do not fit evict the least recently used. */
+  /** Memory for loaded models; models that do not fit wait for a runner to unload (the shortest keep_alive first, as Ollama). */
   memoryBytes: number;
   /** Models loaded at once (OLLAMA_MAX_LOADED_MODELS); default 3, as Ollama's is per GPU. */
   maxLoadedModels?: number;

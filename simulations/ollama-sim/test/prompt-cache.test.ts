@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HardwareProfile, type OllamaSim, PROFILES, startOllamaSim } from '../src/index.js';
-import { post } from './helpers.js';
+import { post, waitFor } from './helpers.js';
 
 /**
  * Instant generation; prompt evaluation at 100,000 tokens/s with 1 ms of overhead, so the reported
@@ -154,6 +154,66 @@ describe('which model Ollama unloads to make room (server/sched.go)', () => {
     } finally {
       await sim.close();
     }
+  });
+
+  /**
+   * sched.go processPending: a request that needs a runner unloaded (for room, or another num_ctx)
+   * marks it to expire, waits for its requests to finish, and blocks every request behind it.
+   */
+  describe('a model in use is unloaded only after its requests finish', () => {
+    // 8 GB: the 8B (4.9 GB) and the 7B (4.4 GB) do not fit together. The 8B generates at ~100
+    // tokens/s here, so its 40-token answer streams for ~0.4 s.
+    const slow: HardwareProfile = { ...quick, memoryBytes: 8e9, tokensPerSecond: 250, parallelSlots: 4 };
+    /** Sends a streamed chat; resolves with when its first and last bytes arrived. */
+    const timed = async (sim: OllamaSim, model: string, options: Record<string, unknown> = {}) => {
+      const response = await post(`${sim.url}/api/chat`, {
+        model,
+        messages: [{ role: 'user', content: 'hi' }],
+        options: { num_predict: 40, ...options },
+      });
+      let first: number | undefined;
+      for await (const _ of response.body!) first ??= performance.now();
+      return { first: first!, last: performance.now() };
+    };
+    const started = (sim: OllamaSim) =>
+      waitFor(async () => {
+        const ps = (await (await fetch(`${sim.url}/api/ps`)).json()) as { models: unknown[] };
+        return ps.models.length > 0;
+      });
+
+    it('should start the other model only once the loaded one is idle, holding later requests behind it', async () => {
+      const sim = await startOllamaSim({
+        profile: slow,
+        models: ['llama3.1:8b', 'mistral:7b'],
+        preload: ['llama3.1:8b'],
+      });
+      try {
+        const busy = timed(sim, 'llama3.1:8b');
+        await started(sim);
+        const other = timed(sim, 'mistral:7b');
+        // Sent after the 7B's request: it cannot use the loaded 8B while the 7B waits for room.
+        await waitFor(() => sim.stats().active >= 2);
+        const behind = timed(sim, 'llama3.1:8b');
+        const [b, o, h] = await Promise.all([busy, other, behind]);
+        expect(o.first).toBeGreaterThanOrEqual(b.last);
+        expect(h.first).toBeGreaterThanOrEqual(o.last);
+      } finally {
+        await sim.close();
+      }
+    });
+
+    it('should reload for another num_ctx only once the requests on the old context finish', async () => {
+      const sim = await startOllamaSim({ profile: slow, models: ['llama3.1:8b'], preload: ['llama3.1:8b'] });
+      try {
+        const busy = timed(sim, 'llama3.1:8b');
+        await started(sim);
+        const wider = timed(sim, 'llama3.1:8b', { num_ctx: 8192 });
+        const [b, w] = await Promise.all([busy, wider]);
+        expect(w.first).toBeGreaterThanOrEqual(b.last);
+      } finally {
+        await sim.close();
+      }
+    });
   });
 
   it('should unload the idle model with the shortest keep_alive first, not the least recently used', async () => {
