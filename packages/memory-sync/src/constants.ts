@@ -17,3 +17,9 @@ export const RESERVED_DOC_PREFIX = '.';
 export const ENTRY_KEY_PREFIX = 'e/';
 /** Largest entry of a reserved document in UTF-8 bytes: a record (an agent at its limits is about 66 KB), not a blob; larger ones a peer wrote are skipped. */
 export const MAX_ENTRY_BYTES = 128 * 1024;
+/**
+ * Most entries a reserved document holds: a home has dozens of agents, not thousands. Beyond it a
+ * new entry is refused here, and only the first ones by key are read of what peers wrote, so a
+ * paired peer that floods the document cannot make every node parse an unbounded list.
+ */
+export const MAX_RESERVED_ENTRIES = 256;

@@ -5,7 +5,7 @@
  * once ends as one of the two edits on every node, never as a mix.
  */
 import * as Automerge from '@automerge/automerge';
-import { ENTRY_KEY_PREFIX, MAX_ENTRY_BYTES, RESERVED_DOC_PREFIX } from './constants.js';
+import { ENTRY_KEY_PREFIX, MAX_ENTRY_BYTES, MAX_RESERVED_ENTRIES, RESERVED_DOC_PREFIX } from './constants.js';
 import { InvalidSpaceInputError } from './errors.js';
 import type { SpaceDoc } from './space-doc.js';
 
@@ -38,7 +38,13 @@ function validateEntry(key: string, value: string): void {
 /** Writes one entry (whole); unchanged values write nothing. */
 export function putEntry(doc: SpaceDoc, key: string, value: string): SpaceDoc {
   validateEntry(key, value);
-  if (listEntries(doc).get(key) === value) return doc;
+  const entries = listEntries(doc);
+  if (entries.get(key) === value) return doc;
+  if (!entries.has(key) && entries.size >= MAX_RESERVED_ENTRIES) {
+    throw new InvalidSpaceInputError(
+      `the document holds at most ${MAX_RESERVED_ENTRIES} entries; remove one before adding another`,
+    );
+  }
   return Automerge.change(doc, (d) => {
     d[ENTRY_KEY_PREFIX + key] = new Automerge.ImmutableString(value);
   });
@@ -53,12 +59,14 @@ export function removeEntry(doc: SpaceDoc, key: string): SpaceDoc {
 }
 
 /**
- * Every entry that is a string within the limits, by key. What a peer wrote with another shape
- * or beyond the limits is skipped: the caller validates what the strings hold.
+ * Every entry that is a string within the limits, by key, the first MAX_RESERVED_ENTRIES in key
+ * order. What a peer wrote with another shape or beyond the limits is skipped: the caller
+ * validates what the strings hold.
  */
 export function listEntries(doc: SpaceDoc): Map<string, string> {
   const out = new Map<string, string>();
-  for (const key of Object.keys(doc)) {
+  for (const key of Object.keys(doc).sort()) {
+    if (out.size >= MAX_RESERVED_ENTRIES) break;
     if (!key.startsWith(ENTRY_KEY_PREFIX)) continue;
     const raw = doc[key];
     const value = raw instanceof Automerge.ImmutableString ? raw.val : raw;

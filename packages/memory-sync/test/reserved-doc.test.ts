@@ -4,6 +4,7 @@ import {
   InMemorySpaceStorage,
   InvalidSpaceInputError,
   MAX_ENTRY_BYTES,
+  MAX_RESERVED_ENTRIES,
   MalformedSyncMessageError,
   SpaceSync,
   UnknownSpaceError,
@@ -108,6 +109,25 @@ describe('reserved documents', () => {
     });
     await syncRaw(alice.sync, 'mallory', evil);
     expect([...alice.sync.entries(DOC)]).toEqual([['good', 'fine']]);
+  });
+
+  it('should hold at most MAX_RESERVED_ENTRIES: a new one beyond is refused, and a flood read only in part', async () => {
+    const net = new TestNet();
+    const alice = await net.peer('alice');
+    await alice.sync.openReserved(DOC);
+    // A paired peer floods the document with entries: alice reads the first ones by key only.
+    const flood = Automerge.change(Automerge.init<Record<string, unknown>>(), (d) => {
+      for (let i = 0; i < MAX_RESERVED_ENTRIES + 50; i++) d[`e/k${String(i).padStart(5, '0')}`] = 'v';
+    });
+    await syncRaw(alice.sync, 'mallory', flood);
+    const read = [...alice.sync.entries(DOC).keys()];
+    expect(read).toHaveLength(MAX_RESERVED_ENTRIES);
+    expect(read[0]).toBe('k00000');
+    expect(read.at(-1)).toBe(`k${String(MAX_RESERVED_ENTRIES - 1).padStart(5, '0')}`);
+    // Full: a new key is refused with a reason, an existing one can still change, and removing frees a place.
+    await expect(alice.sync.putEntry(DOC, 'one-more', 'v')).rejects.toThrow(/at most \d+ entries/);
+    await alice.sync.putEntry(DOC, 'k00000', 'changed');
+    expect(alice.sync.entries(DOC).get('k00000')).toBe('changed');
   });
 
   it('should refuse an epoch for a reserved document, which is never purged', async () => {
