@@ -48,6 +48,7 @@ import { createMemoryService, type MemoryService } from './memory/memory-service
 import { registerProposalsApi } from './memory/proposals-api.js';
 import { bindSpaceSyncToMesh, type SpaceSyncTransport } from './memory/sync-transport.js';
 import { MeshRuntime } from './mesh-runtime.js';
+import { BulkLaneServer } from './models/bulk-lane.js';
 import { createHomeModels } from './models/home-models.js';
 import { registerHomeModelsApi } from './models/home-models-api.js';
 import { ModelPuller } from './models/model-source.js';
@@ -303,8 +304,13 @@ async function wire(
     transfers,
     logger: logger.child({ component: 'model-copy' }),
   });
+  // Blob ranges go over a TLS lane beside the mesh, keyed by tickets the mesh stream hands out.
+  const bulkLane = new BulkLaneServer({
+    host: config.p2pHost,
+    logger: logger.child({ component: 'model-lane' }),
+  });
   meshRuntime.handle(MODELS_PROTOCOL, (stream, peer) =>
-    serveModelsStream(modelsDir, stream, peer, logger.child({ component: 'model-copy' })),
+    serveModelsStream(modelsDir, stream, peer, logger.child({ component: 'model-copy' }), bulkLane),
   );
   const models = new ModelManagement(() => identity.name, {
     backend,
@@ -543,6 +549,7 @@ async function wire(
       }
     };
     await step('space-sync', async () => spaceSync?.stop());
+    await step('model-lane', () => bulkLane.close());
     await step('mesh', () => meshRuntime.stop());
     await step('wake', () => wake.stop());
     await step('recorder', () => recorder.flush());

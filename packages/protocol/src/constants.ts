@@ -37,6 +37,11 @@ export const MODEL_PROTOCOL = '/allerac/model/1.0.0';
  * directory.
  */
 export const MODELS_PROTOCOL = '/allerac/models/1.0.0';
+/**
+ * The bulk lane's only cipher suite (TLS 1.3 with an external PSK, no certificates). OpenSSL ties a
+ * PSK given through the callback API to SHA-256, so TLS_AES_256_GCM_SHA384 cannot be negotiated.
+ */
+export const MODELS_LANE_CIPHER = 'TLS_CHACHA20_POLY1305_SHA256';
 
 /** Every protocol id this implementation speaks. */
 export const PROTOCOLS = [

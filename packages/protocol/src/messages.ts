@@ -449,6 +449,23 @@ export interface ModelsGetMessage {
   length?: number;
   /** Only the size: no bytes follow the reply. */
   head?: boolean;
+  /**
+   * A blob range asked over the bulk lane: a holder that offers one answers with a `lane`
+   * ticket and no bytes; one that does not (an older node) ignores the field and sends the bytes.
+   */
+  lane?: boolean;
+}
+
+/** A one-time ticket for the bulk lane: a TLS 1.3 PSK connection that carries one blob range. */
+export interface ModelsLaneTicket {
+  /** TCP port of the holder's lane, on the host of the mesh connection. */
+  port: number;
+  /** PSK identity: 32 lowercase hex, random. */
+  identity: string;
+  /** The 32-byte key, base64. */
+  key: string;
+  /** Bytes the lane carries, then it ends. */
+  length: number;
 }
 
 /** The answer to a `models-get`: exactly `length` raw bytes follow it, then the stream ends. */
@@ -462,6 +479,8 @@ export interface ModelsReplyMessage {
   length: number;
   /** Why it failed, for a status >= 400. */
   error?: string;
+  /** The range comes over the bulk lane instead (`length` is then 0). */
+  lane?: ModelsLaneTicket;
 }
 
 /** Messages of MODELS_PROTOCOL. */

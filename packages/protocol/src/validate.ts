@@ -244,6 +244,7 @@ const schemas: { [K in MessageType]: Schema<Extract<Message, { type: K }>> } = {
     offset: opt(count),
     length: opt(num({ int: true, min: 0, max: MAX_MODELS_RANGE_BYTES })),
     head: opt(bool),
+    lane: opt(bool),
   }) as Schema<ModelsGetMessage>,
   'models-reply': obj({
     type: typed('models-reply'),
@@ -251,6 +252,14 @@ const schemas: { [K in MessageType]: Schema<Extract<Message, { type: K }>> } = {
     size: count,
     length: count,
     error: opt(str({ max: 1024 })),
+    lane: opt(
+      obj({
+        port: num({ int: true, min: 1, max: 65535 }),
+        identity: str({ min: 32, max: 32, pattern: /^[0-9a-f]{32}$/ }),
+        key: str({ min: 44, max: 44, pattern: /^[A-Za-z0-9+/]{43}=$/ }),
+        length: num({ int: true, min: 0, max: MAX_MODELS_RANGE_BYTES }),
+      }),
+    ),
   }) as Schema<ModelsReplyMessage>,
 };
 

@@ -161,4 +161,25 @@ export const SAMPLE_MESSAGES: Message[] = [
   },
   { type: 'models-reply', status: 206, size: 2019393189, length: 100000000 },
   { type: 'models-reply', status: 404, size: 0, length: 0, error: 'manifest unknown' },
+  // The bulk lane: a range asked for over it, and the one-time ticket that answers (no bytes follow).
+  {
+    type: 'models-get',
+    kind: 'blob',
+    digest: 'sha256:abababababababababababababababababababababababababababababababab',
+    offset: 0,
+    length: 100000000,
+    lane: true,
+  },
+  {
+    type: 'models-reply',
+    status: 206,
+    size: 2019393189,
+    length: 0,
+    lane: {
+      port: 40123,
+      identity: '00112233445566778899aabbccddeeff',
+      key: 'BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=',
+      length: 100000000,
+    },
+  },
 ];

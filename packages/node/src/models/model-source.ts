@@ -28,9 +28,16 @@ export class NoPeerHoldsModelError extends NotFoundError {
   }
 }
 
+/** A peer that may hold a model; `addresses` are the remote multiaddrs of its connections. */
+export interface Holder {
+  id: string;
+  name: string;
+  addresses?: readonly string[];
+}
+
 /** What the puller reads of the mesh: online peers with the models their cards list. */
 export interface ModelHolders {
-  peers(): Array<{ id: string; name: string; status: 'online' | 'gone'; models: string[] }>;
+  peers(): Array<Holder & { status: 'online' | 'gone'; models: string[] }>;
 }
 
 /** Injected dependencies of the puller. */
@@ -52,7 +59,7 @@ export class ModelPuller {
   }
 
   /** The online peers whose cards list `model`, by its short name. */
-  holders(model: string): Array<{ id: string; name: string }> {
+  holders(model: string): Holder[] {
     const wanted = shortModelName(parseModelRef(model));
     const same = (name: string) => {
       try {
@@ -73,7 +80,7 @@ export class ModelPuller {
   async reachableHolder(
     model: string,
     signal: AbortSignal,
-  ): Promise<{ holder?: { id: string; name: string }; refusals: string[] }> {
+  ): Promise<{ holder?: Holder; refusals: string[] }> {
     const ref = parseModelRef(model);
     const refusals: string[] = [];
     for (const peer of this.holders(model)) {

@@ -16,6 +16,7 @@ import {
 } from '@allerac/protocol';
 import type { Stream } from '@libp2p/interface';
 import type { Logger } from 'pino';
+import type { BulkLaneServer } from './bulk-lane.js';
 import type { ModelsDirectory } from './models-dir.js';
 import { ModelsStreamReader } from './models-wire.js';
 
@@ -69,18 +70,37 @@ async function send(stream: Stream, bytes: Uint8Array): Promise<void> {
   if (!stream.send(bytes)) await stream.onDrain();
 }
 
-/** Serves one stream: a request in, a reply and its bytes out, then the stream closes. */
+/**
+ * A blob range asked with `lane` goes over the bulk lane when it can take a ticket: the reply
+ * then carries the ticket and no bytes. Otherwise the answer stands as it is.
+ */
+async function overLane(
+  answer: Answer,
+  get: ModelsGetMessage,
+  lane: BulkLaneServer | undefined,
+): Promise<Answer> {
+  if (lane === undefined || get.lane !== true || get.kind !== 'blob' || answer.file === undefined)
+    return answer;
+  const ticket = await lane.issue(answer.file);
+  return ticket === undefined ? answer : { reply: { ...answer.reply, length: 0, lane: ticket } };
+}
+
+/**
+ * Serves one stream: a request in, a reply and its bytes out, then the stream closes. With a
+ * `lane`, blob ranges asked for over it go there instead.
+ */
 export async function serveModelsStream(
   dir: ModelsDirectory,
   stream: Stream,
   peerId: string,
   logger: Logger,
+  lane?: BulkLaneServer,
 ): Promise<void> {
   const reader = new ModelsStreamReader(stream);
   try {
     const get = await reader.frame(FIRST_FRAME_TIMEOUT_MS);
     if (get.type !== 'models-get') throw new Error(`expected models-get, got ${get.type}`);
-    const answer = await answerModelsGet(dir, get);
+    const answer = await overLane(await answerModelsGet(dir, get), get, lane);
     await send(stream, encodeFrame(answer.reply, { maxFrameBytes: MAX_FRAME_BYTES[MODELS_PROTOCOL] }));
     if (answer.file !== undefined) {
       const { path, start, end } = answer.file;
@@ -89,7 +109,13 @@ export async function serveModelsStream(
       }
     }
     logger.debug(
-      { peer: peerId, kind: get.kind, status: answer.reply.status, bytes: answer.reply.length },
+      {
+        peer: peerId,
+        kind: get.kind,
+        status: answer.reply.status,
+        bytes: answer.reply.length,
+        lane: answer.reply.lane !== undefined,
+      },
       'models request served',
     );
     await stream.close();

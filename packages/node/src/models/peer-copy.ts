@@ -7,6 +7,7 @@
  */
 import type { Logger } from 'pino';
 import type { Backend, OllamaObject } from '../backend/backend.js';
+import { laneHostOf } from './bulk-lane-client.js';
 import { parseModelRef, shortModelName } from './model-ref.js';
 import type { OpenStream } from './models-client.js';
 import { PeerRegistry } from './peer-registry.js';
@@ -20,23 +21,29 @@ export interface PeerCopyComponents {
   logger: Logger;
 }
 
-/** Copies `model` from the peer `from`, yielding Ollama's pull progress; throws what Ollama reported. */
+/**
+ * Copies `model` from the peer `from`, yielding Ollama's pull progress; throws what Ollama
+ * reported. With the remote `addresses` of the mesh connection to it, blob ranges go over the
+ * holder's bulk lane when it offers one.
+ */
 export async function* copyFromPeer(
   components: PeerCopyComponents,
   model: string,
-  from: { id: string; name: string },
+  from: { id: string; name: string; addresses?: readonly string[] },
   signal: AbortSignal,
 ): AsyncGenerator<OllamaObject> {
   const ref = parseModelRef(model);
   const usual = shortModelName(ref);
   const { backend, logger } = components;
   const transfer = components.transfers.begin({ model: usual, node: from.name, source: 'peer' });
+  const laneHost = laneHostOf(from.addresses ?? []);
   const registry = await PeerRegistry.start({
     peerId: from.id,
     sourceHost: ref.host,
     model: { namespace: ref.namespace, model: ref.model, tag: ref.tag },
     open: components.open,
     logger,
+    ...(laneHost !== undefined ? { laneHost } : {}),
   });
   const temporary = registry.modelName;
   logger.info({ model: usual, from: from.name, via: registry.host }, 'copying a model from a peer');

@@ -4,6 +4,8 @@
  * the Docker v2 media type, a HEAD with the blob's size, a plain GET answered 200 with a Location
  * naming itself (resp.Location() is the direct URL; a same-host 307 would end on a 200 without
  * one), and the Range parts as 206. It listens only while a copy runs, and only on 127.0.0.1.
+ * A Range part's bytes come over the holder's bulk lane when it offers one (bulk-lane.ts), and
+ * over the MODELS_PROTOCOL stream otherwise.
  *
  * Any local process can reach a loopback port, so the registry answers for the one model being
  * copied and nothing else: its URL namespace is a random token (a process that does not know it
@@ -11,12 +13,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ModelsGetMessage } from '@allerac/protocol';
 import type { Logger } from 'pino';
-import { type OpenStream, readAll, requestFromPeer } from './models-client.js';
+import { exactly, openLane } from './bulk-lane-client.js';
+import { type ModelsResponse, type OpenStream, readAll, requestFromPeer } from './models-client.js';
 
 /** The media type Ollama asks a manifest for and stores it as. */
 export const MANIFEST_MEDIA_TYPE = 'application/vnd.docker.distribution.manifest.v2+json';
@@ -35,6 +38,23 @@ export interface PeerRegistryOptions {
   logger: Logger;
   /** Called with every blob byte forwarded, for progress and measurement. */
   onBytes?(n: number): void;
+  /**
+   * The holder's host on the mesh connection: blob ranges are then asked over the bulk lane, and
+   * over the mesh stream when the holder offers none or the lane cannot be opened.
+   */
+  laneHost?: string;
+}
+
+/** A range's bytes and how many there are, from the mesh stream or the bulk lane. */
+interface RangeBody {
+  length: number;
+  source: Readable;
+  abort(): void;
+}
+
+function overStream(response: ModelsResponse): RangeBody {
+  const source = Readable.from(response.body, { objectMode: false });
+  return { length: response.reply.length, source, abort: response.abort };
 }
 
 function registryError(res: ServerResponse, status: number, message: string): void {
@@ -63,6 +83,8 @@ export class PeerRegistry {
   private readonly token = `copy-${randomBytes(16).toString('hex')}`;
   /** Digests the served manifest names: the only blobs forwarded. */
   private readonly blobs = new Set<string>();
+  /** Set when a lane could not be opened: the rest of this copy stays on the mesh stream. */
+  private laneFailed = false;
 
   private constructor(private readonly options: PeerRegistryOptions) {
     this.server = createServer((req, res) => {
@@ -155,7 +177,7 @@ export class PeerRegistry {
       ...(range?.length !== undefined ? { length: range.length } : {}),
       ...(head ? { head: true } : {}),
     };
-    const response = await requestFromPeer(open, peerId, get, signal);
+    const response = await this.requestBlob(get, signal);
     const { reply } = response;
     if (reply.status >= 400) {
       await readAll(response.body);
@@ -174,19 +196,67 @@ export class PeerRegistry {
       res.end();
       return;
     }
+    const bytes = await this.rangeBody(get, response, signal);
     const start = range?.offset ?? 0;
     res.writeHead(206, {
       'Content-Type': 'application/octet-stream',
-      'Content-Length': reply.length,
-      'Content-Range': `bytes ${start}-${start + reply.length - 1}/${reply.size}`,
+      'Content-Length': bytes.length,
+      'Content-Range': `bytes ${start}-${start + bytes.length - 1}/${reply.size}`,
     });
-    const onBytes = this.options.onBytes;
-    const counted = onBytes === undefined ? response.body : counting(response.body, onBytes);
     try {
-      await pipeline(Readable.from(counted, { objectMode: false }), res);
+      // Back-pressure end to end: Ollama's pace sets how fast the lane or the stream is read. The
+      // records of one read of the lane (16 KiB each) leave in one socket write: the socket stays
+      // corked until the loop's check phase, as http/stream.ts does for tokens.
+      const onBytes = this.options.onBytes;
+      const counted = (n: number) => {
+        corkUntilCheck(res.socket);
+        onBytes?.(n);
+      };
+      await pipeline(bytes.source, exactly(bytes.length, counted), res, { signal });
     } catch (error) {
-      response.abort();
+      bytes.abort();
       throw error;
+    }
+  }
+
+  /** The first request of a range, asking for the lane when the holder's host is known. */
+  private async requestBlob(get: ModelsGetMessage, signal: AbortSignal): Promise<ModelsResponse> {
+    const laneWanted = this.options.laneHost !== undefined && !this.laneFailed && get.head !== true;
+    return requestFromPeer(
+      this.options.open,
+      this.options.peerId,
+      laneWanted ? { ...get, lane: true } : get,
+      signal,
+    );
+  }
+
+  /** The bytes of a range answered `response`: over the lane its ticket names, or the mesh stream. */
+  private async rangeBody(
+    get: ModelsGetMessage,
+    response: ModelsResponse,
+    signal: AbortSignal,
+  ): Promise<RangeBody> {
+    const ticket = response.reply.lane;
+    const host = this.options.laneHost;
+    if (ticket === undefined || host === undefined) return overStream(response);
+    await readAll(response.body);
+    try {
+      const socket = await openLane(host, ticket, signal);
+      return { length: ticket.length, source: socket, abort: () => socket.destroy() };
+    } catch (error) {
+      if (signal.aborted) throw error;
+      // A firewall that drops the lane's port would cost every part its connect timeout.
+      this.laneFailed = true;
+      this.options.logger.debug(
+        { peer: this.options.peerId, err: (error as Error).message },
+        'bulk lane unavailable: copying over the mesh stream',
+      );
+      const again = await requestFromPeer(this.options.open, this.options.peerId, get, signal);
+      if (again.reply.status >= 400 || again.reply.lane !== undefined) {
+        again.abort();
+        throw new Error(`the holder answered ${again.reply.status} over the mesh stream`);
+      }
+      return overStream(again);
     }
   }
 }
@@ -206,12 +276,10 @@ function manifestDigests(bytes: Uint8Array): string[] {
   }
 }
 
-async function* counting(
-  body: AsyncIterable<Uint8Array>,
-  onBytes: (n: number) => void,
-): AsyncGenerator<Uint8Array> {
-  for await (const chunk of body) {
-    onBytes(chunk.length);
-    yield chunk;
-  }
+/** Corks `socket` until the event loop's check phase, unless it is corked already. */
+function corkUntilCheck(socket: Socket | null): void {
+  if (socket === null || socket.writableCorked > 0) return;
+  socket.cork();
+  // end() may have uncorked it already; uncorking an uncorked socket is a no-op.
+  setImmediate(() => socket.uncork());
 }

@@ -16,6 +16,7 @@ import { pino } from 'pino';
 import type { Backend } from '../../src/backend/backend.js';
 import { createOllamaBackend } from '../../src/backend/ollama-backend.js';
 import { createNodeMesh } from '../../src/mesh-runtime.js';
+import { BulkLaneServer } from '../../src/models/bulk-lane.js';
 import { ModelsDirectory } from '../../src/models/models-dir.js';
 import { serveModelsStream } from '../../src/models/models-server.js';
 import { waitFor } from './test-node.js';
@@ -31,6 +32,8 @@ export interface HomeNode {
   storeDir: string;
   /** MODELS_PROTOCOL streams that reached this node's handler. */
   served: { streams: number };
+  /** Its bulk lane, when started with `lane`. */
+  lane?: BulkLaneServer;
   stop(): Promise<void>;
 }
 
@@ -54,7 +57,13 @@ export async function newHomeKey(): Promise<string> {
 export async function startHomeNode(
   name: string,
   meshKeyFile: string,
-  options: { models?: string[]; modelBytes?: number; bootstrap?: string[]; serveModels?: boolean } = {},
+  options: {
+    models?: string[];
+    modelBytes?: number;
+    bootstrap?: string[];
+    serveModels?: boolean;
+    lane?: boolean;
+  } = {},
 ): Promise<HomeNode> {
   const dataDir = mkdtempSync(join(tmpdir(), `allerac-${name}-`));
   const storeDir = join(dataDir, 'models');
@@ -95,17 +104,19 @@ export async function startHomeNode(
     },
   );
   const served = { streams: 0 };
+  const lane = options.lane === true ? new BulkLaneServer({ host: '127.0.0.1', logger }) : undefined;
   if (options.serveModels !== false) {
     const dir = new ModelsDirectory(storeDir);
     mesh.handle(MODELS_PROTOCOL, (stream, peer) => {
       served.streams++;
-      return serveModelsStream(dir, stream, peer, logger);
+      return serveModelsStream(dir, stream, peer, logger, lane);
     });
   }
   await mesh.start();
   let stopped: Promise<void> | undefined;
   const stop = () => {
     stopped ??= (async () => {
+      await lane?.close();
       await mesh.stop();
       await backend.stop();
       await sim.close();
@@ -114,7 +125,7 @@ export async function startHomeNode(
     return stopped;
   };
   stops.push(stop);
-  return { name, mesh, sim, backend, storeDir, served, stop };
+  return { name, mesh, sim, backend, storeDir, served, ...(lane !== undefined ? { lane } : {}), stop };
 }
 
 /** Waits until `a` sees `b` online. */

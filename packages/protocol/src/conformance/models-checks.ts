@@ -1,8 +1,9 @@
 /**
  * Conformance checks of a holder of MODELS_PROTOCOL (protocol.md §4, "Models protocol"): one
  * `models-get` per stream, answered by one `models-reply` and exactly `length` raw bytes; ranges;
- * a size-only `head`; 404 and 416; and no reply at all to a name that could leave the models
- * directory. The subject must hold `model` in its Ollama models directory and accept a paired peer
+ * a size-only `head`; 404 and 416; a range over the bulk lane (a one-time ticket, then exactly
+ * its bytes over TLS 1.3 PSK), or on the stream from a holder without one; and no reply at all to
+ * a name that could leave the models directory. The subject must hold `model` in its Ollama models directory and accept a paired peer
  * without a card.
  *
  * @example
@@ -17,12 +18,13 @@
  * ```
  */
 import { createHash } from 'node:crypto';
+import { connect as tlsConnect } from 'node:tls';
 import type { Stream } from '@libp2p/interface';
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePayload, decodeVarint } from '../codec.js';
-import { MODELS_PROTOCOL } from '../constants.js';
-import type { ModelsGetMessage, ModelsReplyMessage } from '../messages.js';
+import { MODELS_LANE_CIPHER, MODELS_PROTOCOL } from '../constants.js';
+import type { ModelsGetMessage, ModelsLaneTicket, ModelsReplyMessage } from '../messages.js';
 import type { ConformanceSubject } from './index.js';
 import { createProber, type Prober } from './prober.js';
 
@@ -45,6 +47,37 @@ interface Exchange {
 }
 
 /** Registers the models checks against the subject from `setup`. */
+/** Reads a bulk lane to its end: TLS 1.3, the ticket's PSK, no certificates (protocol.md, "Bulk lane"). */
+function readLane(host: string, ticket: ModelsLaneTicket, timeoutMs: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = tlsConnect({
+      host,
+      port: ticket.port,
+      minVersion: 'TLSv1.3',
+      maxVersion: 'TLSv1.3',
+      ciphers: MODELS_LANE_CIPHER,
+      pskCallback: () => ({ psk: Buffer.from(ticket.key, 'base64'), identity: ticket.identity }),
+      checkServerIdentity: () => undefined,
+    });
+    const timer = setTimeout(() => socket.destroy(new Error('the lane did not end in time')), timeoutMs);
+    let secure = false;
+    socket.once('secureConnect', () => {
+      secure = true;
+    });
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    socket.once('close', () => {
+      clearTimeout(timer);
+      if (secure) resolve(Buffer.concat(chunks));
+      else reject(new Error('the lane closed before its handshake'));
+    });
+  });
+}
+
 export function runModelsConformanceTests(
   setup: () => Promise<ModelsConformanceSetup>,
   options: { reactionTimeoutMs?: number } = {},
@@ -149,6 +182,40 @@ export function runModelsConformanceTests(
         offset: config.size + 1,
       });
       expect(past.reply).toMatchObject({ status: 416, length: 0 });
+    });
+
+    it('should carry a range asked over the bulk lane exactly once, or send it on the stream', async () => {
+      const { config } = await manifest();
+      const whole = (await exchange({ type: 'models-get', kind: 'blob', digest: config.digest })).rest;
+      const { reply, rest } = await exchange({
+        type: 'models-get',
+        kind: 'blob',
+        digest: config.digest,
+        offset: 3,
+        length: 5,
+        lane: true,
+      });
+      expect(reply).toMatchObject({ status: 206, size: config.size });
+      const ticket = reply!.lane;
+      if (ticket === undefined) {
+        // A holder without a lane answers as if the field were not there.
+        expect(rest.equals(whole.subarray(3, 8))).toBe(true);
+        return;
+      }
+      expect(reply!.length).toBe(0);
+      expect(rest.length).toBe(0);
+      expect(ticket.length).toBe(5);
+      // The lane listens on the host of the mesh connection.
+      const host = /^\/(?:ip4|ip6|dns4|dns6)\/([^/]+)\//.exec(target.toString())?.[1] ?? '127.0.0.1';
+      expect((await readLane(host, ticket, reaction)).equals(whole.subarray(3, 8))).toBe(true);
+      // A ticket is good for one handshake; a wrong key gets no byte either.
+      await expect(readLane(host, ticket, reaction)).rejects.toThrow();
+      const next = (
+        await exchange({ type: 'models-get', kind: 'blob', digest: config.digest, length: 5, lane: true })
+      ).reply!.lane!;
+      await expect(
+        readLane(host, { ...next, key: Buffer.alloc(32, 7).toString('base64') }, reaction),
+      ).rejects.toThrow();
     });
 
     it('should send not a byte for a name or digest that could leave the models directory', async () => {

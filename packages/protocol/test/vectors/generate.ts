@@ -26,9 +26,18 @@ writeFileSync(
   `${JSON.stringify({ seedHex: VECTOR_SEED_HEX, peerId, vectors: valid }, null, 2)}\n`,
 );
 
+/** A frame with its unsigned-varint length prefix (one byte below 128). */
 const frame = (payload: string) => {
   const bytes = Buffer.from(payload, 'utf8');
-  return Buffer.concat([Buffer.from([bytes.length]), bytes]).toString('hex');
+  const prefix: number[] = [];
+  for (let n = bytes.length; ; n >>>= 7) {
+    if (n < 0x80) {
+      prefix.push(n);
+      break;
+    }
+    prefix.push((n & 0x7f) | 0x80);
+  }
+  return Buffer.concat([Buffer.from(prefix), bytes]).toString('hex');
 };
 const invalid = [
   { name: 'oversize-prefix', hex: 'ffffffff07', error: 'MalformedFrameError' },
@@ -51,6 +60,9 @@ const invalid = [
   { name: 'models-slash-in-model', hex: frame('{"type":"models-get","kind":"manifest","namespace":"n","model":"a/b","tag":"t"}'), error: 'ValidationError' },
   { name: 'models-path-digest', hex: frame('{"type":"models-get","kind":"blob","digest":"sha256:../../etc/passwd"}'), error: 'ValidationError' },
   { name: 'models-range-too-long', hex: frame('{"type":"models-get","kind":"blob","length":1000000001}'), error: 'ValidationError' },
+  // A bulk-lane ticket is exactly a port, a 32-hex identity, a 32-byte base64 key and a length.
+  { name: 'models-lane-short-identity', hex: frame('{"type":"models-reply","status":206,"size":10,"length":0,"lane":{"port":4000,"identity":"abc","key":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=","length":10}}'), error: 'ValidationError' },
+  { name: 'models-lane-port-zero', hex: frame('{"type":"models-reply","status":206,"size":10,"length":0,"lane":{"port":0,"identity":"00112233445566778899aabbccddeeff","key":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=","length":10}}'), error: 'ValidationError' },
   { name: 'non-minimal-varint', hex: `8000${frame('{}').slice(2)}`, error: 'MalformedFrameError' },
 ];
 writeFileSync(join(import.meta.dirname, 'invalid.json'), `${JSON.stringify({ vectors: invalid }, null, 2)}\n`);
