@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { OllamaObject } from '../src/backend/backend.js';
 import { LineSplitter, NdjsonResponseError, postNdjson } from '../src/backend/ndjson-request.js';
 import { ollamaStreamFormat } from '../src/http/generation.js';
+import { chunkFrame } from '../src/inference/infer-frames.js';
 
 function split(...parts: Array<string | Uint8Array>): string[] {
   const splitter = new LineSplitter();
@@ -138,6 +139,12 @@ describe('postNdjson', () => {
     expect(ollamaStreamFormat.chunk(chunk!, undefined)).toBe(`${line}\n`);
     const copy = { ...chunk!, model: 'other' };
     expect(ollamaStreamFormat.chunk(copy, undefined)).toBe(`${JSON.stringify(copy)}\n`);
+    // A peer is sent that line too, inside its frame's envelope.
+    const frame = Buffer.from(chunkFrame('"r1"', chunk!));
+    expect(frame.subarray(1).toString('utf8')).toBe(`{"type":"infer-chunk","id":"r1","chunk":${line}}`);
+    expect(Buffer.from(chunkFrame('"r1"', copy)).subarray(1).toString('utf8')).toContain(
+      JSON.stringify(copy),
+    );
     const servedBy = { node: 'n1', failovers: 0 };
     expect(JSON.parse(ollamaStreamFormat.chunk(final!, servedBy))).toEqual({
       done: true,

@@ -13,14 +13,22 @@ const NEWLINE = 0x0a;
 
 /**
  * Each object's line as Ollama sent it, so an Ollama API client gets those bytes again instead of a
- * re-encoding. Keyed by the object itself: a copy (`{ ...chunk, more }`) is not in it and is
- * encoded afresh. Nothing changes a chunk in place on its way out (the gateway only reads them).
+ * re-encoding. Held under a symbol, which JSON and key listings skip: a WeakMap entry per token
+ * cost more than the parse (and its ephemerons more in GC). A copy (`{ ...chunk, more }`) carries
+ * the symbol too, but names another object, so it is encoded afresh. Nothing changes a chunk in
+ * place on its way out (the gateway only reads them).
  */
-const lines = new WeakMap<object, string>();
+const LINE: unique symbol = Symbol('ollama line');
+
+interface ParsedLine {
+  readonly of: object;
+  readonly line: string;
+}
 
 /** The line `object` was parsed from, when it came from Ollama unchanged. */
 export function ollamaLine(object: object): string | undefined {
-  return lines.get(object);
+  const parsed = (object as { [LINE]?: ParsedLine })[LINE];
+  return parsed?.of === object ? parsed.line : undefined;
 }
 
 /** Ollama's HTTP error, as the `ollama` client's ResponseError carries it. */
@@ -140,7 +148,7 @@ function parseLine(line: string): OllamaObject | undefined {
   }
   if (typeof message === 'object' && message !== null) {
     if ('error' in message) throw new Error(String((message as OllamaObject).error));
-    lines.set(message, line);
+    (message as { [LINE]?: ParsedLine })[LINE] = { of: message, line };
   }
   return message as OllamaObject;
 }

@@ -49,24 +49,23 @@ export async function answerStream(start: AnswerStart, hooks: AnswerHooks): Prom
   // Set once the `done` chunk has been seen, so the end reads the stream out instead of cutting it.
   let final: OllamaObject | undefined = current.first.done === true ? current.first : undefined;
 
-  async function* rest(): AsyncGenerator<OllamaObject> {
-    while (final === undefined) {
-      try {
-        const next = await current.rest.next();
-        if (next.done)
-          throw new PeerLostError(`${current.placement.nodeName} ended the answer before it was done`);
-        answer.add(next.value);
-        if (next.value.done === true) final = next.value;
-        yield next.value;
-      } catch (error) {
-        if (signal.aborted) throw signal.reason;
-        hooks.failed(current);
-        current = await continueElsewhere(error);
-        drawnFrom.push(current.prepared);
-        answer.add(current.first);
-        if (current.first.done === true) final = current.first;
-        yield current.first;
-      }
+  /** The next chunk of the answer, from the current attempt or, when it fails, from the next. */
+  async function next(): Promise<OllamaObject> {
+    try {
+      const read = await current.rest.next();
+      if (read.done)
+        throw new PeerLostError(`${current.placement.nodeName} ended the answer before it was done`);
+      answer.add(read.value);
+      if (read.value.done === true) final = read.value;
+      return read.value;
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      hooks.failed(current);
+      current = await continueElsewhere(error);
+      drawnFrom.push(current.prepared);
+      answer.add(current.first);
+      if (current.first.done === true) final = current.first;
+      return current.first;
     }
   }
 
@@ -112,9 +111,10 @@ export async function answerStream(start: AnswerStart, hooks: AnswerHooks): Prom
   };
   // A one-chunk answer: nothing need iterate the rest, so it ends now.
   if (final !== undefined) await close();
+  // One generator between the attempt and the client: each async layer costs promises per token.
   async function* guarded(): AsyncGenerator<OllamaObject> {
     try {
-      yield* rest();
+      while (final === undefined) yield await next();
     } finally {
       await close();
     }

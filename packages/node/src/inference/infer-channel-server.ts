@@ -101,7 +101,7 @@ export function createInferChannelHandler(components: InferServiceComponents) {
       signal.addEventListener('abort', () => state.wake?.(), { once: true });
       const deadline = startDeadline(request, state.controller);
       const idJson = JSON.stringify(request.id);
-      const sendChunk = async (chunk: OllamaObject): Promise<void> => {
+      const waitForCredit = async (chunk: OllamaObject): Promise<void> => {
         while (state.credit === 0) {
           signal.throwIfAborted();
           await new Promise<void>((resolve) => {
@@ -109,10 +109,15 @@ export function createInferChannelHandler(components: InferServiceComponents) {
           });
           state.wake = undefined;
         }
+        await sendChunk(chunk);
+      };
+      // Synchronous while there is credit and room: a promise per chunk cost more than its frame.
+      const sendChunk = (chunk: OllamaObject): Promise<void> | undefined => {
+        if (state.credit === 0) return waitForCredit(chunk);
         signal.throwIfAborted();
         state.credit -= 1;
         send(chunkFrame(idJson, chunk));
-        await writer.drained(signal);
+        return writer.needsDrain ? writer.drained(signal) : undefined;
       };
       try {
         await runInference(components, request, peerId, signal, sendChunk);

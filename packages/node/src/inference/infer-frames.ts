@@ -13,6 +13,7 @@ import {
   type Message,
   type MessageType,
 } from '@allerac/protocol';
+import { ollamaLine } from '../backend/ndjson-request.js';
 
 /** The other end closed or reset an inference channel. */
 export class ChannelClosedError extends Error {
@@ -45,11 +46,13 @@ export function jsonFrame(json: string, maxBytes = MAX_CHANNEL_FRAME_BYTES): Uin
 
 /**
  * The frame of one `infer-chunk`, made from the request's id (as JSON, computed once per request)
- * and Ollama's object: the chunk is stringified once, and the envelope is never stringified at
- * all. The bytes equal `encodeFrame({ type, id, chunk })`.
+ * and Ollama's object: a chunk as Ollama sent it goes in as Ollama's own line (ollamaLine), any
+ * other is stringified once, and the envelope is never stringified at all. The bytes equal
+ * `encodeFrame({ type, id, chunk })` up to the chunk's JSON spelling.
  */
 export function chunkFrame(idJson: string, chunk: object): Uint8Array {
-  return jsonFrame(`{"type":"infer-chunk","id":${idJson},"chunk":${JSON.stringify(chunk)}}`);
+  const json = ollamaLine(chunk) ?? JSON.stringify(chunk);
+  return jsonFrame(`{"type":"infer-chunk","id":${idJson},"chunk":${json}}`);
 }
 
 /** The part of a libp2p Stream that the writer needs. */
@@ -83,6 +86,11 @@ export class FrameWriter {
       this.scheduled = true;
       setImmediate(this.flush);
     }
+  }
+
+  /** Whether the stream's send buffer is full: `drained()` then waits. */
+  get needsDrain(): boolean {
+    return this.stream.writableNeedsDrain;
   }
 
   /** Resolves once the stream's send buffer has room again (at once when it has). */

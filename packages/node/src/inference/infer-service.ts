@@ -27,8 +27,11 @@ export interface InferServiceComponents {
   logger: Logger;
 }
 
-/** Sends one chunk of an answer; resolves once the next one may be sent. */
-export type ChunkSink = (chunk: OllamaObject) => Promise<void>;
+/**
+ * Sends one chunk of an answer; returns a promise only when the next one must wait (for credit,
+ * for the stream to drain): most chunks then cost no promise and no microtask turn.
+ */
+export type ChunkSink = (chunk: OllamaObject) => Promise<void> | undefined;
 
 /**
  * Runs one peer's request on this node's backend, handing each chunk to `send`, and returns
@@ -70,7 +73,8 @@ export async function runInference(
     for await (const chunk of source) {
       ttftMs ??= performance.now() - started;
       last = chunk;
-      await send(chunk);
+      const waiting = send(chunk);
+      if (waiting !== undefined) await waiting;
     }
     components.load.record(request.model, tokensPerSecondOf(last), ttftMs);
     return last;
