@@ -101,6 +101,10 @@ export type PairingJoined = Static<typeof PairingJoined>;
 export const RouteTerms = Closed({
   totalMs: Type.Number(),
   waitMs: Type.Number(),
+  /** Waiting for the requests on a runner that must unload first (another num_ctx, or room). */
+  drainMs: Type.Number(),
+  /** Requests running there that the drain waits for. */
+  drainRequests: Type.Number(),
   loadMs: Type.Number(),
   /** Why the model counts as warm or cold there. */
   loadState: Type.Union([
