@@ -4,15 +4,21 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { type Command, Option } from 'commander';
-import { DEFAULTS } from '../config.js';
+import type { Command } from 'commander';
+import {
+  type ConnectionOptions,
+  collectRepeated,
+  connectFromOptions,
+  printResult,
+  withConnectionOptions,
+} from '../cli-connection.js';
 import type {
   DocumentHitView,
   DocumentList,
   DocumentSearchResults,
   DocumentView,
 } from '../contract/documents.js';
-import { connectNode, type NodeClient } from '../node-client.js';
+import type { NodeClient } from '../node-client.js';
 import { MAX_DOCUMENT_BYTES } from './constants.js';
 import { DocumentTooLargeError } from './errors.js';
 
@@ -62,72 +68,53 @@ export const documentSearch = (
 export const documentDelete = (client: NodeClient, id: string) =>
   client.call<undefined>('DELETE', `${API}/${encodeURIComponent(id)}`);
 
-const connectionOptions = (command: Command) =>
-  command
-    .addOption(
-      new Option('--data-dir <dir>', 'the node data dir: finds the running node and its CLI token')
-        .env('ALLERAC_DATA_DIR')
-        .default(DEFAULTS.dataDir),
-    )
-    .addOption(
-      new Option('--url <url>', "the node's URL (default: the one running on --data-dir)").env('ALLERAC_URL'),
-    )
-    .addOption(
-      new Option('--token <token>', 'an API token (default: the data dir’s CLI token)').env('ALLERAC_TOKEN'),
-    )
-    .option('--json', 'print JSON');
-
-type Conn = { url?: string; token?: string; dataDir: string; json?: boolean };
-const clientOf = (options: Conn) =>
+const clientOf = (options: ConnectionOptions) =>
   // An import embeds every part before it answers: a long document takes a while.
-  connectNode({ dataDir: options.dataDir, url: options.url, token: options.token, timeoutMs: 600_000 });
-const print = (options: Conn, value: unknown, human: () => string) =>
-  console.log(options.json === true ? JSON.stringify(value, null, 2) : human());
+  connectFromOptions(options, 600_000);
 const line = (d: DocumentView) =>
   `${d.id}  [${d.space ?? 'private'}]  ${d.name}  ${d.type}, ${d.parts} parts`;
 const hitLine = (h: DocumentHitView) =>
   `${h.score.toFixed(3)}  ${h.citation}  ${h.text.replace(/\s+/g, ' ').slice(0, 160)}`;
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /** Registers `documents` on the CLI. */
 export function registerDocumentCommands(program: Command): void {
   const documents = program
     .command('documents')
     .description('PDF, Markdown and text documents of a running node, searchable with citations');
-  connectionOptions(
+  withConnectionOptions(
     documents.command('import').description('import a PDF, Markdown or text file').argument('<file>'),
   )
     .option('--space <space>', 'put it in a shared space (default: private)')
     .option('--name <name>', 'the name to cite it by (default: the file name)')
-    .action(async (file: string, options: Conn & { space?: string; name?: string }) => {
+    .action(async (file: string, options: ConnectionOptions & { space?: string; name?: string }) => {
       const created = await documentImport(clientOf(options), file, {
         space: options.space,
         name: options.name,
       });
-      print(options, created, () => line(created));
+      printResult(options, created, () => line(created));
     });
-  connectionOptions(documents.command('list').description('list documents, newest first'))
+  withConnectionOptions(documents.command('list').description('list documents, newest first'))
     .option('--space <space>', 'one space, or "private"')
-    .action(async (options: Conn & { space?: string }) => {
+    .action(async (options: ConnectionOptions & { space?: string }) => {
       const page = await documentList(clientOf(options), { space: options.space });
-      print(options, page, () => page.documents.map(line).join('\n'));
+      printResult(options, page, () => page.documents.map(line).join('\n'));
     });
-  connectionOptions(
+  withConnectionOptions(
     documents.command('search').description('search documents by meaning').argument('<query...>'),
   )
-    .option('--space <space>', 'a space to search, or "private" (repeatable)', collect)
+    .option('--space <space>', 'a space to search, or "private" (repeatable)', collectRepeated)
     .option('--limit <n>', 'how many parts', '5')
-    .action(async (query: string[], options: Conn & { space?: string[]; limit: string }) => {
+    .action(async (query: string[], options: ConnectionOptions & { space?: string[]; limit: string }) => {
       const found = await documentSearch(clientOf(options), query.join(' '), {
         spaces: options.space,
         limit: Number(options.limit),
       });
-      print(options, found, () => found.results.map(hitLine).join('\n'));
+      printResult(options, found, () => found.results.map(hitLine).join('\n'));
     });
-  connectionOptions(
+  withConnectionOptions(
     documents.command('delete').description('delete a document and all its parts').argument('<id>'),
-  ).action(async (id: string, options: Conn) => {
+  ).action(async (id: string, options: ConnectionOptions) => {
     await documentDelete(clientOf(options), id);
-    print(options, { deleted: id }, () => `deleted ${id}`);
+    printResult(options, { deleted: id }, () => `deleted ${id}`);
   });
 }

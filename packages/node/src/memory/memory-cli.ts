@@ -2,9 +2,15 @@
  * `allerac memory add|list|search|share|unshare` and `allerac space create|list|leave|purge-history`:
  * thin clients of the running node's /allerac/v1 API, over the CLI's node client (node-client.ts).
  */
-import { type Command, Option } from 'commander';
-import { DEFAULTS } from '../config.js';
-import { connectNode, type NodeClient } from '../node-client.js';
+import type { Command } from 'commander';
+import {
+  type ConnectionOptions,
+  collectRepeated,
+  connectFromOptions,
+  printResult,
+  withConnectionOptions,
+} from '../cli-connection.js';
+import type { NodeClient } from '../node-client.js';
 
 /** The memory API's root. */
 const API = '/allerac/v1';
@@ -77,115 +83,99 @@ export const spaceLeave = (client: NodeClient, name: string) =>
 export const spacePurge = (client: NodeClient, name: string) =>
   client.call('POST', `${API}/spaces/${encodeURIComponent(name)}/purge-history`, {});
 
-const connectionOptions = (command: Command) =>
-  command
-    .addOption(
-      new Option('--data-dir <dir>', 'the node data dir: finds the running node and its CLI token')
-        .env('ALLERAC_DATA_DIR')
-        .default(DEFAULTS.dataDir),
-    )
-    .addOption(
-      new Option('--url <url>', "the node's URL (default: the one running on --data-dir)").env('ALLERAC_URL'),
-    )
-    .addOption(
-      new Option('--token <token>', 'an API token (default: the data dir’s CLI token)').env('ALLERAC_TOKEN'),
-    )
-    .option('--json', 'print JSON');
-
-type Conn = { url?: string; token?: string; dataDir: string; json?: boolean };
-const clientOf = (options: Conn) =>
-  connectNode({ dataDir: options.dataDir, url: options.url, token: options.token, timeoutMs: 60_000 });
-const print = (options: Conn, value: unknown, human: () => string) =>
-  console.log(options.json === true ? JSON.stringify(value, null, 2) : human());
+const clientOf = (options: ConnectionOptions) => connectFromOptions(options, 60_000);
 const line = (m: MemoryJson) =>
   `${m.id}  [${m.space ?? 'private'}]  ${m.text}${m.tags.length > 0 ? `  #${m.tags.join(' #')}` : ''}`;
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /** Registers `memory` and `space` on the CLI. */
 export function registerMemoryCommands(program: Command): void {
   const memory = program.command('memory').description('private and shared memories of a running node');
-  connectionOptions(memory.command('add').description('add a memory').argument('<text...>'))
-    .option('--tag <tag>', 'a tag (repeatable)', collect)
+  withConnectionOptions(memory.command('add').description('add a memory').argument('<text...>'))
+    .option('--tag <tag>', 'a tag (repeatable)', collectRepeated)
     .option('--space <space>', 'put it in a shared space at once')
-    .action(async (text: string[], options: Conn & { tag?: string[]; space?: string }) => {
+    .action(async (text: string[], options: ConnectionOptions & { tag?: string[]; space?: string }) => {
       const created = await memoryAdd(clientOf(options), text.join(' '), {
         tags: options.tag,
         space: options.space,
       });
-      print(options, created, () => line(created));
+      printResult(options, created, () => line(created));
     });
-  connectionOptions(memory.command('list').description('list memories, newest first'))
+  withConnectionOptions(memory.command('list').description('list memories, newest first'))
     .option('--space <space>', 'one space, or "private"')
     .option('--tag <tag>', 'only memories with this tag')
     .option('--limit <n>', 'how many', '50')
-    .action(async (options: Conn & { space?: string; tag?: string; limit: string }) => {
+    .action(async (options: ConnectionOptions & { space?: string; tag?: string; limit: string }) => {
       const page = await memoryList(clientOf(options), {
         space: options.space,
         tag: options.tag,
         limit: Number(options.limit),
       });
-      print(options, page, () => page.memories.map(line).join('\n'));
+      printResult(options, page, () => page.memories.map(line).join('\n'));
     });
-  connectionOptions(memory.command('search').description('search memories by meaning').argument('<query...>'))
+  withConnectionOptions(
+    memory.command('search').description('search memories by meaning').argument('<query...>'),
+  )
     .option('-k <k>', 'how many results', '5')
     .option('--space <space>', 'one space, or "private"')
-    .action(async (query: string[], options: Conn & { k: string; space?: string }) => {
+    .action(async (query: string[], options: ConnectionOptions & { k: string; space?: string }) => {
       const found = await memorySearch(clientOf(options), query.join(' '), {
         k: Number(options.k),
         space: options.space,
       });
-      print(options, found, () =>
+      printResult(options, found, () =>
         found.results
           .map((r) => `${r.score.toFixed(3)}  ${r.id}  [${r.space ?? 'private'}]  ${r.text}`)
           .join('\n'),
       );
     });
-  connectionOptions(
+  withConnectionOptions(
     memory
       .command('share')
       .description('move a private memory into a space')
       .argument('<id>')
       .argument('<space>'),
-  ).action(async (id: string, space: string, options: Conn) => {
+  ).action(async (id: string, space: string, options: ConnectionOptions) => {
     const shared = await memoryShare(clientOf(options), id, space);
-    print(options, shared, () => line(shared));
+    printResult(options, shared, () => line(shared));
   });
-  connectionOptions(
+  withConnectionOptions(
     memory.command('unshare').description('take a memory out of its space').argument('<id>'),
-  ).action(async (id: string, options: Conn) => {
+  ).action(async (id: string, options: ConnectionOptions) => {
     const unshared = await memoryUnshare(clientOf(options), id);
-    print(options, unshared, () => line(unshared));
+    printResult(options, unshared, () => line(unshared));
   });
 
   const space = program.command('space').description('shared memory spaces of a running node');
-  connectionOptions(space.command('create').description('create or join a space').argument('<name>'))
+  withConnectionOptions(space.command('create').description('create or join a space').argument('<name>'))
     .option('--peers <peers>', '"all" paired peers, or comma-separated peer ids', 'all')
-    .action(async (name: string, options: Conn & { peers: string }) => {
+    .action(async (name: string, options: ConnectionOptions & { peers: string }) => {
       const created = await spaceCreate(clientOf(options), name, options.peers);
-      print(options, created, () => `created ${name}`);
+      printResult(options, created, () => `created ${name}`);
     });
-  connectionOptions(space.command('list').description('list spaces')).action(async (options: Conn) => {
-    const listed = await spaceList(clientOf(options));
-    print(options, listed, () =>
-      listed.spaces
-        .map(
-          (s) =>
-            `${s.name}  ${s.memories} memories  epoch ${s.epoch}  peers ${JSON.stringify(s.policy.peers)}`,
-        )
-        .join('\n'),
-    );
-  });
-  connectionOptions(space.command('leave').description('leave a space').argument('<name>')).action(
-    async (name: string, options: Conn) => {
-      print(options, await spaceLeave(clientOf(options), name), () => `left ${name}`);
+  withConnectionOptions(space.command('list').description('list spaces')).action(
+    async (options: ConnectionOptions) => {
+      const listed = await spaceList(clientOf(options));
+      printResult(options, listed, () =>
+        listed.spaces
+          .map(
+            (s) =>
+              `${s.name}  ${s.memories} memories  epoch ${s.epoch}  peers ${JSON.stringify(s.policy.peers)}`,
+          )
+          .join('\n'),
+      );
     },
   );
-  connectionOptions(
+  withConnectionOptions(space.command('leave').description('leave a space').argument('<name>')).action(
+    async (name: string, options: ConnectionOptions) => {
+      printResult(options, await spaceLeave(clientOf(options), name), () => `left ${name}`);
+    },
+  );
+  withConnectionOptions(
     space
       .command('purge-history')
       .description("rewrite a space's document without its history")
       .argument('<name>'),
-  ).action(async (name: string, options: Conn) => {
-    print(options, await spacePurge(clientOf(options), name), () => `purged the history of ${name}`);
+  ).action(async (name: string, options: ConnectionOptions) => {
+    printResult(options, await spacePurge(clientOf(options), name), () => `purged the history of ${name}`);
   });
 }
