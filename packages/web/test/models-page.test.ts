@@ -13,6 +13,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   chromiumMissing,
+  claimNode,
   ensureWebBuilt,
   launchBrowser,
   SCREENSHOTS,
@@ -56,22 +57,7 @@ function machine(hardware: Partial<HardwareInfo>) {
 /** Creates the node's first admin from the page (loopback needs no setup code) and completes setup. */
 async function claim(page: Page, node: TestNode, agentName: string): Promise<void> {
   await page.goto(`${node.node.url}/`);
-  await page.evaluate(async (name) => {
-    const json = { 'Content-Type': 'application/json' };
-    const setup = await fetch('/auth/setup', {
-      method: 'POST',
-      headers: json,
-      body: JSON.stringify({ username: 'ana', password: 'correct horse battery' }),
-    });
-    if (!setup.ok) throw new Error(`setup: ${setup.status}`);
-    const csrf = decodeURIComponent(/allerac_csrf=([^;]*)/.exec(document.cookie)?.[1] ?? '');
-    const done = await fetch('/allerac/v1/setup/complete', {
-      method: 'POST',
-      headers: { ...json, 'X-CSRF-Token': csrf },
-      body: JSON.stringify({ agentName: name, specializations: [] }),
-    });
-    if (!done.ok) throw new Error(`setup complete: ${done.status}`);
-  }, agentName);
+  await claimNode(page, agentName);
 }
 
 describe.skipIf(skipBrowser)(suiteName, () => {

@@ -9,6 +9,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   chromiumMissing,
+  claimNode,
   ensureWebBuilt,
   launchBrowser,
   SCREENSHOTS,
@@ -23,22 +24,7 @@ const suiteName = skipBrowser
 /** Creates the first admin from loopback and finishes the setup through the API. */
 async function setUp(page: Page, url: string, agentName: string): Promise<void> {
   await page.goto(`${url}/`);
-  await page.evaluate(async (name) => {
-    const json = { 'Content-Type': 'application/json' };
-    const setup = await fetch('/auth/setup', {
-      method: 'POST',
-      headers: json,
-      body: JSON.stringify({ username: 'ana', password: 'correct horse battery' }),
-    });
-    if (!setup.ok) throw new Error(`setup: ${setup.status}`);
-    const csrf = decodeURIComponent(/allerac_csrf=([^;]*)/.exec(document.cookie)?.[1] ?? '');
-    const done = await fetch('/allerac/v1/setup/complete', {
-      method: 'POST',
-      headers: { ...json, 'X-CSRF-Token': csrf },
-      body: JSON.stringify({ agentName: name, specializations: [] }),
-    });
-    if (!done.ok) throw new Error(`setup complete: ${done.status}`);
-  }, agentName);
+  await claimNode(page, agentName);
 }
 
 describe.skipIf(skipBrowser)(suiteName, () => {
