@@ -126,9 +126,11 @@ function peersPort(peers: Machine[], served: Served[]): RemoteInference {
       try {
         const chunks =
           request.api === 'chat' ? peer.backend.chat(body, signal) : peer.backend.generate(body, signal);
-        for await (const chunk of chunks) {
-          last = chunk;
-          yield chunk;
+        for await (const batch of chunks) {
+          for (const chunk of batch) {
+            last = chunk;
+            yield chunk;
+          }
         }
       } catch (error) {
         if (signal.aborted) throw signal.reason;
@@ -282,7 +284,7 @@ describe('the gateway tries candidates in order, in process', () => {
       const messages = ask('tell me about failover in some detail, please');
       const stream = await g.generate('chat', { model: PEER_MODEL, messages }, new AbortController().signal);
       let text = contentOf(stream.first);
-      for await (const chunk of stream.rest) text += contentOf(chunk);
+      for await (const batch of stream.rest) for (const chunk of batch) text += contentOf(chunk);
       expect(text).toBe(expectedAnswer(PEER_MODEL, messages));
       expect(stream.answer.content).toBe(text);
       expect(stream.servedBy()).toEqual({ node: 'carol', failovers: 1 });
@@ -304,7 +306,7 @@ describe('the gateway tries candidates in order, in process', () => {
     // As the HTTP layer does: stop at the done chunk, then return the iterator.
     const iterator = stream.rest[Symbol.asyncIterator]();
     for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) {
-      if (next.value.done === true) break;
+      if (next.value.some((chunk) => chunk.done === true)) break;
     }
     await iterator.return?.();
     expect(await served[0]!.over).toBe('ended');

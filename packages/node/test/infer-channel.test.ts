@@ -41,7 +41,8 @@ class ScriptedBackend {
   readonly aborted = new Set<string>();
   readonly started = new Set<string>();
 
-  async *chat(body: OllamaObject, signal: AbortSignal): AsyncGenerator<OllamaObject> {
+  /** One batch per chunk, as Ollama's reads deliver them when tokens come slower than reads. */
+  async *chat(body: OllamaObject, signal: AbortSignal): AsyncGenerator<readonly OllamaObject[]> {
     const tag = String(body.tag);
     this.started.add(tag);
     try {
@@ -55,11 +56,11 @@ class ScriptedBackend {
           await new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
         }
         this.produced.set(tag, i + 1);
-        yield { model: body.model, message: { role: 'assistant', content: `${tag}:${i}` }, done: false };
+        yield [{ model: body.model, message: { role: 'assistant', content: `${tag}:${i}` }, done: false }];
         // Let the stream's events run between chunks, as a real backend's network reads do.
         await new Promise((resolve) => setImmediate(resolve));
       }
-      yield { model: body.model, message: { role: 'assistant', content: '' }, done: true, eval_count: n };
+      yield [{ model: body.model, message: { role: 'assistant', content: '' }, done: true, eval_count: n }];
     } catch (error) {
       if (signal.aborted) this.aborted.add(tag);
       throw error;

@@ -19,6 +19,11 @@ async function collect<T>(source: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
+/** A stream's objects, out of the batches it reads them in. */
+async function objects(source: AsyncIterable<readonly OllamaObject[]>): Promise<OllamaObject[]> {
+  return (await collect(source)).flat();
+}
+
 describe('LineSplitter', () => {
   it('should cut lines on bytes, joining a line and a character split across reads', () => {
     const euro = Buffer.from('{"c":"€"}\n');
@@ -56,9 +61,27 @@ describe('postNdjson', () => {
       res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
       res.end('{"n":1,"done":false}\nnot json\n{"n":2,"done":true}\n{"n":3,"done":false}\n');
     });
-    const chunks = await collect(await postNdjson(url, '{"model":"m"}', new AbortController().signal));
+    const chunks = await objects(await postNdjson(url, '{"model":"m"}', new AbortController().signal));
     expect(received).toBe('{"model":"m"}');
     expect(chunks.map((chunk: OllamaObject) => chunk.n)).toEqual([1, 2]);
+  });
+
+  it('should hand on the objects of one read together, and those of a later read apart', async () => {
+    let readFirst: () => void = () => {};
+    const firstRead = new Promise<void>((resolve) => {
+      readFirst = resolve;
+    });
+    const url = await serve((res) => {
+      res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
+      res.write('{"n":1,"done":false}\n{"n":2,"done":false}\n{"n":3,"done":false}\n');
+      void firstRead.then(() => res.end('{"n":4,"done":true}\n'));
+    });
+    const batches: number[][] = [];
+    for await (const batch of await postNdjson(url, '{}', new AbortController().signal)) {
+      batches.push(batch.map((chunk) => chunk.n as number));
+      readFirst();
+    }
+    expect(batches).toEqual([[1, 2, 3], [4]]);
   });
 
   it('should reuse one connection for chats that end, and cut the connection of one left early', async () => {
@@ -70,7 +93,7 @@ describe('postNdjson', () => {
       // The final object and the body's end, as Ollama ends a stream.
       setImmediate(() => res.end('{"n":2,"done":true}\n'));
     });
-    for (let i = 0; i < 6; i++) await collect(await postNdjson(url, '{}', new AbortController().signal));
+    for (let i = 0; i < 6; i++) await objects(await postNdjson(url, '{}', new AbortController().signal));
     // A request sent in the same turn as the last one ended may find its socket not yet free and
     // open a second; after that the two take turns (it was one connection per request).
     expect(sockets.size).toBeLessThanOrEqual(2);
@@ -98,14 +121,14 @@ describe('postNdjson', () => {
       res.writeHead(200);
       res.end('{"n":1,"done":false}\n{"error":"out of memory"}\n');
     });
-    await expect(collect(await postNdjson(url, '{}', new AbortController().signal))).rejects.toThrow(
+    await expect(objects(await postNdjson(url, '{}', new AbortController().signal))).rejects.toThrow(
       /^out of memory$/,
     );
     const cut = await serve((res) => {
       res.writeHead(200);
       res.end('{"n":1,"done":false}\n');
     });
-    await expect(collect(await postNdjson(cut, '{}', new AbortController().signal))).rejects.toThrow(
+    await expect(objects(await postNdjson(cut, '{}', new AbortController().signal))).rejects.toThrow(
       /did not receive done/i,
     );
   });
@@ -135,7 +158,7 @@ describe('postNdjson', () => {
       res.writeHead(200);
       res.end(`${line}\n{"done":true,"eval_count":1}\n`);
     });
-    const [chunk, final] = await collect(await postNdjson(url, '{}', new AbortController().signal));
+    const [chunk, final] = await objects(await postNdjson(url, '{}', new AbortController().signal));
     expect(ollamaStreamFormat.chunk(chunk!, undefined)).toBe(`${line}\n`);
     const copy = { ...chunk!, model: 'other' };
     expect(ollamaStreamFormat.chunk(copy, undefined)).toBe(`${JSON.stringify(copy)}\n`);

@@ -21,9 +21,10 @@ async function until(what: string, predicate: () => boolean): Promise<void> {
   }
 }
 
-async function drain(stream: AsyncIterable<OllamaObject>): Promise<OllamaObject[]> {
+/** A chat's or generate's chunks, out of the batches the backend reads them in. */
+async function drain(stream: AsyncIterable<readonly OllamaObject[]>): Promise<OllamaObject[]> {
   const chunks: OllamaObject[] = [];
-  for await (const chunk of stream) chunks.push(chunk);
+  for await (const batch of stream) chunks.push(...batch);
   return chunks;
 }
 

@@ -86,7 +86,7 @@ function homeAgent(tools: Partial<AgentView['tools']> = {}): AgentView {
 
 async function drain(stream: InferenceStream): Promise<OllamaObject[]> {
   const chunks = [stream.first];
-  if (stream.first.done !== true) for await (const chunk of stream.rest) chunks.push(chunk);
+  if (stream.first.done !== true) for await (const batch of stream.rest) chunks.push(...batch);
   return chunks;
 }
 

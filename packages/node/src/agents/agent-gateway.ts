@@ -158,7 +158,7 @@ function asAgent(
     first: rename(inner.first),
     rest: {
       async *[Symbol.asyncIterator]() {
-        for await (const chunk of inner.rest) yield rename(chunk);
+        for await (const batch of inner.rest) yield batch.map(rename);
       },
     },
     answer,

@@ -61,9 +61,13 @@ export interface Backend {
   list(): Promise<BackendModel[]>;
   ps(): Promise<LoadedModel[]>;
   show(request: OllamaObject): Promise<OllamaObject>;
-  /** Always streams from the backend, whatever the client asked, so that every request can be cancelled. */
-  chat(request: OllamaObject, signal: AbortSignal): AsyncIterable<OllamaObject>;
-  generate(request: OllamaObject, signal: AbortSignal): AsyncIterable<OllamaObject>;
+  /**
+   * Always streams from the backend, whatever the client asked, so that every request can be
+   * cancelled. The chunks come in batches, as Ollama's reads delivered them (never an empty one),
+   * so that each layer above costs its promises once per read, not once per token.
+   */
+  chat(request: OllamaObject, signal: AbortSignal): AsyncIterable<readonly OllamaObject[]>;
+  generate(request: OllamaObject, signal: AbortSignal): AsyncIterable<readonly OllamaObject[]>;
   embed(request: OllamaObject, signal: AbortSignal): Promise<OllamaObject>;
   /** Streams Ollama's pull progress; an error Ollama reports mid-stream is a BackendResponseError. */
   pull(model: string, signal: AbortSignal, options?: { insecure?: boolean }): AsyncIterable<OllamaObject>;

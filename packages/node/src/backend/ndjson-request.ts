@@ -44,17 +44,18 @@ export class NdjsonResponseError extends Error {
 
 /**
  * Sends `body` to `url` and resolves once the response headers arrived with a 2xx, with the
- * stream's objects. A failure to connect rejects with an Error whose `cause` is the socket error.
+ * stream's objects in the batches that the socket's reads delivered (never an empty one). A
+ * failure to connect rejects with an Error whose `cause` is the socket error.
  */
 export async function postNdjson(
   url: string,
   body: string,
   signal: AbortSignal,
-): Promise<AsyncIterable<OllamaObject>> {
+): Promise<AsyncIterable<readonly OllamaObject[]>> {
   const response = await send(url, body, signal);
   const status = response.statusCode ?? 0;
   if (status < 200 || status > 299) throw await responseError(response);
-  return objects(response);
+  return batches(response);
 }
 
 function send(url: string, body: string, signal: AbortSignal): Promise<IncomingMessage> {
@@ -96,36 +97,33 @@ async function responseError(response: IncomingMessage): Promise<NdjsonResponseE
 }
 
 /**
- * The objects of an NDJSON body, ending after the first `done` or `status: success` object. An
- * `{"error"}` line throws a plain Error with its text, and a body that ends before its final object
- * throws too: both as the `ollama` client does.
+ * The objects of an NDJSON body, one batch per socket read, ending after the first `done` or
+ * `status: success` object. An `{"error"}` line throws a plain Error with its text (after the
+ * batch before it), and a body that ends before its final object throws too: both as the
+ * `ollama` client does. A batch per read rather than an object: every async layer between Ollama
+ * and the client then costs its promises once per read, not once per token (at 8 streams of
+ * 5,000 tok/s a read carries about 9 tokens; docs/benchmarks.md, #15).
  */
-async function* objects(response: IncomingMessage): AsyncGenerator<OllamaObject> {
+async function* batches(response: IncomingMessage): AsyncGenerator<readonly OllamaObject[]> {
   const splitter = new LineSplitter();
   let final = false;
   try {
-    // One generator over the socket's reads, not one per layer (lines, then objects): each async
-    // layer costs promises and microtask turns per token.
     // Leaving the loop at the final object must not destroy the response (see finally).
     for await (const piece of response.iterator({ destroyOnReturn: false })) {
-      for (const line of splitter.push(piece as Buffer)) {
-        const object = parseLine(line);
-        if (object === undefined) continue;
-        yield object;
-        if (isFinal(object)) {
-          final = true;
-          return;
-        }
-      }
-    }
-    for (const line of splitter.end()) {
-      const object = parseLine(line);
-      if (object === undefined) continue;
-      yield object;
-      if (isFinal(object)) {
+      const batch = objectsOf(splitter.push(piece as Buffer));
+      if (batch.objects.length > 0) yield batch.objects;
+      if (batch.error !== undefined) throw batch.error;
+      if (batch.final) {
         final = true;
         return;
       }
+    }
+    const batch = objectsOf(splitter.end());
+    if (batch.objects.length > 0) yield batch.objects;
+    if (batch.error !== undefined) throw batch.error;
+    if (batch.final) {
+      final = true;
+      return;
     }
     throw new Error('Did not receive done or success response in stream.');
   } finally {
@@ -136,6 +134,23 @@ async function* objects(response: IncomingMessage): AsyncGenerator<OllamaObject>
     if (final) response.resume();
     else response.destroy();
   }
+}
+
+/** The objects of some lines, up to the final one or an error line (whose error is returned). */
+function objectsOf(lines: readonly string[]): { objects: OllamaObject[]; final: boolean; error?: Error } {
+  const objects: OllamaObject[] = [];
+  for (const line of lines) {
+    let object: OllamaObject | undefined;
+    try {
+      object = parseLine(line);
+    } catch (error) {
+      return { objects, final: false, error: error as Error };
+    }
+    if (object === undefined) continue;
+    objects.push(object);
+    if (isFinal(object)) return { objects, final: true };
+  }
+  return { objects, final: false };
 }
 
 /** One line's object; undefined for a line that is not JSON; throws the text of an error line. */

@@ -172,12 +172,12 @@ class OllamaBackend implements Backend {
     return response as unknown as OllamaObject;
   }
 
-  chat(request: OllamaObject, signal: AbortSignal): AsyncIterable<OllamaObject> {
-    return this.stream('chat', request, signal);
+  chat(request: OllamaObject, signal: AbortSignal): AsyncIterable<readonly OllamaObject[]> {
+    return this.batches('chat', request, signal);
   }
 
-  generate(request: OllamaObject, signal: AbortSignal): AsyncIterable<OllamaObject> {
-    return this.stream('generate', request, signal);
+  generate(request: OllamaObject, signal: AbortSignal): AsyncIterable<readonly OllamaObject[]> {
+    return this.batches('generate', request, signal);
   }
 
   pull(
@@ -250,30 +250,42 @@ class OllamaBackend implements Backend {
     });
   }
 
+  /** Progress streams (pull, create) object by object: they are not on any token's path. */
   private async *stream(
-    endpoint: 'chat' | 'generate' | 'pull' | 'create',
+    endpoint: 'pull' | 'create',
     request: OllamaObject,
     signal: AbortSignal,
   ): AsyncGenerator<OllamaObject> {
+    for await (const batch of this.batches(endpoint, request, signal)) yield* batch;
+  }
+
+  /** A stream from Ollama in the batches its reads delivered (see ndjson-request.ts). */
+  private async *batches(
+    endpoint: 'chat' | 'generate' | 'pull' | 'create',
+    request: OllamaObject,
+    signal: AbortSignal,
+  ): AsyncGenerator<readonly OllamaObject[]> {
     signal.throwIfAborted();
     const controller = new AbortController();
     this.inflight.add(controller);
     const onAbort = () => controller.abort(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
     const body = { ...request, stream: true } as never;
-    let iterator: AsyncIterable<OllamaObject>;
+    let iterator: AsyncIterable<readonly OllamaObject[]>;
     let completed = false;
     try {
       iterator = this.injectedFetch
-        ? await this.startWithClient(endpoint, body, controller.signal)
+        ? singles(await this.startWithClient(endpoint, body, controller.signal))
         : await this.call(() => this.startDirect(endpoint, body, controller.signal));
       let finished = false;
-      for await (const chunk of iterator) {
-        if (typeof chunk !== 'object' || chunk === null)
-          throw new BackendProtocolError('backend sent a non-object chunk');
-        if (typeof chunk.error === 'string') throw new BackendResponseError(chunk.error, 500);
-        yield chunk;
-        if (chunk.done === true || (isProgress(endpoint) && chunk.status === 'success')) finished = true;
+      for await (const batch of iterator) {
+        for (const chunk of batch) {
+          if (typeof chunk !== 'object' || chunk === null)
+            throw new BackendProtocolError('backend sent a non-object chunk');
+          if (typeof chunk.error === 'string') throw new BackendResponseError(chunk.error, 500);
+          if (chunk.done === true || (isProgress(endpoint) && chunk.status === 'success')) finished = true;
+        }
+        yield batch;
       }
       if (controller.signal.aborted) throw controller.signal.reason;
       if (!finished) {
@@ -338,7 +350,7 @@ class OllamaBackend implements Backend {
     endpoint: 'chat' | 'generate' | 'pull' | 'create',
     body: OllamaObject,
     signal: AbortSignal,
-  ): Promise<AsyncIterable<OllamaObject>> {
+  ): Promise<AsyncIterable<readonly OllamaObject[]>> {
     if (endpoint === 'chat') checkImages(body);
     return postNdjson(`${this.url}/api/${endpoint}`, JSON.stringify(body), signal);
   }
@@ -477,4 +489,9 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 /** Creates the Ollama backend. */
 export function createOllamaBackend(init: OllamaBackendInit, components: OllamaBackendComponents): Backend {
   return new OllamaBackend(init, components);
+}
+
+/** The `ollama` client's objects, each a batch of its own. */
+async function* singles(objects: AsyncIterable<OllamaObject>): AsyncGenerator<readonly OllamaObject[]> {
+  for await (const object of objects) yield [object];
 }

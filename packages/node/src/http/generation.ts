@@ -19,7 +19,7 @@ import { type NewMessage, UI_SOURCE } from '../store/conversation-repository.js'
 import { type ApiFlavor, errorBody, type HttpError, toHttpError } from './errors.js';
 import type { NodeMetrics } from './metrics.js';
 import { encodeNodeHeader, NODE_HEADER } from './node-header.js';
-import { abortOnClientClose, ClientGoneError, writeWithBackpressure } from './stream.js';
+import { abortOnClientClose, ClientGoneError, TurnWriter } from './stream.js';
 
 /** How one API family renders a streamed generation. */
 export interface StreamFormat {
@@ -198,7 +198,7 @@ export async function serveGeneration(
       void record(failure);
     } else {
       let appended = 0;
-      // Each chunk is in the answer already when it is handed on: the live view gets the new text.
+      // Each batch is in the answer already when it is handed on: the live view gets the new text.
       const detached = detachStream(stream, () => {
         live.append(answer.content.slice(appended));
         appended = answer.content.length;
@@ -335,30 +335,34 @@ async function pipeStream(
   // A web UI chat had its headers at placement (see `placed` in serveGeneration).
   if (!res.headersSent) res.writeHead(200, headers);
   const iterator = stream.rest[Symbol.asyncIterator]();
+  const out = new TurnWriter(res);
   let failure: unknown;
   try {
-    let chunk: OllamaObject | undefined = stream.first;
+    let batch: readonly OllamaObject[] | undefined = [stream.first];
     let finished = false;
-    while (chunk !== undefined) {
-      finished = chunk.done === true;
-      if (
-        !(await writeWithBackpressure(res, format.chunk(chunk, finished ? stream.servedBy() : undefined)))
-      ) {
-        throw signal.aborted ? signal.reason : new ClientGoneError();
+    while (batch !== undefined && !finished) {
+      for (const chunk of batch) {
+        finished = chunk.done === true;
+        // Only a full socket makes the write a promise: no microtask per chunk otherwise.
+        const written = out.write(format.chunk(chunk, finished ? stream.servedBy() : undefined));
+        if (written !== true && !(await written)) {
+          throw signal.aborted ? signal.reason : new ClientGoneError();
+        }
+        if (finished) break;
       }
       if (finished) break;
       const next = await iterator.next();
-      chunk = next.done ? undefined : next.value;
+      batch = next.done ? undefined : next.value;
     }
     if (!finished) throw new Error('the answer stream ended before it was done');
   } catch (error) {
     failure = error;
     if (!res.destroyed && !(error instanceof ClientGoneError)) {
-      res.write(format.error(toHttpError(signal.aborted ? signal.reason : error)));
+      void out.write(format.error(toHttpError(signal.aborted ? signal.reason : error)));
     }
   } finally {
     await iterator.return?.();
-    if (!res.destroyed) res.end(failure === undefined ? format.trailer() : undefined);
+    out.end(failure === undefined ? format.trailer() : '');
   }
   return failure;
 }
@@ -368,8 +372,8 @@ async function collect(stream: InferenceStream, signal: AbortSignal): Promise<un
   try {
     let finished = stream.first.done === true;
     if (!finished) {
-      for await (const chunk of stream.rest) {
-        finished = chunk.done === true;
+      for await (const batch of stream.rest) {
+        finished = batch.some((chunk) => chunk.done === true);
         if (finished) break;
       }
     }

@@ -10,7 +10,7 @@ import {
 } from '../inference/model-management.js';
 import { encodeNodeHeader, NODE_HEADER } from './node-header.js';
 import { BlobParams, CopyRequest, CreateRequest, DeleteRequest, PullRequest } from './ollama-schemas.js';
-import { abortOnClientClose, ClientGoneError, writeWithBackpressure } from './stream.js';
+import { abortOnClientClose, ClientGoneError, TurnWriter } from './stream.js';
 import { validatedBy } from './validate.js';
 
 /** What the model routes need. */
@@ -161,17 +161,18 @@ async function progressAction(
     'Content-Type': 'application/x-ndjson',
     'Cache-Control': 'no-cache',
   });
+  const out = new TurnWriter(res);
   try {
     for (let next = first; !next.done; next = await iterator.next()) {
-      if (!(await writeWithBackpressure(res, `${JSON.stringify(next.value)}\n`))) throw new ClientGoneError();
+      if (!(await out.write(`${JSON.stringify(next.value)}\n`))) throw new ClientGoneError();
     }
   } catch (error) {
     if (!(error instanceof ClientGoneError) && !signal.aborted) {
-      await writeWithBackpressure(res, `${JSON.stringify({ error: (error as Error).message })}\n`);
+      await out.write(`${JSON.stringify({ error: (error as Error).message })}\n`);
     }
     await iterator.return?.();
   }
-  res.end();
+  out.end();
   return undefined;
 }
 

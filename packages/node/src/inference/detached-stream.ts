@@ -10,15 +10,15 @@ export interface DetachedStream {
 }
 
 /**
- * Reads `stream` to its end whatever the client does, handing every chunk to `onChunk` (which
- * must not throw). The view replays the chunks to the client while it stays; a failure of the
+ * Reads `stream` to its end whatever the client does, handing each batch of chunks to `onChunks`
+ * (which must not throw). The view replays the chunks to the client while it stays; a failure of the
  * generation is thrown into the view as the gateway threw it.
  */
 export function detachStream(
   stream: InferenceStream,
-  onChunk: (chunk: OllamaObject) => void,
+  onChunks: (chunks: readonly OllamaObject[]) => void,
 ): DetachedStream {
-  const queue: OllamaObject[] = [];
+  const queue: (readonly OllamaObject[])[] = [];
   let attached = true;
   let finished = false;
   let failure: unknown;
@@ -26,14 +26,14 @@ export function detachStream(
 
   const ended = (async (): Promise<unknown> => {
     try {
-      onChunk(stream.first);
+      onChunks([stream.first]);
       let done = stream.first.done === true;
       if (!done) {
-        for await (const chunk of stream.rest) {
-          onChunk(chunk);
-          if (attached) queue.push(chunk);
+        for await (const batch of stream.rest) {
+          onChunks(batch);
+          if (attached) queue.push(batch);
           wake?.();
-          if (chunk.done === true) {
+          if (batch.some((chunk) => chunk.done === true)) {
             done = true;
             break;
           }
@@ -49,13 +49,13 @@ export function detachStream(
     return failure;
   })();
 
-  async function* rest(): AsyncGenerator<OllamaObject> {
+  async function* rest(): AsyncGenerator<readonly OllamaObject[]> {
     try {
       for (;;) {
-        const chunk = queue.shift();
-        if (chunk !== undefined) {
-          yield chunk;
-          if (chunk.done === true) return;
+        const batch = queue.shift();
+        if (batch !== undefined) {
+          yield batch;
+          if (batch.some((chunk) => chunk.done === true)) return;
           continue;
         }
         if (finished) {

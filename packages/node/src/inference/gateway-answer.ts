@@ -49,24 +49,37 @@ export async function answerStream(start: AnswerStart, hooks: AnswerHooks): Prom
   // Set once the `done` chunk has been seen, so the end reads the stream out instead of cutting it.
   let final: OllamaObject | undefined = current.first.done === true ? current.first : undefined;
 
-  /** The next chunk of the answer, from the current attempt or, when it fails, from the next. */
-  async function next(): Promise<OllamaObject> {
+  /**
+   * The next chunks of the answer, from the current attempt or, when it fails, from the next; up
+   * to its `done` chunk. They are in the answer before any is handed on, and a failure can only
+   * come between batches: a continuation starts from exactly the text handed on.
+   */
+  async function next(): Promise<readonly OllamaObject[]> {
     try {
       const read = await current.rest.next();
       if (read.done)
         throw new PeerLostError(`${current.placement.nodeName} ended the answer before it was done`);
-      answer.add(read.value);
-      if (read.value.done === true) final = read.value;
-      return read.value;
+      return taken(read.value);
     } catch (error) {
       if (signal.aborted) throw signal.reason;
       hooks.failed(current);
       current = await continueElsewhere(error);
       drawnFrom.push(current.prepared);
-      answer.add(current.first);
-      if (current.first.done === true) final = current.first;
-      return current.first;
+      return taken([current.first]);
     }
+  }
+
+  /** Adds `chunks` to the answer up to its `done` chunk; what follows that one is not the answer's. */
+  function taken(chunks: readonly OllamaObject[]): readonly OllamaObject[] {
+    for (let i = 0; i < chunks.length; i += 1) {
+      const chunk = chunks[i]!;
+      answer.add(chunk);
+      if (chunk.done === true) {
+        final = chunk;
+        return i === chunks.length - 1 ? chunks : chunks.slice(0, i + 1);
+      }
+    }
+    return chunks;
   }
 
   async function continueElsewhere(error: unknown): Promise<Attempt> {
@@ -112,7 +125,7 @@ export async function answerStream(start: AnswerStart, hooks: AnswerHooks): Prom
   // A one-chunk answer: nothing need iterate the rest, so it ends now.
   if (final !== undefined) await close();
   // One generator between the attempt and the client: each async layer costs promises per token.
-  async function* guarded(): AsyncGenerator<OllamaObject> {
+  async function* guarded(): AsyncGenerator<readonly OllamaObject[]> {
     try {
       while (final === undefined) yield await next();
     } finally {

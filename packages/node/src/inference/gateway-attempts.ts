@@ -42,8 +42,12 @@ export interface Attempt {
   /** What was sent there, and what may follow from it. */
   prepared: PreparedRequest;
   first: OllamaObject;
-  /** The chunks after the first; returns the peer's stats once its stream ended cleanly. */
-  rest: AsyncGenerator<OllamaObject, InferStats | undefined>;
+  /**
+   * The chunks after the first, in batches (never an empty one): as the local Ollama's reads
+   * delivered them, one per chunk from a peer. Returns the peer's stats once its stream ended
+   * cleanly.
+   */
+  rest: AsyncGenerator<readonly OllamaObject[], InferStats | undefined>;
   ttftMs: number;
   /** Cuts the attempt (cancels the peer's generation, or the local request). */
   cancel(reason: Error): void;
@@ -88,13 +92,15 @@ export class GatewayAttempts {
       : this.remote(kind, body, placement, attemptSignal, GENERATION_DEADLINE_MS);
     try {
       const head = await source.next();
-      if (head.done === true)
+      if (head.done === true || head.value.length === 0)
         throw new PeerLostError(`${placement.nodeName} ended the stream before its first chunk`);
+      const [first, ...more] = head.value;
       return {
         placement,
         prepared,
-        first: head.value,
-        rest: source,
+        first: first!,
+        // The first read often carries more than the first chunk: those come first.
+        rest: more.length === 0 ? source : after(more, source),
         ttftMs: performance.now() - startedAt,
         cancel: (reason) => controller.abort(reason),
       };
@@ -111,10 +117,11 @@ export class GatewayAttempts {
     const chunks = this.remote('embed', body, placement, signal, FIRST_CHUNK_DEADLINE_MS);
     try {
       const first = await chunks.next();
-      if (first.done === true) throw new PeerLostError(`${placement.nodeName} sent no embedding`);
+      const embedding = first.done === true ? undefined : first.value[0];
+      if (embedding === undefined) throw new PeerLostError(`${placement.nodeName} sent no embedding`);
       // Reading on to infer-done closes the stream cleanly rather than cancelling it.
       await chunks.next();
-      return first.value;
+      return embedding;
     } finally {
       await chunks.return(undefined);
     }
@@ -124,7 +131,7 @@ export class GatewayAttempts {
     kind: GenerationKind,
     body: OllamaObject,
     signal: AbortSignal,
-  ): Promise<AsyncGenerator<OllamaObject, undefined>> {
+  ): Promise<AsyncGenerator<readonly OllamaObject[], undefined>> {
     const release = await this.components.load.acquire(signal);
     const backend = this.components.backend;
     return (async function* () {
@@ -144,7 +151,7 @@ export class GatewayAttempts {
     placement: Placement,
     signal: AbortSignal,
     deadlineMs: number,
-  ): AsyncGenerator<OllamaObject, InferStats | undefined> {
+  ): AsyncGenerator<readonly OllamaObject[], InferStats | undefined> {
     const { candidates } = this.components;
     const request: InferRequestMessage = {
       type: 'infer-request',
@@ -163,15 +170,42 @@ export class GatewayAttempts {
         throw new PeerStreamLimitError(placement.nodeName, PEER_STREAM_LIMIT);
       const uncount = candidates.countOpen(placement.nodeId);
       try {
-        return yield* remote(placement.nodeId, request, signal, {
+        const chunks = remote(placement.nodeId, request, signal, {
           firstChunkMs: FIRST_CHUNK_DEADLINE_MS,
           idleMs: STALL_DEADLINE_MS,
         });
+        try {
+          for (;;) {
+            const read = await chunks.next();
+            if (read.done === true) return read.value;
+            yield [read.value];
+          }
+        } finally {
+          await chunks.return(undefined);
+        }
       } finally {
         uncount();
       }
     })();
   }
+}
+
+/**
+ * `first`, then the batches of `rest`; its result is `rest`'s. Returning it closes `rest` even
+ * before anything was read: a generator never started skips its body on return(), and `rest` is
+ * the attempt, whose close frees the node's slot or cancels the peer's generation.
+ */
+function after<T, R>(first: T, rest: AsyncGenerator<T, R>): AsyncGenerator<T, R> {
+  const joined = (async function* () {
+    yield first;
+    return yield* rest;
+  })();
+  const returnJoined = joined.return.bind(joined);
+  joined.return = async (value) => {
+    await rest.return(value);
+    return returnJoined(value);
+  };
+  return joined;
 }
 
 /**

@@ -54,8 +54,12 @@ export interface InferenceStream {
   readonly firstChoice: string;
   /** The first chunk, already received. */
   readonly first: OllamaObject;
-  /** The remaining chunks, ending with the `done` chunk. */
-  readonly rest: AsyncIterable<OllamaObject>;
+  /**
+   * The remaining chunks, ending with the `done` chunk, in batches (never an empty one): as the
+   * serving Ollama's reads delivered them, so that each layer up to the client costs its promises
+   * once per batch, not once per token (docs/ARCHITECTURE.md, "Inference").
+   */
+  readonly rest: AsyncIterable<readonly OllamaObject[]>;
   /**
    * The answer so far, accumulated once from every chunk handed out (across failovers), for the
    * continuation elsewhere and for whoever records or renders it.

@@ -70,11 +70,13 @@ export async function runInference(
     let last: OllamaObject | undefined;
     const started = performance.now();
     let ttftMs: number | undefined;
-    for await (const chunk of source) {
+    for await (const batch of source) {
       ttftMs ??= performance.now() - started;
-      last = chunk;
-      const waiting = send(chunk);
-      if (waiting !== undefined) await waiting;
+      for (const chunk of batch) {
+        last = chunk;
+        const waiting = send(chunk);
+        if (waiting !== undefined) await waiting;
+      }
     }
     components.load.record(request.model, tokensPerSecondOf(last), ttftMs);
     return last;

@@ -119,7 +119,7 @@ export class Prewarmer {
         body,
         AbortSignal.timeout(5 * 60_000),
       );
-      for await (const _chunk of stream.rest) {
+      for await (const _batch of stream.rest) {
         // A load answers with one done chunk; draining ends the attempt cleanly.
       }
       this.components.logger.info(

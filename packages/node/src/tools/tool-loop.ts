@@ -144,7 +144,7 @@ type Turn = { kind: 'answer'; stream: InferenceStream } | { kind: 'tools'; calls
  * before text (thinking, empty ones) are kept so that an answer streams whole.
  */
 async function readTurn(stream: InferenceStream, events: ToolCallEvent[]): Promise<Turn> {
-  const iterator = stream.rest[Symbol.asyncIterator]();
+  const iterator = chunksOf(stream.rest);
   const held: OllamaObject[] = [];
   const calls: RawToolCall[] = [];
   let chunk: OllamaObject | undefined = stream.first;
@@ -155,7 +155,7 @@ async function readTurn(stream: InferenceStream, events: ToolCallEvent[]): Promi
     if (Array.isArray(message?.tool_calls) && !(chunk.done === true && calls.length > 0))
       calls.push(...(message.tool_calls as RawToolCall[]));
     if (calls.length === 0 && typeof message?.content === 'string' && message.content.trim() !== '') {
-      if (chunk.done === true) await iterator.return?.();
+      if (chunk.done === true) await iterator.return(undefined);
       return { kind: 'answer', stream: answerStream(stream, held, iterator, events) };
     }
     if (chunk.done === true) break;
@@ -163,9 +163,31 @@ async function readTurn(stream: InferenceStream, events: ToolCallEvent[]): Promi
     chunk = next.done ? undefined : next.value;
   }
   // The gateway frees the node's slot when its stream ends, not at the `done` chunk.
-  await iterator.return?.();
+  await iterator.return(undefined);
   if (calls.length > 0) return { kind: 'tools', calls };
   return { kind: 'answer', stream: answerStream(stream, held, iterator, events) };
+}
+
+/**
+ * The chunks of an answer's batches one by one: a turn is read chunk by chunk until it is clearly
+ * an answer. Returning it closes the answer even before it was read, as a generator never started
+ * would not: that close frees the serving node's slot.
+ */
+function chunksOf(batches: AsyncIterable<readonly OllamaObject[]>): AsyncGenerator<OllamaObject> {
+  const source = batches[Symbol.asyncIterator]();
+  const chunks = (async function* () {
+    for (;;) {
+      const next = await source.next();
+      if (next.done === true) return;
+      yield* next.value;
+    }
+  })();
+  const returnChunks = chunks.return.bind(chunks);
+  chunks.return = async (value) => {
+    await source.return?.();
+    return returnChunks(value);
+  };
+  return chunks;
 }
 
 /** The answering turn as the client gets it: the held chunks, then the rest, without tool calls. */
@@ -176,14 +198,14 @@ function answerStream(
   events: ToolCallEvent[],
 ): InferenceStream {
   const [first, ...queued] = held.map(withoutToolCalls);
-  async function* rest(): AsyncGenerator<OllamaObject> {
+  async function* rest(): AsyncGenerator<readonly OllamaObject[]> {
     try {
-      yield* queued;
+      if (queued.length > 0) yield queued;
       if (queued.at(-1)?.done === true || first?.done === true) return;
       for (;;) {
         const next = await iterator.next();
         if (next.done) return;
-        yield withoutToolCalls(next.value);
+        yield [withoutToolCalls(next.value)];
         if (next.value.done === true) return;
       }
     } finally {
@@ -319,9 +341,9 @@ function stopped(options: ToolLoopOptions, why: ToolLoopStop, state: StopState):
   };
   const answer = new AnswerAggregate('chat');
   answer.add(first);
-  async function* rest(): AsyncGenerator<OllamaObject> {
+  async function* rest(): AsyncGenerator<readonly OllamaObject[]> {
     answer.add(done);
-    yield done;
+    yield [done];
   }
   const last = state.last;
   return {
