@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, globalAgent, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OllamaObject } from '../src/backend/backend.js';
@@ -82,6 +82,37 @@ describe('postNdjson', () => {
       readFirst();
     }
     expect(batches).toEqual([[1, 2, 3], [4]]);
+  });
+
+  it('should send a chat once more on a new connection when the server closed the kept-alive one as it went out', async () => {
+    const connections = new Set<unknown>();
+    let requests = 0;
+    const url = await serve((res) => {
+      requests += 1;
+      connections.add(res.req.socket);
+      // The second request arrives on the first one's kept-alive connection, which the server
+      // drops without an answer, as one closing idle connections does when the request crosses it.
+      if (requests === 2) {
+        res.req.socket.destroy();
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
+      res.end('{"n":1,"done":true}\n');
+    });
+    const chat = async () =>
+      (await objects(await postNdjson(url, '{}', new AbortController().signal))).map((o) => o.n);
+    expect(await chat()).toEqual([1]);
+    // The first connection is back in the pool, so the next chat goes out on it.
+    const port = `:${new URL(url).port}:`;
+    const free = () =>
+      Object.entries(globalAgent.freeSockets)
+        .filter(([name]) => name.includes(port))
+        .flatMap(([, sockets]) => sockets ?? []).length;
+    await expect.poll(free).toBe(1);
+    // The retry is the second connection's first request: the chat still gets its answer.
+    expect(await chat()).toEqual([1]);
+    expect(requests).toBe(3);
+    expect(connections.size).toBe(2);
   });
 
   it('should reuse one connection for chats that end, and cut the connection of one left early', async () => {

@@ -196,7 +196,10 @@ export async function createOllamaSim(
   const sockets = new Set<Socket>();
   let closing: Promise<void> | undefined;
 
-  const server = createServer({ keepAliveTimeout: 5_000 });
+  // Ollama's http.Server sets no IdleTimeout nor ReadTimeout (server/routes.go, Serve), so Go keeps
+  // an idle kept-alive connection open for good; Node's default would close it after 5 s, and a
+  // client's next request could cross that close.
+  const server = createServer({ keepAliveTimeout: 0 });
   const dropEverything = () => {
     state.stopAll();
     for (const socket of sockets) socket.destroy();

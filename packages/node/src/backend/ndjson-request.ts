@@ -58,7 +58,14 @@ export async function postNdjson(
   return batches(response);
 }
 
-function send(url: string, body: string, signal: AbortSignal): Promise<IncomingMessage> {
+/**
+ * Posts `body` and resolves with the response. A kept-alive connection that the server closed as
+ * this request went out fails with ECONNRESET before any answer; the request is then sent once
+ * more on a new connection, as Node's documentation advises (`request.reusedSocket`): the server
+ * had not taken it. A server that closes idle connections (a proxy in front of Ollama, a
+ * keep-alive timeout) would otherwise fail a chat and mark Ollama unreachable at random.
+ */
+function send(url: string, body: string, signal: AbortSignal, retried = false): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const request = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, {
       method: 'POST',
@@ -70,9 +77,11 @@ function send(url: string, body: string, signal: AbortSignal): Promise<IncomingM
       signal,
     });
     request.once('response', resolve);
-    request.once('error', (error) => {
+    request.once('error', (error: NodeJS.ErrnoException) => {
       // An abort rejects with the signal's reason, as fetch does; the caller checks its signal.
       if (signal.aborted) reject(signal.reason);
+      else if (!retried && request.reusedSocket && error.code === 'ECONNRESET')
+        resolve(send(url, body, signal, true));
       else reject(new Error(`request to ${url} failed`, { cause: error }));
     });
     request.end(body);
