@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 
 const root = join(import.meta.dirname, '..', '..');
 export const NODE_CLI = join(root, 'packages', 'node', 'dist', 'cli.js');
@@ -54,6 +55,8 @@ export async function startNodeProcess(
   env: Record<string, string> = {},
   /** Options for Node itself, before the script (V8 flags such as --liftoff-only). */
   nodeArgs: string[] = [],
+  /** The `allerac` command to run: this tree's, or another build's (bench `ab`). */
+  bin: string = NODE_BIN,
 ): Promise<{ url: string; child: ChildProcess; dataDir: string; startToHealthyMs: number }> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'allerac-bench-'));
@@ -62,7 +65,7 @@ export async function startNodeProcess(
     process.execPath,
     [
       ...nodeArgs,
-      NODE_BIN,
+      bin,
       'start',
       '--data-dir',
       dataDir,
@@ -92,6 +95,33 @@ export async function startNodeProcess(
   const url = `http://127.0.0.1:${port}`;
   await waitHealthy(`${url}/health`);
   return { url, child, dataDir, startToHealthyMs: performance.now() - started };
+}
+
+const FLOOR_PROXY = join(root, 'simulations', 'bench', '_floor-proxy.ts');
+
+/** Runs a bench script with tsx as its own process; resolves with the port of its first line, `{"port":N}`. */
+export async function startPortScript(
+  script: string,
+  args: string[],
+): Promise<{ port: number; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+    createInterface({ input: child.stdout! }).once('line', resolve);
+  });
+  const { port } = JSON.parse(line) as { port: number };
+  return { port, child };
+}
+
+/** The floor proxy (`_floor-proxy.ts`) in front of `backendUrl`, as its own process. */
+export async function startFloorProxy(
+  mode: 'pipe' | 'parse',
+  backendUrl: string,
+): Promise<{ url: string; child: ChildProcess }> {
+  const { port, child } = await startPortScript(FLOOR_PROXY, [mode, backendUrl]);
+  return { url: `http://127.0.0.1:${port}`, child };
 }
 
 /** Resident set size of a process in MB, from /proc. */

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { comparePaths, simArgs, TOP_MODEL } from './_compare.js';
-import { NODE_CLI, startNodeProcess, startSimProcess, stop } from './_processes.js';
+import { NODE_CLI, startFloorProxy, startNodeProcess, startSimProcess, stop } from './_processes.js';
 import { report } from './_report.js';
 
 const simB = await startSimProcess(simArgs());
@@ -28,6 +28,9 @@ const a = await startNodeProcess(
     ALLERAC_BOOTSTRAP: card.addresses.join(','),
   },
 );
+// The floor of one more Node.js process in front of B that reads the answer (_floor-proxy.ts),
+// with no mesh: what the hop costs beyond it is the mesh's and the nodes' own.
+const floor = await startFloorProxy('parse', b.url);
 try {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
@@ -39,12 +42,19 @@ try {
     paths: [
       { name: 'direct', url: simB.url },
       { name: 'local (B)', url: b.url },
+      { name: 'floor: parsing proxy → B', url: floor.url },
       { name: 'one hop (A → B)', url: a.url },
     ],
     baseline: 'local (B)',
     subject: 'one hop (A → B)',
-    pids: { sim: simB.child.pid!, 'entry (A)': a.child.pid!, 'serving (B)': b.child.pid! },
+    pids: {
+      sim: simB.child.pid!,
+      'floor proxy': floor.child.pid!,
+      'entry (A)': a.child.pid!,
+      'serving (B)': b.child.pid!,
+    },
     cpuOf: [
+      { label: 'floor proxy', paths: ['floor: parsing proxy → B'] },
       { label: 'entry (A)', paths: ['one hop (A → B)'] },
       { label: 'serving (B)', paths: ['one hop (A → B)', 'local (B)'] },
     ],
@@ -52,6 +62,7 @@ try {
   });
   report('hop', rows, { command: 'npm run bench -- hop', ...raw });
 } finally {
+  await stop(floor.child);
   await stop(a.child);
   await stop(b.child);
   await stop(simA.child);

@@ -3,12 +3,18 @@
  * side in one run (requests alternate between the two paths so that machine noise hits both),
  * then the node's idle footprint with embedded PGlite and with `DATABASE_URL`.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { comparePaths, simArgs } from './_compare.js';
 import { p50 } from './_load.js';
-import { rssMb, startNodeProcess, startSimProcess, stop } from './_processes.js';
+import {
+  rssMb,
+  startFloorProxy,
+  startNodeProcess,
+  startPortScript,
+  startSimProcess,
+  stop,
+} from './_processes.js';
 import { type Row, report } from './_report.js';
 
 const STARTUP_TRIALS = 5;
@@ -19,14 +25,7 @@ const PGLITE_SERVER = new URL('./_pglite-server.ts', import.meta.url).pathname;
 
 /** PGlite over the wire in a process of its own; resolves once it listens. */
 async function startPgliteServer(): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', PGLITE_SERVER], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const line = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`the PGlite server exited with ${code}`)));
-    createInterface({ input: child.stdout! }).once('line', resolve);
-  });
-  const { port } = JSON.parse(line) as { port: number };
+  const { port, child } = await startPortScript(PGLITE_SERVER, []);
   return { url: `postgres://postgres:bench@127.0.0.1:${port}/postgres`, child };
 }
 
@@ -44,17 +43,44 @@ async function idleRss(ollamaUrl: string, extra: string[], nodeArgs: string[] = 
 
 const sim = await startSimProcess(simArgs());
 const node = await startNodeProcess(sim.url);
+// The floor: what any Node.js process in the path costs on this machine (see _floor-proxy.ts).
+const pipeFloor = await startFloorProxy('pipe', sim.url);
+const parseFloor = await startFloorProxy('parse', sim.url);
 try {
   const { rows, raw } = await comparePaths({
     paths: [
       { name: 'direct', url: sim.url },
+      { name: 'floor: pipe proxy', url: pipeFloor.url },
+      { name: 'floor: parsing proxy', url: parseFloor.url },
       { name: 'node', url: node.url },
     ],
     baseline: 'direct',
     subject: 'node',
-    pids: { sim: sim.child.pid!, node: node.child.pid! },
-    cpuOf: [{ label: 'node', paths: ['node'] }],
+    pids: {
+      sim: sim.child.pid!,
+      'floor: pipe proxy': pipeFloor.child.pid!,
+      'floor: parsing proxy': parseFloor.child.pid!,
+      node: node.child.pid!,
+    },
+    cpuOf: [
+      { label: 'floor: pipe proxy', paths: ['floor: pipe proxy'] },
+      { label: 'floor: parsing proxy', paths: ['floor: parsing proxy'] },
+      { label: 'node', paths: ['node'] },
+    ],
     ttftTarget: '≤ +0.5 ms',
+  });
+  // Each path's own TTFT overhead, so the node's is read against the floor's.
+  const ttftP50 = rows[0]!;
+  rows.splice(2, 0, {
+    metric: 'TTFT p50 minus direct (ms)',
+    ...Object.fromEntries(
+      ['floor: pipe proxy', 'floor: parsing proxy', 'node'].map((name) => [
+        name,
+        Number(ttftP50[name]) - Number(ttftP50.direct),
+      ]),
+    ),
+    difference: '',
+    target: '≤ +0.5 ms (node)',
   });
   await new Promise((resolve) => setTimeout(resolve, 2_000));
   const afterTraffic = rssMb(node.child.pid!);
@@ -104,6 +130,8 @@ try {
   });
 } finally {
   await stop(node.child);
+  await stop(pipeFloor.child);
+  await stop(parseFloor.child);
   await stop(sim.child);
   rmSync(node.dataDir, { recursive: true, force: true });
 }
