@@ -59,10 +59,10 @@ function readLines(answer: IncomingMessage, res: ServerResponse): void {
     }
     if (out !== '') res.write(out);
   });
-  answer.on('end', () => res.end(partial === '' ? undefined : partial));
-  res.on('close', () => {
-    // The text is what a recorder would keep; reading its length keeps it live until the end.
-    if (text.length < 0) process.stderr.write(text);
+  // The text is what the node's recorder keeps; its length goes out as the answer's trailer.
+  answer.on('end', () => {
+    res.addTrailers({ 'X-Text-Length': String(text.length) });
+    res.end(partial === '' ? undefined : partial);
   });
 }
 
